@@ -1,0 +1,72 @@
+# gatehouse: build, check and deploy the stack.
+#   make test                      everything CI runs (no AWS account needed)
+#   make deploy YOUR_EMAIL=... STACK_BUCKET=...   deploy to AWS with SAM
+SHELL := /bin/bash
+
+STACK_NAME ?= gatehouse
+STACK_BUCKET ?=
+YOUR_EMAIL ?= test@example.com
+VERSION ?= v1
+ARCHITECTURE ?= arm64
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# The venv's tools (cfn-lint, aws, cargo-lambda, pytest) come first on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: test check-rust lint lambda build deploy outputs teardown venv clean
+
+## test: formatting, clippy, Rust tests, template checks, Python tests, and the Lambda build
+test: check-rust lint lambda
+	$(PY) -m pytest -q tests
+
+check-rust:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace
+
+## lint: cfn-lint and the SAM translation of template.yaml, offline
+lint: venv
+	cfn-lint template.yaml
+	$(PY) -m pytest -q tests/template
+
+## lambda: the functions as Lambda bootstraps (x86_64; arm64 needs a cross target)
+lambda: venv
+	cargo lambda build --release --x86-64 -p functions
+	@ls -l target/lambda/open/bootstrap target/lambda/authenticated/bootstrap
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: tests/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+## build: sam build (runs cargo-lambda for each function; needs the SAM CLI)
+build: venv
+	sam build --beta-features --parameter-overrides Architecture=$(ARCHITECTURE)
+
+## deploy: from zero or as an update; an unchanged stack is not an error
+deploy: build
+	@[ -n "$(STACK_BUCKET)" ] || { echo "STACK_BUCKET is not set: make deploy STACK_BUCKET=<an S3 bucket you own> YOUR_EMAIL=<you@example.com>" >&2; exit 2; }
+	sam deploy \
+	  --stack-name $(STACK_NAME) \
+	  --s3-bucket $(STACK_BUCKET) \
+	  --capabilities CAPABILITY_IAM \
+	  --no-fail-on-empty-changeset \
+	  --no-confirm-changeset \
+	  --parameter-overrides YourEmail=$(YOUR_EMAIL) Version=$(VERSION) Architecture=$(ARCHITECTURE)
+	$(MAKE) --no-print-directory outputs
+
+## outputs: the deployed stack's CognitoID, CognitoClientID and ApiUrl
+outputs:
+	aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
+	  --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output table
+
+## teardown: delete the stack and wait until it is gone
+teardown:
+	aws cloudformation delete-stack --stack-name $(STACK_NAME)
+	aws cloudformation wait stack-delete-complete --stack-name $(STACK_NAME)
+
+clean:
+	cargo clean
+	rm -rf $(VENV) .aws-sam

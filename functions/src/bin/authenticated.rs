@@ -1,0 +1,9 @@
+//! `GET /`: the stack's function for signed-in users.
+
+use lambda_http::{Error, run, service_fn, tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    run(service_fn(functions::authenticated)).await
+}
