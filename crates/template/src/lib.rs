@@ -1,0 +1,882 @@
+//! `template.yaml` read into a [`Stack`]: parameters with their values, conditions evaluated,
+//! resources in dependency order, and a resolver for intrinsic functions that takes the
+//! physical ids of the resources created so far.
+//!
+//! # Layout
+//! - [`node`]: YAML with line numbers; short tags turned into long-form intrinsics.
+//! - [`Stack`] (this file): parameters, conditions, resources, outputs, and [`Stack::resolve`].
+//!
+//! Every error names the file, the line and, where there is one, the resource.
+
+pub mod node;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use node::{Node, Value};
+use serde_json::Value as Json;
+
+/// A template error, with where it is.
+#[derive(Debug, thiserror::Error)]
+pub struct TemplateError {
+    /// The template file.
+    pub file: PathBuf,
+    /// 1-based line; 0 when the error is not about a place in the file.
+    pub line: usize,
+    /// The logical id of the resource (or output, parameter) the error is in.
+    pub resource: Option<String>,
+    /// What is wrong and, where it can, what to do.
+    pub message: String,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if let Some(r) = &self.resource {
+            write!(f, ": {r}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Values the template's pseudo parameters (`AWS::Region`, ...) take locally.
+#[derive(Debug, Clone)]
+pub struct Pseudo {
+    /// `AWS::Region`.
+    pub region: String,
+    /// `AWS::AccountId`.
+    pub account_id: String,
+    /// `AWS::StackName`.
+    pub stack_name: String,
+}
+
+impl Default for Pseudo {
+    fn default() -> Self {
+        Pseudo {
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            stack_name: "gatehouse".into(),
+        }
+    }
+}
+
+/// One resource of the template.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The logical id (the key under `Resources`).
+    pub logical_id: String,
+    /// `Type`, e.g. `AWS::Cognito::UserPool`.
+    pub kind: String,
+    /// The line of the logical id.
+    pub line: usize,
+    /// `Properties`, unresolved (a `Null` node when absent).
+    pub properties: Node,
+    /// `Metadata`, unresolved.
+    pub metadata: Option<Node>,
+}
+
+/// Physical ids and attributes of the resources created so far; what `Ref` and `Fn::GetAtt`
+/// on a resource resolve to.
+#[derive(Debug, Default, Clone)]
+pub struct Physical {
+    /// Logical id -> what `!Ref` gives.
+    pub refs: HashMap<String, String>,
+    /// (logical id, attribute) -> what `!GetAtt` gives.
+    pub attrs: HashMap<(String, String), Json>,
+}
+
+impl Physical {
+    /// Records a created resource's `Ref` value and attributes.
+    pub fn insert(&mut self, logical_id: &str, reference: String, attrs: &[(&str, Json)]) {
+        self.refs.insert(logical_id.to_string(), reference);
+        for (name, value) in attrs {
+            self.attrs
+                .insert((logical_id.to_string(), (*name).to_string()), value.clone());
+        }
+    }
+}
+
+/// A parsed template with parameters and conditions settled.
+#[derive(Debug)]
+pub struct Stack {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// Pseudo parameter values.
+    pub pseudo: Pseudo,
+    /// Parameter name -> value (a string, or a list for `CommaDelimitedList`).
+    pub parameters: BTreeMap<String, Json>,
+    /// Condition name -> truth.
+    pub conditions: HashMap<String, bool>,
+    /// Resources whose condition holds, in dependency order (a resource after all it refers to).
+    pub resources: Vec<Resource>,
+    /// `Outputs`: name -> (line, value node), in template order.
+    pub outputs: Vec<(String, usize, Node)>,
+    /// `Globals` (SAM), unresolved.
+    pub globals: Option<Node>,
+    mappings: Option<Node>,
+}
+
+/// Why an intrinsic could not be resolved.
+#[derive(Debug)]
+pub enum ResolveError {
+    /// It refers to a resource that has not been created (yet, or at all locally).
+    Unresolved {
+        /// The resource referred to.
+        logical_id: String,
+    },
+    /// The template is wrong.
+    Invalid(TemplateError),
+}
+
+impl Stack {
+    /// Reads and checks a template file. `overrides` are `--parameter-overrides` values.
+    pub fn load(
+        path: &Path,
+        overrides: &[(String, String)],
+        pseudo: Pseudo,
+    ) -> Result<Stack, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TemplateError {
+            file: path.into(),
+            line: 0,
+            resource: None,
+            message: format!("cannot read the template: {e} (pass its path with --template)"),
+        })?;
+        Stack::parse(path, &text, overrides, pseudo)
+    }
+
+    /// Like [`Stack::load`], from text in memory; `path` is only used in errors.
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        overrides: &[(String, String)],
+        pseudo: Pseudo,
+    ) -> Result<Stack, TemplateError> {
+        let err = |line: usize, resource: Option<&str>, message: String| TemplateError {
+            file: path.into(),
+            line,
+            resource: resource.map(str::to_string),
+            message,
+        };
+        let root = node::parse(text).map_err(|e| err(e.line, None, e.message))?;
+        if root.entries().is_none() {
+            return Err(err(root.line, None, "the template is not a mapping".into()));
+        }
+
+        let mut stack = Stack {
+            file: path.into(),
+            pseudo,
+            parameters: BTreeMap::new(),
+            conditions: HashMap::new(),
+            resources: Vec::new(),
+            outputs: Vec::new(),
+            globals: root.get("Globals").cloned(),
+            mappings: root.get("Mappings").cloned(),
+        };
+
+        // Parameters: an override, else the default; checked against AllowedValues.
+        let declared: Vec<(String, Node)> = root
+            .get("Parameters")
+            .and_then(Node::entries)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
+        for (name, _) in overrides {
+            if !declared.iter().any(|(n, _)| n == name) {
+                let known: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(err(
+                    0,
+                    None,
+                    format!(
+                        "--parameter-overrides names {name}, which the template does not declare (it has: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        for (name, decl) in &declared {
+            let given = overrides
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone());
+            let default = decl.get("Default").map(scalar_string);
+            let Some(text) = given.clone().or(default.flatten()) else {
+                return Err(err(
+                    decl.line,
+                    Some(name),
+                    format!(
+                        "parameter {name} has no Default: pass --parameter-overrides {name}=<value>"
+                    ),
+                ));
+            };
+            if let Some(Value::Seq(allowed)) = decl.get("AllowedValues").map(|n| &n.value) {
+                let allowed: Vec<String> = allowed.iter().filter_map(scalar_string).collect();
+                if !allowed.contains(&text) {
+                    return Err(err(
+                        decl.line,
+                        Some(name),
+                        format!(
+                            "{text:?} is not one of the allowed values: {}",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let kind = decl.get("Type").and_then(Node::as_str).unwrap_or("String");
+            let value = if kind == "CommaDelimitedList" || kind.starts_with("List<") {
+                Json::Array(
+                    text.split(',')
+                        .map(|s| Json::String(s.trim().into()))
+                        .collect(),
+                )
+            } else {
+                Json::String(text)
+            };
+            stack.parameters.insert(name.clone(), value);
+        }
+
+        // Conditions, each evaluated once (they may refer to each other).
+        if let Some(conds) = root.get("Conditions").and_then(Node::entries) {
+            let all: HashMap<&str, &Node> = conds.iter().map(|(k, v)| (k.as_str(), v)).collect();
+            for (name, _) in conds {
+                let mut visiting = HashSet::new();
+                let value = stack
+                    .condition(name, &all, &mut visiting)
+                    .map_err(|e| with_resource(e, name))?;
+                stack.conditions.insert(name.clone(), value);
+            }
+        }
+
+        // Resources whose condition holds.
+        let Some(resources) = root.get("Resources").and_then(Node::entries) else {
+            return Err(err(root.line, None, "the template has no Resources".into()));
+        };
+        let mut all = Vec::new();
+        for (id, body) in resources {
+            let Some(kind) = body.get("Type").and_then(Node::as_str) else {
+                return Err(err(body.line, Some(id), "the resource has no Type".into()));
+            };
+            if let Some(cond) = body.get("Condition") {
+                let name = cond.as_str().unwrap_or_default();
+                match stack.conditions.get(name) {
+                    Some(false) => continue,
+                    Some(true) => {}
+                    None => {
+                        return Err(err(
+                            cond.line,
+                            Some(id),
+                            format!("no condition named {name:?}"),
+                        ));
+                    }
+                }
+            }
+            all.push(Resource {
+                logical_id: id.clone(),
+                kind: kind.to_string(),
+                line: body.line.saturating_sub(1).max(1),
+                properties: body.get("Properties").cloned().unwrap_or(Node {
+                    line: body.line,
+                    value: Value::Null,
+                }),
+                metadata: body.get("Metadata").cloned(),
+            });
+        }
+        stack.resources =
+            order(&all, resources).map_err(|(line, id, m)| err(line, Some(&id), m))?;
+
+        if let Some(outputs) = root.get("Outputs").and_then(Node::entries) {
+            for (name, body) in outputs {
+                let Some(value) = body.get("Value") else {
+                    return Err(err(body.line, Some(name), "the output has no Value".into()));
+                };
+                stack.outputs.push((name.clone(), body.line, value.clone()));
+            }
+        }
+        Ok(stack)
+    }
+
+    /// The resources of one `Type`.
+    pub fn resources_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources.iter().filter(move |r| r.kind == kind)
+    }
+
+    /// Resolves a node (a resource's properties, an output) to JSON with every intrinsic
+    /// evaluated. `resource` names where the node is, for errors.
+    pub fn resolve(
+        &self,
+        node: &Node,
+        physical: &Physical,
+        resource: &str,
+    ) -> Result<Json, ResolveError> {
+        Ok(self.eval(node, physical, resource)?.unwrap_or(Json::Null))
+    }
+
+    /// The outputs that can be resolved with what exists now, as strings; outputs that refer to
+    /// resources not created locally are left out.
+    pub fn resolved_outputs(
+        &self,
+        physical: &Physical,
+    ) -> Result<BTreeMap<String, String>, TemplateError> {
+        let mut out = BTreeMap::new();
+        for (name, _, node) in &self.outputs {
+            match self.resolve(node, physical, name) {
+                Ok(v) => {
+                    out.insert(name.clone(), json_text(&v));
+                }
+                Err(ResolveError::Unresolved { .. }) => {}
+                Err(ResolveError::Invalid(e)) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    fn error(&self, line: usize, resource: &str, message: String) -> ResolveError {
+        ResolveError::Invalid(TemplateError {
+            file: self.file.clone(),
+            line,
+            resource: Some(resource.to_string()),
+            message,
+        })
+    }
+
+    /// `None` is `AWS::NoValue`: the property is dropped.
+    fn eval(&self, node: &Node, ph: &Physical, res: &str) -> Result<Option<Json>, ResolveError> {
+        if let Some((name, arg)) = node.intrinsic() {
+            return self.eval_fn(node.line, name, arg, ph, res);
+        }
+        Ok(Some(match &node.value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::Seq(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    if let Some(v) = self.eval(item, ph, res)? {
+                        out.push(v);
+                    }
+                }
+                Json::Array(out)
+            }
+            Value::Map(entries) => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in entries {
+                    if let Some(v) = self.eval(v, ph, res)? {
+                        out.insert(k.clone(), v);
+                    }
+                }
+                Json::Object(out)
+            }
+        }))
+    }
+
+    fn eval_fn(
+        &self,
+        line: usize,
+        name: &str,
+        arg: &Node,
+        ph: &Physical,
+        res: &str,
+    ) -> Result<Option<Json>, ResolveError> {
+        let args = |n: usize| -> Result<&[Node], ResolveError> {
+            match &arg.value {
+                Value::Seq(items) if items.len() == n => Ok(items),
+                _ => Err(self.error(line, res, format!("{name} takes a list of {n} values"))),
+            }
+        };
+        match name {
+            "Ref" => {
+                let target = arg
+                    .as_str()
+                    .ok_or_else(|| self.error(line, res, "Ref takes a name".into()))?;
+                if target == "AWS::NoValue" {
+                    return Ok(None);
+                }
+                self.reference(target, ph, line, res).map(Some)
+            }
+            "Fn::GetAtt" => {
+                let items = args(2)?;
+                let (Some(target), Some(attr)) = (items[0].as_str(), items[1].as_str()) else {
+                    return Err(self.error(
+                        line,
+                        res,
+                        "Fn::GetAtt takes [Resource, Attribute]".into(),
+                    ));
+                };
+                self.attribute(target, attr, ph, line, res).map(Some)
+            }
+            "Fn::Sub" => {
+                let (text, vars) = match &arg.value {
+                    Value::Str(s) => (s.as_str(), None),
+                    Value::Seq(items) if items.len() == 2 && items[0].as_str().is_some() => {
+                        (items[0].as_str().unwrap_or_default(), Some(&items[1]))
+                    }
+                    _ => {
+                        return Err(self.error(
+                            line,
+                            res,
+                            "Fn::Sub takes a string or [string, {vars}]".into(),
+                        ));
+                    }
+                };
+                self.sub(text, vars, ph, line, res)
+                    .map(|s| Some(Json::String(s)))
+            }
+            "Fn::Join" => {
+                let items = args(2)?;
+                let sep = items[0].as_str().ok_or_else(|| {
+                    self.error(line, res, "Fn::Join's separator must be a string".into())
+                })?;
+                let list = self.eval(&items[1], ph, res)?.unwrap_or(Json::Null);
+                let Json::Array(parts) = list else {
+                    return Err(self.error(
+                        line,
+                        res,
+                        "Fn::Join's second value must be a list".into(),
+                    ));
+                };
+                let parts: Vec<String> = parts.iter().map(json_text).collect();
+                Ok(Some(Json::String(parts.join(sep))))
+            }
+            "Fn::If" => {
+                let items = args(3)?;
+                let cond = items[0].as_str().ok_or_else(|| {
+                    self.error(line, res, "Fn::If's first value is a condition name".into())
+                })?;
+                let Some(&truth) = self.conditions.get(cond) else {
+                    return Err(self.error(line, res, format!("no condition named {cond:?}")));
+                };
+                self.eval(if truth { &items[1] } else { &items[2] }, ph, res)
+            }
+            "Fn::Select" => {
+                let items = args(2)?;
+                let index = self.eval(&items[0], ph, res)?.unwrap_or(Json::Null);
+                let index = json_text(&index).parse::<usize>().map_err(|_| {
+                    self.error(line, res, "Fn::Select's index must be a number".into())
+                })?;
+                match self.eval(&items[1], ph, res)? {
+                    Some(Json::Array(list)) => {
+                        list.get(index).cloned().map(Some).ok_or_else(|| {
+                            self.error(
+                                line,
+                                res,
+                                format!("Fn::Select index {index} is out of range"),
+                            )
+                        })
+                    }
+                    _ => Err(self.error(
+                        line,
+                        res,
+                        "Fn::Select's second value must be a list".into(),
+                    )),
+                }
+            }
+            "Fn::Split" => {
+                let items = args(2)?;
+                let sep = items[0].as_str().unwrap_or_default();
+                let text = json_text(&self.eval(&items[1], ph, res)?.unwrap_or(Json::Null));
+                Ok(Some(Json::Array(
+                    text.split(sep).map(|s| Json::String(s.into())).collect(),
+                )))
+            }
+            "Fn::Base64" => {
+                let text = json_text(&self.eval(arg, ph, res)?.unwrap_or(Json::Null));
+                Ok(Some(Json::String(base64(text.as_bytes()))))
+            }
+            "Fn::GetAZs" => {
+                let r = &self.pseudo.region;
+                Ok(Some(Json::Array(
+                    ["a", "b", "c"]
+                        .iter()
+                        .map(|z| Json::String(format!("{r}{z}")))
+                        .collect(),
+                )))
+            }
+            "Fn::FindInMap" => {
+                let items = args(3)?;
+                let mut keys = Vec::with_capacity(3);
+                for item in items {
+                    keys.push(json_text(&self.eval(item, ph, res)?.unwrap_or(Json::Null)));
+                }
+                let found = self
+                    .mappings
+                    .as_ref()
+                    .and_then(|m| m.get(&keys[0]))
+                    .and_then(|m| m.get(&keys[1]))
+                    .and_then(|m| m.get(&keys[2]))
+                    .ok_or_else(|| {
+                        self.error(line, res, format!("no mapping value at {}", keys.join(".")))
+                    })?;
+                self.eval(found, ph, res)
+            }
+            "Fn::Equals" | "Fn::Not" | "Fn::And" | "Fn::Or" | "Condition" => {
+                let node = Node {
+                    line,
+                    value: Value::Map(vec![(name.to_string(), arg.clone())]),
+                };
+                let mut visiting = HashSet::new();
+                let b = self
+                    .truth(&node, &HashMap::new(), &mut visiting)
+                    .map_err(ResolveError::Invalid)?;
+                Ok(Some(Json::Bool(b)))
+            }
+            other => Err(self.error(line, res, format!("{other} is not supported locally"))),
+        }
+    }
+
+    fn reference(
+        &self,
+        target: &str,
+        ph: &Physical,
+        line: usize,
+        res: &str,
+    ) -> Result<Json, ResolveError> {
+        if let Some(v) = self.pseudo_value(target) {
+            return Ok(v);
+        }
+        if let Some(v) = self.parameters.get(target) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = ph.refs.get(target) {
+            return Ok(Json::String(v.clone()));
+        }
+        if self.resources.iter().any(|r| r.logical_id == target) {
+            return Err(ResolveError::Unresolved {
+                logical_id: target.into(),
+            });
+        }
+        Err(self.error(
+            line,
+            res,
+            format!("!Ref {target}: no parameter or resource has that name"),
+        ))
+    }
+
+    fn attribute(
+        &self,
+        target: &str,
+        attr: &str,
+        ph: &Physical,
+        line: usize,
+        res: &str,
+    ) -> Result<Json, ResolveError> {
+        if let Some(v) = ph.attrs.get(&(target.to_string(), attr.to_string())) {
+            return Ok(v.clone());
+        }
+        if !self.resources.iter().any(|r| r.logical_id == target) {
+            return Err(self.error(
+                line,
+                res,
+                format!("!GetAtt {target}.{attr}: no resource has that name"),
+            ));
+        }
+        if ph.refs.contains_key(target) {
+            return Err(self.error(
+                line,
+                res,
+                format!("!GetAtt {target}.{attr}: that resource has no attribute {attr} locally"),
+            ));
+        }
+        Err(ResolveError::Unresolved {
+            logical_id: target.into(),
+        })
+    }
+
+    fn pseudo_value(&self, name: &str) -> Option<Json> {
+        let p = &self.pseudo;
+        let s = match name {
+            "AWS::Region" => p.region.clone(),
+            "AWS::AccountId" => p.account_id.clone(),
+            "AWS::StackName" => p.stack_name.clone(),
+            "AWS::StackId" => format!(
+                "arn:aws:cloudformation:{}:{}:stack/{}/00000000-0000-0000-0000-000000000000",
+                p.region, p.account_id, p.stack_name
+            ),
+            "AWS::Partition" => "aws".into(),
+            "AWS::URLSuffix" => "amazonaws.com".into(),
+            "AWS::NotificationARNs" => return Some(Json::Array(vec![])),
+            _ => return None,
+        };
+        Some(Json::String(s))
+    }
+
+    fn sub(
+        &self,
+        text: &str,
+        vars: Option<&Node>,
+        ph: &Physical,
+        line: usize,
+        res: &str,
+    ) -> Result<String, ResolveError> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                return Err(self.error(line, res, format!("Fn::Sub: unclosed ${{ in {text:?}")));
+            };
+            let var = &after[..end];
+            if let Some(literal) = var.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else {
+                let value = match vars.and_then(|v| v.get(var)) {
+                    Some(node) => self.eval(node, ph, res)?.unwrap_or(Json::Null),
+                    None => match var.split_once('.') {
+                        Some((target, attr)) if self.pseudo_value(var).is_none() => {
+                            self.attribute(target, attr, ph, line, res)?
+                        }
+                        _ => self.reference(var, ph, line, res)?,
+                    },
+                };
+                out.push_str(&json_text(&value));
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn condition(
+        &self,
+        name: &str,
+        all: &HashMap<&str, &Node>,
+        visiting: &mut HashSet<String>,
+    ) -> Result<bool, TemplateError> {
+        if let Some(v) = self.conditions.get(name) {
+            return Ok(*v);
+        }
+        let Some(node) = all.get(name) else {
+            return Err(TemplateError {
+                file: self.file.clone(),
+                line: 0,
+                resource: None,
+                message: format!("no condition named {name:?}"),
+            });
+        };
+        if !visiting.insert(name.to_string()) {
+            return Err(TemplateError {
+                file: self.file.clone(),
+                line: node.line,
+                resource: None,
+                message: format!("condition {name} refers to itself"),
+            });
+        }
+        self.truth(node, all, visiting)
+    }
+
+    fn truth(
+        &self,
+        node: &Node,
+        all: &HashMap<&str, &Node>,
+        visiting: &mut HashSet<String>,
+    ) -> Result<bool, TemplateError> {
+        let bad = |m: &str| TemplateError {
+            file: self.file.clone(),
+            line: node.line,
+            resource: None,
+            message: m.to_string(),
+        };
+        let Some((name, arg)) = node.intrinsic() else {
+            return Err(bad(
+                "a condition must be Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition",
+            ));
+        };
+        let list = || match &arg.value {
+            Value::Seq(items) => Ok(items.as_slice()),
+            _ => Err(bad(&format!("{name} takes a list"))),
+        };
+        match name {
+            "Condition" => {
+                let n = arg.as_str().ok_or_else(|| bad("Condition takes a name"))?;
+                self.condition(n, all, visiting)
+            }
+            "Fn::Equals" => {
+                let items = list()?;
+                if items.len() != 2 {
+                    return Err(bad("Fn::Equals takes two values"));
+                }
+                let ph = Physical::default();
+                let mut vals = Vec::with_capacity(2);
+                for item in items {
+                    let v = match self.eval(item, &ph, "Conditions") {
+                        Ok(v) => v.unwrap_or(Json::Null),
+                        Err(ResolveError::Invalid(e)) => return Err(e),
+                        Err(ResolveError::Unresolved { .. }) => {
+                            return Err(bad("a condition cannot refer to a resource"));
+                        }
+                    };
+                    vals.push(json_text(&v));
+                }
+                Ok(vals[0] == vals[1])
+            }
+            "Fn::Not" => {
+                let items = list()?;
+                match items {
+                    [one] => Ok(!self.truth(one, all, visiting)?),
+                    _ => Err(bad("Fn::Not takes one condition")),
+                }
+            }
+            "Fn::And" | "Fn::Or" => {
+                let mut results = Vec::new();
+                for item in list()? {
+                    results.push(self.truth(item, all, visiting)?);
+                }
+                Ok(if name == "Fn::And" {
+                    results.iter().all(|b| *b)
+                } else {
+                    results.iter().any(|b| *b)
+                })
+            }
+            other => Err(bad(&format!("{other} cannot be used in a condition"))),
+        }
+    }
+}
+
+fn with_resource(mut e: TemplateError, name: &str) -> TemplateError {
+    e.resource
+        .get_or_insert_with(|| format!("condition {name}"));
+    e
+}
+
+/// A scalar as CloudFormation sees it: a string.
+fn scalar_string(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A JSON value as the text CloudFormation would substitute.
+pub fn json_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Null => String::new(),
+        Json::Array(items) => items.iter().map(json_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// The logical ids a node refers to (through Ref, GetAtt, Sub).
+fn references(node: &Node, out: &mut HashSet<String>) {
+    if let Some((name, arg)) = node.intrinsic() {
+        match (name, &arg.value) {
+            ("Ref", Value::Str(s)) => {
+                out.insert(s.clone());
+            }
+            ("Fn::GetAtt", Value::Seq(items)) => {
+                if let Some(s) = items.first().and_then(Node::as_str) {
+                    out.insert(s.to_string());
+                }
+            }
+            ("Fn::Sub", _) => {
+                let text = match &arg.value {
+                    Value::Str(s) => Some(s.as_str()),
+                    Value::Seq(items) => items.first().and_then(Node::as_str),
+                    _ => None,
+                };
+                let mut rest = text.unwrap_or_default();
+                while let Some(start) = rest.find("${") {
+                    let after = &rest[start + 2..];
+                    let end = after.find('}').unwrap_or(after.len());
+                    let var = &after[..end];
+                    out.insert(var.split('.').next().unwrap_or(var).to_string());
+                    rest = &after[end.min(after.len())..];
+                }
+            }
+            _ => {}
+        }
+    }
+    match &node.value {
+        Value::Seq(items) => items.iter().for_each(|n| references(n, out)),
+        Value::Map(entries) => entries.iter().for_each(|(_, n)| references(n, out)),
+        _ => {}
+    }
+}
+
+/// Orders resources so that each comes after the resources it refers to.
+fn order(
+    all: &[Resource],
+    raw: &[(String, Node)],
+) -> Result<Vec<Resource>, (usize, String, String)> {
+    let ids: HashSet<&str> = all.iter().map(|r| r.logical_id.as_str()).collect();
+    let mut deps: HashMap<&str, HashSet<String>> = HashMap::new();
+    for r in all {
+        let mut refs = HashSet::new();
+        references(&r.properties, &mut refs);
+        if let Some((_, body)) = raw.iter().find(|(k, _)| *k == r.logical_id) {
+            match body.get("DependsOn").map(|d| &d.value) {
+                Some(Value::Str(s)) => {
+                    refs.insert(s.clone());
+                }
+                Some(Value::Seq(items)) => {
+                    refs.extend(items.iter().filter_map(Node::as_str).map(str::to_string));
+                }
+                _ => {}
+            }
+        }
+        refs.retain(|d| ids.contains(d.as_str()));
+        deps.insert(&r.logical_id, refs);
+    }
+    let mut done: Vec<Resource> = Vec::with_capacity(all.len());
+    let mut placed: HashSet<String> = HashSet::new();
+    while done.len() < all.len() {
+        let before = done.len();
+        for r in all {
+            if !placed.contains(&r.logical_id)
+                && deps[r.logical_id.as_str()]
+                    .iter()
+                    .all(|d| placed.contains(d))
+            {
+                placed.insert(r.logical_id.clone());
+                done.push(r.clone());
+            }
+        }
+        if done.len() == before {
+            let stuck = all
+                .iter()
+                .find(|r| !placed.contains(&r.logical_id))
+                .expect("some resource is not placed");
+            return Err((
+                stuck.line,
+                stuck.logical_id.clone(),
+                "circular reference between resources".into(),
+            ));
+        }
+    }
+    Ok(done)
+}
+
+/// Standard base64 with padding (for `Fn::Base64`).
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

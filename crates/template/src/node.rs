@@ -1,0 +1,254 @@
+//! The template as a tree of nodes that remember their line, with CloudFormation's short tags
+//! (`!Ref`, `!GetAtt`, `!Sub`, ...) turned into their long forms (`{"Ref": ...}`).
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+/// One YAML value and the line (1-based) it starts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Where the value starts, for error messages.
+    pub line: usize,
+    /// The value itself.
+    pub value: Value,
+}
+
+/// A YAML value; mappings keep their order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping with string keys, in document order.
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// The value under `key`, when this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string, when this is a plain string scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The mapping's entries, when this is a mapping.
+    pub fn entries(&self) -> Option<&[(String, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The single `(name, argument)` of an intrinsic function call (`Ref`, `Fn::*`, `Condition`).
+    pub fn intrinsic(&self) -> Option<(&str, &Node)> {
+        match self.entries()? {
+            [(name, arg)] if name == "Ref" || name == "Condition" || name.starts_with("Fn::") => {
+                Some((name, arg))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A YAML syntax error with its line.
+#[derive(Debug)]
+pub struct SyntaxError {
+    /// 1-based line.
+    pub line: usize,
+    /// What the parser said.
+    pub message: String,
+}
+
+/// Parses one YAML document.
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| SyntaxError {
+        line: e.marker().line(),
+        message: e.info().to_string(),
+    })?;
+    match docs.into_iter().next() {
+        Some(doc) => convert(&doc),
+        None => Err(SyntaxError {
+            line: 1,
+            message: "the file is empty".into(),
+        }),
+    }
+}
+
+fn convert(y: &MarkedYaml<'_>) -> Result<Node, SyntaxError> {
+    let line = y.span.start.line();
+    let value = match &y.data {
+        YamlData::Value(s) => scalar(s),
+        YamlData::Representation(text, _, _) => Value::Str(text.to_string()),
+        YamlData::Sequence(items) => {
+            Value::Seq(items.iter().map(convert).collect::<Result<_, _>>()?)
+        }
+        YamlData::Mapping(map) => {
+            let mut entries = Vec::with_capacity(map.len());
+            for (k, v) in map {
+                let key = match &k.data {
+                    YamlData::Value(s) => scalar_text(s),
+                    YamlData::Representation(text, _, _) => text.to_string(),
+                    _ => {
+                        return Err(SyntaxError {
+                            line: k.span.start.line(),
+                            message: "a mapping key must be a plain scalar".into(),
+                        });
+                    }
+                };
+                entries.push((key, convert(v)?));
+            }
+            Value::Map(entries)
+        }
+        YamlData::Tagged(tag, inner) => return short_form(line, &tag.handle, &tag.suffix, inner),
+        YamlData::Alias(_) => {
+            return Err(SyntaxError {
+                line,
+                message: "YAML aliases are not supported in templates".into(),
+            });
+        }
+        YamlData::BadValue => {
+            return Err(SyntaxError {
+                line,
+                message: "a value could not be read".into(),
+            });
+        }
+    };
+    Ok(Node { line, value })
+}
+
+fn scalar(s: &Scalar<'_>) -> Value {
+    match s {
+        Scalar::Null => Value::Null,
+        Scalar::Boolean(b) => Value::Bool(*b),
+        Scalar::Integer(i) => Value::Int(*i),
+        Scalar::FloatingPoint(f) => Value::Float(f.into_inner()),
+        Scalar::String(s) => Value::Str(s.to_string()),
+    }
+}
+
+fn scalar_text(s: &Scalar<'_>) -> String {
+    match s {
+        Scalar::Null => "null".into(),
+        Scalar::Boolean(b) => b.to_string(),
+        Scalar::Integer(i) => i.to_string(),
+        Scalar::FloatingPoint(f) => f.to_string(),
+        Scalar::String(s) => s.to_string(),
+    }
+}
+
+/// Turns `!Name arg` into `{"Fn::Name": arg}` (`!Ref` and `!Condition` keep their names;
+/// `!GetAtt A.b` becomes `{"Fn::GetAtt": ["A", "b"]}`).
+fn short_form(
+    line: usize,
+    handle: &str,
+    suffix: &str,
+    inner: &MarkedYaml<'_>,
+) -> Result<Node, SyntaxError> {
+    // Core-schema tags (`!!str 42`) only change how a scalar is read.
+    if handle == "!!" || handle.starts_with("tag:yaml.org") {
+        let node = convert(inner)?;
+        return Ok(match (suffix, node.value) {
+            ("str", Value::Int(i)) => Node {
+                line,
+                value: Value::Str(i.to_string()),
+            },
+            ("str", Value::Float(f)) => Node {
+                line,
+                value: Value::Str(f.to_string()),
+            },
+            ("str", Value::Bool(b)) => Node {
+                line,
+                value: Value::Str(b.to_string()),
+            },
+            (_, value) => Node { line, value },
+        });
+    }
+    let mut arg = convert(inner)?;
+    let name = match suffix {
+        "Ref" | "Condition" => suffix.to_string(),
+        "GetAtt" => {
+            if let Value::Str(s) = &arg.value {
+                let Some((res, attr)) = s.split_once('.') else {
+                    return Err(SyntaxError {
+                        line,
+                        message: format!("!GetAtt {s}: expected Resource.Attribute"),
+                    });
+                };
+                arg.value = Value::Seq(vec![
+                    Node {
+                        line,
+                        value: Value::Str(res.into()),
+                    },
+                    Node {
+                        line,
+                        value: Value::Str(attr.into()),
+                    },
+                ]);
+            }
+            "Fn::GetAtt".into()
+        }
+        "Sub" | "Join" | "If" | "Equals" | "Not" | "And" | "Or" | "Select" | "Split" | "Base64"
+        | "FindInMap" | "GetAZs" | "ImportValue" | "Cidr" | "Transform" | "Length"
+        | "ToJsonString" => format!("Fn::{suffix}"),
+        other => {
+            return Err(SyntaxError {
+                line,
+                message: format!("unknown tag !{other}"),
+            });
+        }
+    };
+    Ok(Node {
+        line,
+        value: Value::Map(vec![(name, arg)]),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_tags_become_long_forms_with_lines() {
+        let n = parse("a: !Ref X\nb: !GetAtt Pool.Arn\nc: !Sub 'x-${Y}'\n").expect("parses");
+        let a = n.get("a").expect("a");
+        assert_eq!(a.line, 1);
+        let (name, arg) = a.intrinsic().expect("intrinsic");
+        assert_eq!((name, arg.as_str()), ("Ref", Some("X")));
+        let (name, arg) = n.get("b").expect("b").intrinsic().expect("intrinsic");
+        assert_eq!(name, "Fn::GetAtt");
+        assert!(
+            matches!(&arg.value, Value::Seq(v) if v.len() == 2 && v[1].as_str() == Some("Arn"))
+        );
+        assert_eq!(n.get("c").expect("c").intrinsic().expect("fn").0, "Fn::Sub");
+        assert_eq!(n.get("c").expect("c").line, 3);
+    }
+
+    #[test]
+    fn syntax_error_reports_its_line() {
+        let e = parse("a: 1\nb: [1, 2\nc: 3\n").expect_err("unclosed flow sequence");
+        assert!(e.line >= 2, "{e:?}");
+    }
+
+    #[test]
+    fn unknown_tag_is_an_error() {
+        let e = parse("a: !Nope x\n").expect_err("unknown tag");
+        assert!(e.message.contains("!Nope"));
+    }
+}
