@@ -1,6 +1,26 @@
-//! A Cognito-compatible user pool service.
+//! A Cognito-compatible user pool service that the AWS CLI, boto3 and the AWS SDKs use
+//! unchanged: awsJson 1.1 on `POST /`, real SRP, RS256 tokens, a JWKS per pool.
+//!
+//! # Layout
+//! - [`service`]: the HTTP edge: routing, the awsJson protocol, errors on the wire, JWKS.
+//! - [`ops`]: the operations, with Cognito's validation.
+//! - [`pools`]: the state ([`UserPools`]) and token issuance.
+//! - [`model`], [`store`]: records and their crash-safe storage (redb).
+//! - [`password`], [`srp`], [`token`]: argon2id and policy, the SRP server, keys and JWTs.
+//! - [`outbox`]: messages the pool "sends".
+//! - [`error`], [`util`]: wire errors; ids, base64, dates.
+
 pub mod error;
+pub mod model;
+pub mod ops;
+pub mod outbox;
 pub mod password;
+pub mod pools;
+pub mod service;
 pub mod srp;
+pub mod store;
 pub mod token;
 pub mod util;
+
+pub use error::CognitoError;
+pub use pools::{Settings, UserPools};

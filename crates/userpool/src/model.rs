@@ -1,0 +1,261 @@
+//! What the service keeps: pools, clients, users and refresh tokens, as stored (serde JSON) and
+//! as rendered on the wire (Cognito's PascalCase shapes).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json, json};
+
+use crate::password::PasswordPolicy;
+
+/// A user pool's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PoolConfig {
+    /// `<region>_<9 alphanumerics>`.
+    pub id: String,
+    /// PoolName.
+    pub name: String,
+    /// `arn:aws:cognito-idp:<region>:<account>:userpool/<id>`.
+    pub arn: String,
+    /// Epoch seconds.
+    pub created: f64,
+    /// Epoch seconds.
+    pub modified: f64,
+    /// `email` and/or `phone_number`: those sign in in place of a username.
+    pub username_attributes: Vec<String>,
+    /// Attributes that may also be used to sign in, once verified.
+    pub alias_attributes: Vec<String>,
+    /// Attributes verified automatically (we treat them as verified on confirmation).
+    pub auto_verified: Vec<String>,
+    /// The password policy.
+    pub policy: PasswordPolicy,
+    /// Only administrators may create users (SignUp refused).
+    pub admin_create_only: bool,
+    /// Settings we do not act on, echoed back by DescribeUserPool.
+    pub extra: Map<String, Json>,
+}
+
+/// An app client's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientConfig {
+    /// 26 lower-case alphanumerics.
+    pub id: String,
+    /// The pool it belongs to.
+    pub pool_id: String,
+    /// ClientName.
+    pub name: String,
+    /// Present when the client was made with GenerateSecret.
+    pub secret: Option<String>,
+    /// ExplicitAuthFlows as given.
+    pub auth_flows: Vec<String>,
+    /// `LEGACY` (unknown users are named) or `ENABLED` (they look like wrong passwords).
+    pub prevent_user_existence_errors: String,
+    /// Access token lifetime, seconds.
+    pub access_validity: u64,
+    /// ID token lifetime, seconds.
+    pub id_validity: u64,
+    /// Refresh token lifetime, seconds.
+    pub refresh_validity: u64,
+    /// Challenge session lifetime, minutes.
+    pub session_minutes: u64,
+    /// Epoch seconds.
+    pub created: f64,
+    /// Epoch seconds.
+    pub modified: f64,
+    /// Settings we do not act on, echoed back by DescribeUserPoolClient.
+    pub extra: Map<String, Json>,
+}
+
+impl ClientConfig {
+    /// Whether the client allows `flow` (`USER_PASSWORD_AUTH`, ...), under its new or legacy name.
+    pub fn allows(&self, flow: &str) -> bool {
+        let legacy = match flow {
+            "ADMIN_USER_PASSWORD_AUTH" => "ADMIN_NO_SRP_AUTH",
+            other => other,
+        };
+        self.auth_flows.iter().any(|f| {
+            let f = f.strip_prefix("ALLOW_").unwrap_or(f);
+            f == flow || f == legacy
+        })
+    }
+
+    /// DescribeUserPoolClient's `UserPoolClient`.
+    pub fn render(&self) -> Json {
+        let mut out = self.extra.clone();
+        let mut set = |k: &str, v: Json| {
+            out.insert(k.into(), v);
+        };
+        set("UserPoolId", json!(self.pool_id));
+        set("ClientName", json!(self.name));
+        set("ClientId", json!(self.id));
+        if let Some(s) = &self.secret {
+            set("ClientSecret", json!(s));
+        }
+        set("LastModifiedDate", json!(self.modified));
+        set("CreationDate", json!(self.created));
+        set("ExplicitAuthFlows", json!(self.auth_flows));
+        set(
+            "PreventUserExistenceErrors",
+            json!(self.prevent_user_existence_errors),
+        );
+        set("AuthSessionValidity", json!(self.session_minutes));
+        set(
+            "RefreshTokenValidity",
+            json!(self.refresh_validity / 86_400),
+        );
+        set("AccessTokenValidity", json!(self.access_validity / 60));
+        set("IdTokenValidity", json!(self.id_validity / 60));
+        set(
+            "TokenValidityUnits",
+            json!({"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}),
+        );
+        Json::Object(out)
+    }
+}
+
+/// A stored password: the argon2id hash for password sign-in and the SRP verifier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredPassword {
+    /// argon2id PHC string.
+    pub hash: String,
+    /// SRP salt, hex.
+    pub srp_salt: String,
+    /// SRP verifier, hex.
+    pub srp_verifier: String,
+    /// Set by an administrator; must be changed at first sign-in.
+    pub temporary: bool,
+    /// Epoch seconds when it was set (temporary passwords expire).
+    pub set_at: u64,
+}
+
+/// A one-time code (sign-up confirmation, password reset).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Code {
+    /// Six digits.
+    pub code: String,
+    /// Epoch seconds.
+    pub expires: u64,
+}
+
+/// One user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    /// The stored username (the `sub` when the pool signs in by email).
+    pub username: String,
+    /// Attributes, `sub` included.
+    pub attributes: BTreeMap<String, String>,
+    /// AdminDisableUser clears it.
+    pub enabled: bool,
+    /// `UNCONFIRMED`, `CONFIRMED`, `FORCE_CHANGE_PASSWORD`, `RESET_REQUIRED`.
+    pub status: String,
+    /// Epoch seconds.
+    pub created: f64,
+    /// Epoch seconds.
+    pub modified: f64,
+    /// None until a password is set.
+    pub password: Option<StoredPassword>,
+    /// Pending sign-up confirmation.
+    pub confirm_code: Option<Code>,
+    /// Pending password reset.
+    pub reset_code: Option<Code>,
+    /// Consecutive failed sign-ins.
+    pub failed_attempts: u32,
+    /// Epoch seconds until which sign-in is refused.
+    pub locked_until: u64,
+}
+
+impl User {
+    /// The `sub` attribute.
+    pub fn sub(&self) -> &str {
+        self.attributes.get("sub").map_or("", String::as_str)
+    }
+
+    /// Attributes as `[{"Name","Value"}]`, `sub` first as Cognito lists them.
+    pub fn attribute_list(&self) -> Json {
+        let mut list = Vec::with_capacity(self.attributes.len());
+        if let Some(sub) = self.attributes.get("sub") {
+            list.push(json!({"Name": "sub", "Value": sub}));
+        }
+        for (k, v) in &self.attributes {
+            if k != "sub" {
+                list.push(json!({"Name": k, "Value": v}));
+            }
+        }
+        Json::Array(list)
+    }
+
+    /// The `UserType` shape (AdminCreateUser, ListUsers).
+    pub fn render(&self) -> Json {
+        json!({
+            "Username": self.username,
+            "Attributes": self.attribute_list(),
+            "UserCreateDate": self.created,
+            "UserLastModifiedDate": self.modified,
+            "Enabled": self.enabled,
+            "UserStatus": self.status,
+        })
+    }
+}
+
+/// A refresh token's record; the token itself is never stored, only its hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshRecord {
+    /// Links the refresh token to the access tokens issued with it.
+    pub origin_jti: String,
+    /// SHA-256 of the token's secret part, hex.
+    pub secret_hash: String,
+    /// Pool.
+    pub pool_id: String,
+    /// Client it was issued to.
+    pub client_id: String,
+    /// The user's stored username.
+    pub username: String,
+    /// Original sign-in time, epoch seconds (kept through refreshes).
+    pub auth_time: u64,
+    /// Epoch seconds.
+    pub expires: u64,
+    /// GlobalSignOut, RevokeToken.
+    pub revoked: bool,
+}
+
+impl PoolConfig {
+    /// DescribeUserPool's `UserPool`.
+    pub fn render(&self, estimated_users: usize) -> Json {
+        let mut out = self.extra.clone();
+        let mut set = |k: &str, v: Json| {
+            out.insert(k.into(), v);
+        };
+        set("Id", json!(self.id));
+        set("Name", json!(self.name));
+        set("Arn", json!(self.arn));
+        set("Policies", json!({"PasswordPolicy": self.policy}));
+        set("LastModifiedDate", json!(self.modified));
+        set("CreationDate", json!(self.created));
+        set("LambdaConfig", json!({}));
+        set("DeletionProtection", json!("INACTIVE"));
+        set("MfaConfiguration", json!("OFF"));
+        set("EstimatedNumberOfUsers", json!(estimated_users));
+        if !self.username_attributes.is_empty() {
+            set("UsernameAttributes", json!(self.username_attributes));
+        }
+        if !self.alias_attributes.is_empty() {
+            set("AliasAttributes", json!(self.alias_attributes));
+        }
+        if !self.auto_verified.is_empty() {
+            set("AutoVerifiedAttributes", json!(self.auto_verified));
+        }
+        set(
+            "AdminCreateUserConfig",
+            json!({
+                "AllowAdminCreateUserOnly": self.admin_create_only,
+                "UnusedAccountValidityDays": self.policy.temporary_password_validity_days,
+            }),
+        );
+        Json::Object(out)
+    }
+
+    /// Whether users sign in with their email in place of a username.
+    pub fn email_is_username(&self) -> bool {
+        self.username_attributes.iter().any(|a| a == "email")
+    }
+}

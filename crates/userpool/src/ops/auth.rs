@@ -1,0 +1,517 @@
+//! Sign-in: InitiateAuth and AdminInitiateAuth (password, SRP, refresh), and the challenges
+//! that follow (NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json, json};
+
+use super::{Constraint, Req, no_client, no_pool};
+use crate::error::{CognitoError, Result};
+use crate::model::{ClientConfig, PoolConfig, StoredPassword, User};
+use crate::password;
+use crate::pools::{Session, SrpPending, UserPools, save_user};
+use crate::srp;
+use crate::token::PoolKeys;
+use crate::util::{Civil, b64, b64_decode, constant_time_eq, hmac_sha256, now_f64, now_secs};
+
+/// Consecutive failures after which sign-in is locked for a while.
+const LOCKOUT_AFTER: u32 = 5;
+
+const AUTH_FLOWS: &[&str] = &[
+    "USER_SRP_AUTH",
+    "REFRESH_TOKEN_AUTH",
+    "REFRESH_TOKEN",
+    "CUSTOM_AUTH",
+    "ADMIN_NO_SRP_AUTH",
+    "USER_PASSWORD_AUTH",
+    "ADMIN_USER_PASSWORD_AUTH",
+    "USER_AUTH",
+];
+
+const CHALLENGES: &[&str] = &[
+    "SMS_MFA",
+    "EMAIL_OTP",
+    "SOFTWARE_TOKEN_MFA",
+    "SELECT_MFA_TYPE",
+    "MFA_SETUP",
+    "PASSWORD_VERIFIER",
+    "CUSTOM_CHALLENGE",
+    "SELECT_CHALLENGE",
+    "DEVICE_SRP_AUTH",
+    "DEVICE_PASSWORD_VERIFIER",
+    "ADMIN_NO_SRP_AUTH",
+    "NEW_PASSWORD_REQUIRED",
+    "SMS_OTP",
+    "PASSWORD",
+    "WEB_AUTHN",
+    "PASSWORD_SRP",
+];
+
+/// The user and what signing in needs, copied out of the state so no lock is held while
+/// hashing or signing.
+struct SignIn {
+    pool: PoolConfig,
+    keys: Arc<PoolKeys>,
+    client: ClientConfig,
+    user: User,
+}
+
+fn param<'a>(params: &'a Map<String, Json>, name: &str) -> Result<&'a str> {
+    params.get(name).and_then(Json::as_str).ok_or_else(|| {
+        CognitoError::invalid_parameter(format!("Missing required parameter {name}"))
+    })
+}
+
+impl UserPools {
+    /// The client a request names; with `pool_id` (Admin calls) it must belong to that pool.
+    pub(crate) fn client_for(
+        &self,
+        client_id: &str,
+        pool_id: Option<&str>,
+    ) -> Result<ClientConfig> {
+        let state = self.read();
+        if let Some(p) = pool_id
+            && !state.pools.contains_key(p)
+        {
+            return Err(no_pool(p));
+        }
+        match state.clients.get(client_id) {
+            Some(c) if pool_id.is_none_or(|p| p == c.pool_id) => Ok(c.clone()),
+            _ => Err(no_client(client_id)),
+        }
+    }
+
+    fn sign_in_for(&self, client: &ClientConfig, name: &str) -> Result<SignIn> {
+        let state = self.read();
+        let pool = state
+            .pools
+            .get(&client.pool_id)
+            .ok_or_else(|| no_pool(&client.pool_id))?;
+        match pool.find(name) {
+            Some(user) => Ok(SignIn {
+                pool: pool.config.clone(),
+                keys: Arc::clone(&pool.keys),
+                client: client.clone(),
+                user: user.clone(),
+            }),
+            None if client.prevent_user_existence_errors == "ENABLED" => {
+                Err(CognitoError::incorrect_credentials())
+            }
+            None => Err(CognitoError::user_not_found()),
+        }
+    }
+
+    fn check_secret_hash(
+        client: &ClientConfig,
+        params: &Map<String, Json>,
+        username: &str,
+    ) -> Result<()> {
+        let Some(secret) = &client.secret else {
+            return Ok(());
+        };
+        let expected = b64(&hmac_sha256(
+            secret.as_bytes(),
+            &[username.as_bytes(), client.id.as_bytes()],
+        ));
+        match params.get("SECRET_HASH").and_then(Json::as_str) {
+            Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
+            _ => Err(CognitoError::not_authorized(format!(
+                "Unable to verify secret hash for client {}",
+                client.id
+            ))),
+        }
+    }
+
+    /// Refuses disabled and locked-out users before any password is checked.
+    fn precheck(user: &User) -> Result<()> {
+        if !user.enabled {
+            return Err(CognitoError::not_authorized("User is disabled."));
+        }
+        if user.locked_until > now_secs() {
+            return Err(CognitoError::not_authorized("Password attempts exceeded"));
+        }
+        Ok(())
+    }
+
+    /// Counts a failed password; from the fifth in a row sign-in locks, 1 s doubling to 15 min.
+    fn record_failure(&self, pool_id: &str, username: &str) -> Result<()> {
+        let mut state = self.write();
+        let Some(user) = state
+            .pools
+            .get_mut(pool_id)
+            .and_then(|p| p.users.get_mut(username))
+        else {
+            return Ok(());
+        };
+        user.failed_attempts = user.failed_attempts.saturating_add(1);
+        if user.failed_attempts >= LOCKOUT_AFTER {
+            let exp = (user.failed_attempts - LOCKOUT_AFTER).min(10);
+            user.locked_until = now_secs() + (1u64 << exp).min(900);
+        }
+        let change = save_user(pool_id, user);
+        self.persist(vec![change])
+    }
+
+    /// After a correct password: the user's status decides between tokens and a challenge.
+    fn after_password(&self, mut s: SignIn) -> Result<Json> {
+        if s.user.failed_attempts > 0 {
+            let mut state = self.write();
+            if let Some(u) = state
+                .pools
+                .get_mut(&s.pool.id)
+                .and_then(|p| p.users.get_mut(&s.user.username))
+            {
+                u.failed_attempts = 0;
+                u.locked_until = 0;
+                let change = save_user(&s.pool.id, u);
+                self.persist(vec![change])?;
+            }
+            s.user.failed_attempts = 0;
+        }
+        match s.user.status.as_str() {
+            "UNCONFIRMED" => Err(CognitoError::new(
+                "UserNotConfirmedException",
+                "User is not confirmed.",
+            )),
+            "RESET_REQUIRED" => Err(CognitoError::new(
+                "PasswordResetRequiredException",
+                "Password reset required for the user",
+            )),
+            "FORCE_CHANGE_PASSWORD" => {
+                let days = u64::from(s.pool.policy.temporary_password_validity_days);
+                let set_at = s.user.password.as_ref().map_or(0, |p| p.set_at);
+                if set_at + days * 86_400 < now_secs() {
+                    return Err(CognitoError::not_authorized(
+                        "Temporary password has expired and must be reset by an administrator.",
+                    ));
+                }
+                let session = self.new_session(Session {
+                    pool_id: s.pool.id.clone(),
+                    client_id: s.client.id.clone(),
+                    username: s.user.username.clone(),
+                    expires: now_secs() + s.client.session_minutes * 60,
+                });
+                let attrs: Map<String, Json> = s
+                    .user
+                    .attributes
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "sub")
+                    .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                    .collect();
+                Ok(json!({
+                    "ChallengeName": "NEW_PASSWORD_REQUIRED",
+                    "Session": session,
+                    "ChallengeParameters": {
+                        "USER_ID_FOR_SRP": s.user.username,
+                        "requiredAttributes": "[]",
+                        "userAttributes": Json::Object(attrs).to_string(),
+                    },
+                }))
+            }
+            _ => {
+                let tokens = self.issue_tokens(&s.keys, &s.client, &s.user, None)?;
+                Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
+            }
+        }
+    }
+
+    pub(crate) fn initiate_auth(&self, r: &Req<'_>, admin: bool) -> Result<Json> {
+        if admin {
+            r.require(&["UserPoolId", "ClientId", "AuthFlow"])?;
+        } else {
+            r.require(&["AuthFlow", "ClientId"])?;
+        }
+        let flow = r.one_of("AuthFlow", r.str("AuthFlow")?, AUTH_FLOWS)?;
+        let client_id = r.checked("ClientId", Constraint::ClientId)?;
+        let pool_id = if admin {
+            Some(r.checked("UserPoolId", Constraint::PoolId)?)
+        } else {
+            None
+        };
+        let client = self.client_for(client_id, pool_id)?;
+        let params = r.opt_string_map("AuthParameters")?.unwrap_or_default();
+        let not_enabled = |f: &str| {
+            CognitoError::invalid_parameter(format!("{f} flow not enabled for this client"))
+        };
+        match (flow, admin) {
+            ("USER_PASSWORD_AUTH", false) => {
+                if !client.allows("USER_PASSWORD_AUTH") {
+                    return Err(not_enabled("USER_PASSWORD_AUTH"));
+                }
+                self.password_sign_in(&client, &params)
+            }
+            ("ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH", true) => {
+                if !client.allows("ADMIN_USER_PASSWORD_AUTH") {
+                    return Err(CognitoError::invalid_parameter(
+                        "Auth flow not enabled for this client",
+                    ));
+                }
+                self.password_sign_in(&client, &params)
+            }
+            ("USER_SRP_AUTH", _) => {
+                if !client.allows("USER_SRP_AUTH") {
+                    return Err(not_enabled("USER_SRP_AUTH"));
+                }
+                self.srp_start(&client, &params)
+            }
+            ("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN", _) => self.refresh(&client, &params),
+            ("CUSTOM_AUTH", _) => Err(CognitoError::invalid_parameter(
+                "Custom auth lambda trigger is not configured for the user pool.",
+            )),
+            _ => Err(CognitoError::invalid_parameter(
+                "Initiate Auth method not supported.",
+            )),
+        }
+    }
+
+    fn password_sign_in(&self, client: &ClientConfig, params: &Map<String, Json>) -> Result<Json> {
+        let username = param(params, "USERNAME")?;
+        let password = param(params, "PASSWORD")?;
+        Self::check_secret_hash(client, params, username)?;
+        let s = self.sign_in_for(client, username)?;
+        Self::precheck(&s.user)?;
+        let ok = s
+            .user
+            .password
+            .as_ref()
+            .is_some_and(|p| password::verify(password, &p.hash));
+        if !ok {
+            self.record_failure(&s.pool.id, &s.user.username)?;
+            return Err(CognitoError::incorrect_credentials());
+        }
+        self.after_password(s)
+    }
+
+    fn srp_start(&self, client: &ClientConfig, params: &Map<String, Json>) -> Result<Json> {
+        let username = param(params, "USERNAME")?;
+        let a_hex = param(params, "SRP_A")?;
+        Self::check_secret_hash(client, params, username)?;
+        let s = self.sign_in_for(client, username)?;
+        let Some(stored) = &s.user.password else {
+            return Err(CognitoError::incorrect_credentials());
+        };
+        let verifier = srp::Verifier {
+            salt_hex: stored.srp_salt.clone(),
+            verifier_hex: stored.srp_verifier.clone(),
+        };
+        let step = srp::server_start(a_hex, &verifier).map_err(|_| {
+            CognitoError::invalid_parameter("SRP_A is not a valid SRP public value")
+        })?;
+        let answer = json!({
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "ChallengeParameters": {
+                "SALT": stored.srp_salt,
+                "SRP_B": step.b_pub_hex,
+                "SECRET_BLOCK": step.secret_block,
+                "USERNAME": s.user.username,
+                "USER_ID_FOR_SRP": s.user.username,
+            },
+        });
+        self.park_srp(SrpPending {
+            pool_id: s.pool.id.clone(),
+            client_id: client.id.clone(),
+            username: s.user.username.clone(),
+            step,
+            expires: now_secs() + client.session_minutes * 60,
+        });
+        Ok(answer)
+    }
+
+    fn refresh(&self, client: &ClientConfig, params: &Map<String, Json>) -> Result<Json> {
+        let token = param(params, "REFRESH_TOKEN")?;
+        let invalid = || CognitoError::not_authorized("Invalid Refresh Token");
+        let record = self.refresh_record(token).ok_or_else(invalid)?;
+        if record.client_id != client.id {
+            return Err(invalid());
+        }
+        if record.revoked {
+            return Err(CognitoError::not_authorized(
+                "Refresh Token has been revoked",
+            ));
+        }
+        if record.expires <= now_secs() {
+            return Err(CognitoError::not_authorized("Refresh Token has expired"));
+        }
+        let (keys, user) = {
+            let state = self.read();
+            let pool = state.pools.get(&record.pool_id).ok_or_else(invalid)?;
+            let user = pool
+                .users
+                .get(&record.username)
+                .ok_or_else(|| CognitoError::not_authorized("User does not exist."))?;
+            (Arc::clone(&pool.keys), user.clone())
+        };
+        if !user.enabled {
+            return Err(CognitoError::not_authorized("User is disabled."));
+        }
+        let tokens = self.issue_tokens(&keys, client, &user, Some(&record))?;
+        Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
+    }
+
+    pub(crate) fn respond_to_challenge(&self, r: &Req<'_>, admin: bool) -> Result<Json> {
+        if admin {
+            r.require(&["UserPoolId", "ClientId", "ChallengeName"])?;
+        } else {
+            r.require(&["ClientId", "ChallengeName"])?;
+        }
+        let name = r.one_of("ChallengeName", r.str("ChallengeName")?, CHALLENGES)?;
+        let client_id = r.checked("ClientId", Constraint::ClientId)?;
+        let pool_id = if admin {
+            Some(r.checked("UserPoolId", Constraint::PoolId)?)
+        } else {
+            None
+        };
+        let client = self.client_for(client_id, pool_id)?;
+        let responses = r.opt_string_map("ChallengeResponses")?.unwrap_or_default();
+        match name {
+            "NEW_PASSWORD_REQUIRED" => {
+                let session = match r.opt_str("Session")? {
+                    Some(_) => r.checked("Session", Constraint::Session)?,
+                    None => return Err(CognitoError::invalid_session()),
+                };
+                self.new_password(&client, session, &responses)
+            }
+            "PASSWORD_VERIFIER" => self.password_verifier(&client, &responses),
+            other => Err(CognitoError::invalid_parameter(format!(
+                "The local user pool does not issue the {other} challenge"
+            ))),
+        }
+    }
+
+    fn new_password(
+        &self,
+        client: &ClientConfig,
+        token: &str,
+        responses: &Map<String, Json>,
+    ) -> Result<Json> {
+        let new_password = param(responses, "NEW_PASSWORD")?;
+        let username = param(responses, "USERNAME")?;
+        let session = self
+            .take_session(token)
+            .ok_or_else(CognitoError::invalid_session)?;
+        if session.client_id != client.id {
+            return Err(CognitoError::invalid_session());
+        }
+        let (policy, matches) = {
+            let state = self.read();
+            let pool = state
+                .pools
+                .get(&session.pool_id)
+                .ok_or_else(CognitoError::invalid_session)?;
+            let matches = pool.resolve(username).as_deref() == Some(session.username.as_str());
+            (pool.config.policy.clone(), matches)
+        };
+        if !matches {
+            return Err(CognitoError::invalid_session());
+        }
+        if let Err(e) = policy.check(new_password) {
+            // A password the policy refuses does not use up the session: try again with it.
+            self.restore_session(token, session);
+            return Err(e);
+        }
+        let stored =
+            Self::stored_password(&session.pool_id, &session.username, new_password, false);
+        let extra: Vec<(String, String)> = responses
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.strip_prefix("userAttributes.")?.to_string(),
+                    v.as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let s = {
+            let mut state = self.write();
+            let pool = state
+                .pools
+                .get_mut(&session.pool_id)
+                .ok_or_else(CognitoError::invalid_session)?;
+            let user = pool
+                .users
+                .get_mut(&session.username)
+                .ok_or_else(CognitoError::user_not_found)?;
+            user.password = Some(stored);
+            user.status = "CONFIRMED".into();
+            user.failed_attempts = 0;
+            user.modified = now_f64();
+            for (k, v) in extra {
+                user.attributes.insert(k, v);
+            }
+            let user = user.clone();
+            self.persist(vec![save_user(&session.pool_id, &user)])?;
+            pool.reindex(&user.username);
+            SignIn {
+                pool: pool.config.clone(),
+                keys: Arc::clone(&pool.keys),
+                client: client.clone(),
+                user,
+            }
+        };
+        let tokens = self.issue_tokens(&s.keys, &s.client, &s.user, None)?;
+        Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
+    }
+
+    fn password_verifier(
+        &self,
+        client: &ClientConfig,
+        responses: &Map<String, Json>,
+    ) -> Result<Json> {
+        let signature = param(responses, "PASSWORD_CLAIM_SIGNATURE")?;
+        let block = param(responses, "PASSWORD_CLAIM_SECRET_BLOCK")?;
+        let timestamp = param(responses, "TIMESTAMP")?;
+        let username = param(responses, "USERNAME")?;
+        let pending = self
+            .take_srp(block)
+            .filter(|p| p.client_id == client.id)
+            .ok_or_else(CognitoError::incorrect_credentials)?;
+        Self::check_secret_hash(client, responses, username)?;
+        let s = self.sign_in_for(client, &pending.username)?;
+        Self::precheck(&s.user)?;
+        let stored = s
+            .user
+            .password
+            .as_ref()
+            .ok_or_else(CognitoError::incorrect_credentials)?;
+        let verifier = srp::Verifier {
+            salt_hex: stored.srp_salt.clone(),
+            verifier_hex: stored.srp_verifier.clone(),
+        };
+        let expected = srp::session_key(&pending.step, &verifier)
+            .ok()
+            .and_then(|key| {
+                let block = b64_decode(block)?;
+                Some(srp::expected_signature(
+                    &key,
+                    &s.pool.id,
+                    &s.user.username,
+                    &block,
+                    timestamp,
+                ))
+            });
+        let given = b64_decode(signature);
+        let ok = Civil::parse_cognito(timestamp).is_some()
+            && matches!((&expected, &given), (Some(e), Some(g)) if constant_time_eq(e, g));
+        if !ok {
+            self.record_failure(&s.pool.id, &s.user.username)?;
+            return Err(CognitoError::incorrect_credentials());
+        }
+        self.after_password(s)
+    }
+
+    /// A password ready to store: argon2id hash and SRP verifier (slow: no lock held).
+    pub(crate) fn stored_password(
+        pool_id: &str,
+        username: &str,
+        password: &str,
+        temporary: bool,
+    ) -> StoredPassword {
+        let v = srp::make_verifier(pool_id, username, password);
+        StoredPassword {
+            hash: password::hash(password),
+            srp_salt: v.salt_hex,
+            srp_verifier: v.verifier_hex,
+            temporary,
+            set_at: now_secs(),
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! The operations, by name: each takes the request body and answers JSON or a [`CognitoError`].
+//!
+//! # Layout
+//! - [`auth`]: InitiateAuth, RespondToAuthChallenge and their Admin forms; sessions, SRP.
+//! - [`users`]: sign-up, codes, passwords, attributes, sign-out, and the Admin user calls.
+//! - [`pools`]: pools and clients, and creating them from the template.
+
+pub mod auth;
+pub mod pools;
+pub mod users;
+
+use serde_json::{Map, Value as Json};
+
+use crate::error::{CognitoError, Result};
+use crate::pools::UserPools;
+
+/// Operations that real clients send without SigV4 (they carry a token or a client id instead).
+const UNSIGNED: &[&str] = &[
+    "InitiateAuth",
+    "RespondToAuthChallenge",
+    "SignUp",
+    "ConfirmSignUp",
+    "ResendConfirmationCode",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
+    "GetUser",
+    "ChangePassword",
+    "GlobalSignOut",
+    "RevokeToken",
+    "UpdateUserAttributes",
+];
+
+/// Every operation the local pool serves (the README lists the same).
+pub const SUPPORTED: &[&str] = &[
+    "InitiateAuth",
+    "RespondToAuthChallenge",
+    "AdminInitiateAuth",
+    "AdminRespondToAuthChallenge",
+    "SignUp",
+    "ConfirmSignUp",
+    "ResendConfirmationCode",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
+    "ChangePassword",
+    "GetUser",
+    "UpdateUserAttributes",
+    "GlobalSignOut",
+    "RevokeToken",
+    "AdminCreateUser",
+    "AdminSetUserPassword",
+    "AdminGetUser",
+    "AdminDeleteUser",
+    "AdminDisableUser",
+    "AdminEnableUser",
+    "AdminUpdateUserAttributes",
+    "AdminUserGlobalSignOut",
+    "ListUsers",
+    "CreateUserPool",
+    "DescribeUserPool",
+    "ListUserPools",
+    "DeleteUserPool",
+    "CreateUserPoolClient",
+    "DescribeUserPoolClient",
+    "ListUserPoolClients",
+];
+
+impl UserPools {
+    /// Runs one operation. `signed`: the request carried a SigV4 `Authorization` header.
+    /// Blocking (password hashing, the store): call it from the blocking pool.
+    pub fn call(&self, op: &str, body: &Json, signed: bool) -> Result<Json> {
+        if !SUPPORTED.contains(&op) {
+            return Err(CognitoError::new(
+                "UnknownOperationException",
+                format!(
+                    "{op} is not an operation the local user pool supports (the README lists those it does)"
+                ),
+            ));
+        }
+        if !signed && !UNSIGNED.contains(&op) {
+            return Err(CognitoError::new(
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+            ));
+        }
+        let Json::Object(map) = body else {
+            return Err(CognitoError::serialization(
+                "Start of list found where not expected.",
+            ));
+        };
+        let r = Req(map);
+        match op {
+            "InitiateAuth" => self.initiate_auth(&r, false),
+            "AdminInitiateAuth" => self.initiate_auth(&r, true),
+            "RespondToAuthChallenge" => self.respond_to_challenge(&r, false),
+            "AdminRespondToAuthChallenge" => self.respond_to_challenge(&r, true),
+            "SignUp" => self.sign_up(&r),
+            "ConfirmSignUp" => self.confirm_sign_up(&r),
+            "ResendConfirmationCode" => self.resend_confirmation_code(&r),
+            "ForgotPassword" => self.forgot_password(&r),
+            "ConfirmForgotPassword" => self.confirm_forgot_password(&r),
+            "ChangePassword" => self.change_password(&r),
+            "GetUser" => self.get_user(&r),
+            "UpdateUserAttributes" => self.update_user_attributes(&r),
+            "GlobalSignOut" => self.global_sign_out(&r),
+            "RevokeToken" => self.revoke_token(&r),
+            "AdminCreateUser" => self.admin_create_user(&r),
+            "AdminSetUserPassword" => self.admin_set_user_password(&r),
+            "AdminGetUser" => self.admin_get_user(&r),
+            "AdminDeleteUser" => self.admin_delete_user(&r),
+            "AdminDisableUser" => self.admin_set_enabled(&r, false),
+            "AdminEnableUser" => self.admin_set_enabled(&r, true),
+            "AdminUpdateUserAttributes" => self.admin_update_user_attributes(&r),
+            "AdminUserGlobalSignOut" => self.admin_user_global_sign_out(&r),
+            "ListUsers" => self.list_users(&r),
+            "CreateUserPool" => self.create_user_pool(&r),
+            "DescribeUserPool" => self.describe_user_pool(&r),
+            "ListUserPools" => self.list_user_pools(&r),
+            "DeleteUserPool" => self.delete_user_pool(&r),
+            "CreateUserPoolClient" => self.create_user_pool_client(&r),
+            "DescribeUserPoolClient" => self.describe_user_pool_client(&r),
+            "ListUserPoolClients" => self.list_user_pool_clients(&r),
+            _ => unreachable!("every supported operation is dispatched"),
+        }
+    }
+}
+
+/// A request body, read field by field with Cognito's validation and serialization errors.
+#[derive(Debug)]
+pub struct Req<'a>(pub &'a Map<String, Json>);
+
+/// `clientId` from `ClientId`: validation messages name members in lower camel case.
+fn member(field: &str) -> String {
+    let mut c = field.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Cognito's validation error text for a list of problems.
+pub fn validation_error(problems: &[String]) -> CognitoError {
+    let n = problems.len();
+    CognitoError::invalid_parameter(format!(
+        "{n} validation error{} detected: {}",
+        if n == 1 { "" } else { "s" },
+        problems.join("; ")
+    ))
+}
+
+fn wrong_type(v: &Json, wanted: &str) -> CognitoError {
+    let what = match v {
+        Json::Object(_) => "Start of structure or map found where not expected.".to_string(),
+        Json::Array(_) => "Start of list found where not expected.".to_string(),
+        Json::Number(_) => format!("NUMBER_VALUE can not be converted to {wanted}"),
+        Json::Bool(true) => format!("TRUE_VALUE can not be converted to {wanted}"),
+        Json::Bool(false) => format!("FALSE_VALUE can not be converted to {wanted}"),
+        Json::String(_) => format!("STRING_VALUE can not be converted to {wanted}"),
+        Json::Null => "null".to_string(),
+    };
+    CognitoError::serialization(what)
+}
+
+/// A pattern or length constraint of the service model.
+#[derive(Debug, Clone, Copy)]
+pub enum Constraint {
+    /// `[\w-]+_[0-9a-zA-Z]+`, at most 55.
+    PoolId,
+    /// `[\w+]+`, at most 128.
+    ClientId,
+    /// 1 to 128 printable characters.
+    Username,
+    /// At least 20 characters.
+    Session,
+    /// `[\S]+`, 1 to 2048.
+    Code,
+}
+
+impl Req<'_> {
+    /// Refuses the request when any `fields` is missing or null, naming all of them.
+    pub fn require(&self, fields: &[&str]) -> Result<()> {
+        let problems: Vec<String> = fields
+            .iter()
+            .filter(|f| matches!(self.0.get(**f), None | Some(Json::Null)))
+            .map(|f| {
+                format!(
+                    "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                    member(f)
+                )
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(validation_error(&problems))
+        }
+    }
+
+    /// An optional string.
+    pub fn opt_str(&self, field: &str) -> Result<Option<&str>> {
+        match self.0.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s)),
+            Some(other) => Err(wrong_type(other, "String")),
+        }
+    }
+
+    /// A required string (checked by [`Req::require`] or here).
+    pub fn str(&self, field: &str) -> Result<&str> {
+        self.opt_str(field)?.map_or_else(
+            || {
+                self.require(&[field])?;
+                unreachable!("require fails for a missing field")
+            },
+            Ok,
+        )
+    }
+
+    /// A required string that must meet a model constraint.
+    pub fn checked(&self, field: &str, c: Constraint) -> Result<&str> {
+        let v = self.str(field)?;
+        let ok = match c {
+            Constraint::PoolId => {
+                v.len() <= 55
+                    && v.split_once('_').is_some_and(|(a, b)| {
+                        !a.is_empty()
+                            && a.chars()
+                                .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-')
+                            && !b.is_empty()
+                            && b.chars().all(|ch| ch.is_ascii_alphanumeric())
+                    })
+            }
+            Constraint::ClientId => {
+                !v.is_empty()
+                    && v.len() <= 128
+                    && v.chars()
+                        .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '+')
+            }
+            Constraint::Username => {
+                !v.is_empty() && v.chars().count() <= 128 && !v.chars().any(char::is_whitespace)
+            }
+            Constraint::Session => v.len() >= 20 && v.len() <= 2048,
+            Constraint::Code => {
+                !v.is_empty() && v.len() <= 2048 && !v.chars().any(char::is_whitespace)
+            }
+        };
+        if ok {
+            return Ok(v);
+        }
+        let (rule, show) = match c {
+            Constraint::PoolId => (
+                "Member must satisfy regular expression pattern: [\\w-]+_[0-9a-zA-Z]+",
+                true,
+            ),
+            Constraint::ClientId => (
+                "Member must satisfy regular expression pattern: [\\w+]+",
+                false,
+            ),
+            Constraint::Username => (
+                "Member must satisfy regular expression pattern: [\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}]+",
+                false,
+            ),
+            Constraint::Session => ("Member must have length greater than or equal to 20", false),
+            Constraint::Code => (
+                "Member must satisfy regular expression pattern: [\\S]+",
+                false,
+            ),
+        };
+        // Sensitive members (client ids, usernames, sessions, codes) are not echoed.
+        let value = if show {
+            format!("'{v}' ")
+        } else {
+            String::new()
+        };
+        Err(validation_error(&[format!(
+            "Value {value}at '{}' failed to satisfy constraint: {rule}",
+            member(field)
+        )]))
+    }
+
+    /// An optional boolean.
+    pub fn opt_bool(&self, field: &str) -> Result<Option<bool>> {
+        match self.0.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(wrong_type(other, "Boolean")),
+        }
+    }
+
+    /// An optional integer.
+    pub fn opt_int(&self, field: &str) -> Result<Option<i64>> {
+        match self.0.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
+                CognitoError::serialization(format!("NUMBER_VALUE out of range for {field}"))
+            }),
+            Some(other) => Err(wrong_type(other, "Integer")),
+        }
+    }
+
+    /// An optional map of strings (AuthParameters, ChallengeResponses, ...).
+    pub fn opt_string_map(&self, field: &str) -> Result<Option<Map<String, Json>>> {
+        match self.0.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Object(m)) => {
+                if let Some(bad) = m.values().find(|v| !v.is_string()) {
+                    return Err(wrong_type(bad, "String"));
+                }
+                Ok(Some(m.clone()))
+            }
+            Some(other) => Err(wrong_type(other, "Map")),
+        }
+    }
+
+    /// An optional list of strings.
+    pub fn opt_str_list(&self, field: &str) -> Result<Option<Vec<String>>> {
+        match self.0.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Json::String(s) => Ok(s.clone()),
+                    other => Err(wrong_type(other, "String")),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Some),
+            Some(other) => Err(wrong_type(other, "List")),
+        }
+    }
+
+    /// An optional `[{"Name","Value"}]` attribute list.
+    pub fn opt_attributes(&self, field: &str) -> Result<Option<Vec<(String, String)>>> {
+        match self.0.get(field) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let Json::Object(m) = item else {
+                        return Err(wrong_type(item, "AttributeType"));
+                    };
+                    let name = match m.get("Name") {
+                        Some(Json::String(s)) => s.clone(),
+                        None | Some(Json::Null) => {
+                            return Err(validation_error(&[format!(
+                                "Value null at '{}.{}.member.name' failed to satisfy constraint: Member must not be null",
+                                member(field),
+                                i + 1
+                            )]));
+                        }
+                        Some(other) => return Err(wrong_type(other, "String")),
+                    };
+                    let value = match m.get("Value") {
+                        Some(Json::String(s)) => s.clone(),
+                        None | Some(Json::Null) => String::new(),
+                        Some(other) => return Err(wrong_type(other, "String")),
+                    };
+                    out.push((name, value));
+                }
+                Ok(Some(out))
+            }
+            Some(other) => Err(wrong_type(other, "List")),
+        }
+    }
+
+    /// An enum member: the value must be one of `allowed`.
+    pub fn one_of<'v>(&self, field: &str, value: &'v str, allowed: &[&str]) -> Result<&'v str> {
+        if allowed.contains(&value) {
+            Ok(value)
+        } else {
+            Err(validation_error(&[format!(
+                "Value '{value}' at '{}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                member(field),
+                allowed.join(", ")
+            )]))
+        }
+    }
+}
+
+/// A `ResourceNotFoundException` for a pool.
+pub fn no_pool(pool_id: &str) -> CognitoError {
+    CognitoError::resource_not_found(format!("User pool {pool_id} does not exist."))
+}
+
+/// A `ResourceNotFoundException` for a client.
+pub fn no_client(client_id: &str) -> CognitoError {
+    CognitoError::resource_not_found(format!("User pool client {client_id} does not exist."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn missing_fields_are_all_named_in_lower_camel_case() {
+        let body = json!({"AuthFlow": "USER_PASSWORD_AUTH"});
+        let r = Req(body.as_object().expect("object"));
+        assert_eq!(
+            r.require(&["ClientId"]).expect_err("missing").message,
+            "1 validation error detected: Value null at 'clientId' failed to satisfy constraint: Member must not be null"
+        );
+        let e = r.require(&["ClientId", "UserPoolId"]).expect_err("missing");
+        assert!(
+            e.message.starts_with("2 validation errors detected: "),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_serialization_errors() {
+        let body = json!({"ClientId": {"a": 1}, "Limit": "x", "Flag": 3});
+        let r = Req(body.as_object().expect("object"));
+        let e = r.str("ClientId").expect_err("object");
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (
+                "SerializationException",
+                "Start of structure or map found where not expected."
+            )
+        );
+        assert_eq!(
+            r.opt_int("Limit").expect_err("string").kind,
+            "SerializationException"
+        );
+        assert_eq!(
+            r.opt_bool("Flag").expect_err("number").kind,
+            "SerializationException"
+        );
+    }
+
+    #[test]
+    fn pool_id_pattern_is_checked_and_echoed() {
+        let body = json!({"UserPoolId": "nounderscore"});
+        let r = Req(body.as_object().expect("object"));
+        let e = r
+            .checked("UserPoolId", Constraint::PoolId)
+            .expect_err("bad id");
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value 'nounderscore' at 'userPoolId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w-]+_[0-9a-zA-Z]+"
+        );
+    }
+}

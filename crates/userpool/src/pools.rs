@@ -1,0 +1,440 @@
+//! [`UserPools`]: every pool, client, user and refresh token of one state dir, in memory for
+//! reads and written through to the store on every change.
+//!
+//! Locking: one `RwLock` over the state. Operations run on the blocking pool (never on the
+//! async threads); slow work (argon2, SRP math) happens before the write lock is taken, and the
+//! check-and-insert of a new user happens under it, so concurrent sign-ups of one name have
+//! exactly one winner.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde_json::{Value as Json, json};
+
+use crate::error::{CognitoError, Result};
+use crate::model::{ClientConfig, PoolConfig, RefreshRecord, User};
+use crate::outbox::Outbox;
+use crate::srp::ServerStep;
+use crate::store::{self, Change, Store, StoreError};
+use crate::token::PoolKeys;
+use crate::util::{b64url, hex, now_secs, random_bytes, sha256, uuid};
+
+/// Where the service keeps its state and how it names itself.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The state dir: the store, `keys/`, `outbox.jsonl`.
+    pub state_dir: PathBuf,
+    /// Region in pool ids and ARNs.
+    pub region: String,
+    /// Account id in ARNs.
+    pub account_id: String,
+    /// `http://127.0.0.1:9229`: the prefix of every pool's issuer.
+    pub base_url: String,
+}
+
+/// One pool in memory.
+#[derive(Debug)]
+pub struct PoolEntry {
+    /// Its settings.
+    pub config: PoolConfig,
+    /// Users by stored username.
+    pub users: HashMap<String, User>,
+    /// Sign-in aliases (lower-cased email) -> stored username.
+    pub aliases: HashMap<String, String>,
+    /// Signing keys, shared with verifiers.
+    pub keys: Arc<PoolKeys>,
+}
+
+impl PoolEntry {
+    /// The user signing in as `name`: by username, or by an alias (email).
+    pub fn find(&self, name: &str) -> Option<&User> {
+        self.users.get(name).or_else(|| {
+            self.aliases
+                .get(&name.to_lowercase())
+                .and_then(|u| self.users.get(u))
+        })
+    }
+
+    /// The stored username for `name`, if such a user exists.
+    pub fn resolve(&self, name: &str) -> Option<String> {
+        self.find(name).map(|u| u.username.clone())
+    }
+
+    /// Recomputes the aliases of one user (after create, update or delete).
+    pub fn reindex(&mut self, username: &str) {
+        self.aliases.retain(|_, u| u != username);
+        let Some(user) = self.users.get(username) else {
+            return;
+        };
+        let email_alias = self.config.email_is_username()
+            || (self.config.alias_attributes.iter().any(|a| a == "email")
+                && user.attributes.get("email_verified").map(String::as_str) == Some("true"));
+        if email_alias && let Some(email) = user.attributes.get("email") {
+            self.aliases
+                .insert(email.to_lowercase(), username.to_string());
+        }
+    }
+}
+
+/// Everything in memory.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Pools by id.
+    pub pools: HashMap<String, PoolEntry>,
+    /// Clients by id.
+    pub clients: HashMap<String, ClientConfig>,
+    /// Refresh records by origin_jti.
+    pub refresh: HashMap<String, RefreshRecord>,
+}
+
+/// A NEW_PASSWORD_REQUIRED challenge waiting for its answer.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Pool.
+    pub pool_id: String,
+    /// Client that started it.
+    pub client_id: String,
+    /// Stored username.
+    pub username: String,
+    /// Epoch seconds.
+    pub expires: u64,
+}
+
+/// An SRP exchange between its two calls, found again by its SECRET_BLOCK.
+#[derive(Debug, Clone)]
+pub struct SrpPending {
+    /// Pool.
+    pub pool_id: String,
+    /// Client that started it.
+    pub client_id: String,
+    /// Stored username (also USER_ID_FOR_SRP).
+    pub username: String,
+    /// The server's half.
+    pub step: ServerStep,
+    /// Epoch seconds.
+    pub expires: u64,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file in the state dir.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The user pool service's state.
+#[derive(Debug)]
+pub struct UserPools {
+    /// How it was started.
+    pub settings: Settings,
+    store: Store,
+    state: RwLock<State>,
+    sessions: Mutex<HashMap<String, Session>>,
+    srp: Mutex<HashMap<String, SrpPending>>,
+    /// Delivered messages.
+    pub outbox: Outbox,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl UserPools {
+    /// Opens the state dir (creating it), loading every pool, client, user and key.
+    pub fn open(settings: Settings) -> std::result::Result<UserPools, OpenError> {
+        let dir = &settings.state_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
+        let store = Store::open(&dir.join("userpool.redb"))?;
+        let outbox = Outbox::open(&dir.join("outbox.jsonl"))
+            .map_err(|e| OpenError::Io(format!("{}: {e}", dir.join("outbox.jsonl").display())))?;
+        let mut state = State::default();
+        for config in store.load_all::<PoolConfig>(store::POOLS)? {
+            let keys =
+                PoolKeys::load_or_create(&dir.join("keys"), &config.id).map_err(OpenError::Io)?;
+            state.pools.insert(
+                config.id.clone(),
+                PoolEntry {
+                    config,
+                    users: HashMap::new(),
+                    aliases: HashMap::new(),
+                    keys: Arc::new(keys),
+                },
+            );
+        }
+        for client in store.load_all::<ClientConfig>(store::CLIENTS)? {
+            state.clients.insert(client.id.clone(), client);
+        }
+        for user in store.load_all::<StoredUser>(store::USERS)? {
+            if let Some(pool) = state.pools.get_mut(&user.pool_id) {
+                let name = user.user.username.clone();
+                pool.users.insert(name.clone(), user.user);
+                pool.reindex(&name);
+            }
+        }
+        for r in store.load_all::<RefreshRecord>(store::REFRESH)? {
+            state.refresh.insert(r.origin_jti.clone(), r);
+        }
+        Ok(UserPools {
+            settings,
+            store,
+            state: RwLock::new(state),
+            sessions: Mutex::new(HashMap::new()),
+            srp: Mutex::new(HashMap::new()),
+            outbox,
+        })
+    }
+
+    /// Reads the state.
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes the state; pair every change with [`UserPools::persist`] before releasing it.
+    pub fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Stores changes durably.
+    pub fn persist(&self, changes: Vec<Change>) -> Result<()> {
+        self.store
+            .write(changes)
+            .map_err(|e| CognitoError::internal("store write", e))
+    }
+
+    /// The issuer of a pool's tokens.
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{}", self.settings.base_url, pool_id)
+    }
+
+    /// The pool whose issuer is `iss`, and its keys (for the gateway's authorizer).
+    pub fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
+        let pool_id = iss
+            .strip_prefix(&self.settings.base_url)?
+            .strip_prefix('/')?;
+        let state = self.read();
+        state
+            .pools
+            .get(pool_id)
+            .map(|p| (pool_id.to_string(), Arc::clone(&p.keys)))
+    }
+
+    /// The pool a client belongs to.
+    pub fn client_pool(&self, client_id: &str) -> Option<String> {
+        self.read()
+            .clients
+            .get(client_id)
+            .map(|c| c.pool_id.clone())
+    }
+
+    /// Makes a new pool's keys (on disk, mode 0600).
+    pub fn new_keys(&self, pool_id: &str) -> Result<Arc<PoolKeys>> {
+        PoolKeys::load_or_create(&self.settings.state_dir.join("keys"), pool_id)
+            .map(Arc::new)
+            .map_err(|e| CognitoError::internal("signing keys", e))
+    }
+
+    /// Removes a deleted pool's key file.
+    pub fn drop_keys(&self, pool_id: &str) {
+        let path = self
+            .settings
+            .state_dir
+            .join("keys")
+            .join(format!("{pool_id}.json"));
+        if let Err(e) = std::fs::remove_file(&path) {
+            tracing::warn!("cannot remove {}: {e}", path.display());
+        }
+    }
+
+    /// Starts a challenge session.
+    pub fn new_session(&self, s: Session) -> String {
+        let mut raw = [0u8; 96];
+        random_bytes(&mut raw);
+        let token = b64url(&raw);
+        let mut sessions = lock(&self.sessions);
+        let now = now_secs();
+        sessions.retain(|_, v| v.expires > now);
+        sessions.insert(token.clone(), s);
+        token
+    }
+
+    /// Takes a session (single use): `None` when unknown, used or expired.
+    pub fn take_session(&self, token: &str) -> Option<Session> {
+        let s = lock(&self.sessions).remove(token)?;
+        (s.expires > now_secs()).then_some(s)
+    }
+
+    /// Puts back a session taken by mistake (the answer was refused before it was used).
+    pub fn restore_session(&self, token: &str, s: Session) {
+        lock(&self.sessions).insert(token.to_string(), s);
+    }
+
+    /// Parks an SRP exchange under its secret block.
+    pub fn park_srp(&self, p: SrpPending) {
+        let mut srp = lock(&self.srp);
+        let now = now_secs();
+        srp.retain(|_, v| v.expires > now);
+        srp.insert(p.step.secret_block.clone(), p);
+    }
+
+    /// Takes a parked SRP exchange (single use).
+    pub fn take_srp(&self, secret_block: &str) -> Option<SrpPending> {
+        let p = lock(&self.srp).remove(secret_block)?;
+        (p.expires > now_secs()).then_some(p)
+    }
+
+    /// The physical id recorded for a template resource.
+    pub fn logical(&self, logical_id: &str) -> Result<Option<String>> {
+        let all = self
+            .store
+            .meta_with_prefix("logical/")
+            .map_err(|e| CognitoError::internal("store read", e))?;
+        Ok(all
+            .into_iter()
+            .find(|(k, _)| k == logical_id)
+            .map(|(_, v)| v))
+    }
+
+    /// Records the physical id of a template resource.
+    pub fn set_logical(&self, logical_id: &str, physical: &str) -> Result<()> {
+        self.persist(vec![Change::Meta(
+            format!("logical/{logical_id}"),
+            physical.to_string(),
+        )])
+    }
+
+    /// Issues ID and access tokens (and a refresh token when `refresh` is None: a new sign-in).
+    /// Call it with no lock held: it signs (slow) and saves the refresh record.
+    pub fn issue_tokens(
+        &self,
+        keys: &PoolKeys,
+        client: &ClientConfig,
+        user: &User,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<Json> {
+        let now = now_secs();
+        let (origin_jti, auth_time) = match refresh {
+            Some(r) => (r.origin_jti.clone(), r.auth_time),
+            None => (uuid(), now),
+        };
+        let iss = self.issuer(&client.pool_id);
+        let event_id = uuid();
+        let sub = user.sub();
+
+        let mut id = serde_json::Map::new();
+        for (k, v) in &user.attributes {
+            let value = match k.as_str() {
+                "email_verified" | "phone_number_verified" => Json::Bool(v == "true"),
+                _ => Json::String(v.clone()),
+            };
+            id.insert(k.clone(), value);
+        }
+        id.insert("sub".into(), json!(sub));
+        id.insert("iss".into(), json!(iss));
+        id.insert("cognito:username".into(), json!(user.username));
+        id.insert("origin_jti".into(), json!(origin_jti));
+        id.insert("aud".into(), json!(client.id));
+        id.insert("event_id".into(), json!(event_id));
+        id.insert("token_use".into(), json!("id"));
+        id.insert("auth_time".into(), json!(auth_time));
+        id.insert("exp".into(), json!(now + client.id_validity));
+        id.insert("iat".into(), json!(now));
+        id.insert("jti".into(), json!(uuid()));
+
+        let access = json!({
+            "sub": sub,
+            "iss": iss,
+            "client_id": client.id,
+            "origin_jti": origin_jti,
+            "event_id": event_id,
+            "token_use": "access",
+            "scope": "aws.cognito.signin.user.admin",
+            "auth_time": auth_time,
+            "exp": now + client.access_validity,
+            "iat": now,
+            "jti": uuid(),
+            "username": user.username,
+        });
+
+        let mut result = json!({
+            "AccessToken": keys.access.sign(&access),
+            "ExpiresIn": client.access_validity,
+            "TokenType": "Bearer",
+            "IdToken": keys.id.sign(&Json::Object(id)),
+        });
+        if refresh.is_none() {
+            let mut secret = [0u8; 32];
+            random_bytes(&mut secret);
+            let record = RefreshRecord {
+                origin_jti: origin_jti.clone(),
+                secret_hash: hex(&sha256(&[&secret])),
+                pool_id: client.pool_id.clone(),
+                client_id: client.id.clone(),
+                username: user.username.clone(),
+                auth_time,
+                expires: now + client.refresh_validity,
+                revoked: false,
+            };
+            result["RefreshToken"] = json!(format!("{}.{}", origin_jti, b64url(&secret)));
+            self.persist(vec![store::put(
+                store::REFRESH,
+                origin_jti.clone(),
+                &record,
+            )])?;
+            self.write().refresh.insert(origin_jti, record);
+        }
+        Ok(result)
+    }
+
+    /// The refresh record a token names, if the token's secret matches.
+    pub fn refresh_record(&self, token: &str) -> Option<RefreshRecord> {
+        let (jti, secret) = token.split_once('.')?;
+        let secret = crate::util::b64url_decode(secret)?;
+        let state = self.read();
+        let record = state.refresh.get(jti)?;
+        crate::util::constant_time_eq(
+            record.secret_hash.as_bytes(),
+            hex(&sha256(&[&secret])).as_bytes(),
+        )
+        .then(|| record.clone())
+    }
+}
+
+/// A user as stored: with its pool, since the key alone is not parsed back.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredUser {
+    /// Pool.
+    pub pool_id: String,
+    /// The user.
+    #[serde(flatten)]
+    pub user: User,
+}
+
+/// The store change that saves `user` of `pool_id`.
+pub fn save_user(pool_id: &str, user: &User) -> Change {
+    #[derive(serde::Serialize)]
+    struct Ref<'a> {
+        pool_id: &'a str,
+        #[serde(flatten)]
+        user: &'a User,
+    }
+    store::put(
+        store::USERS,
+        user_key(pool_id, &user.username),
+        &Ref { pool_id, user },
+    )
+}
+
+/// The store key of a user.
+pub fn user_key(pool_id: &str, username: &str) -> String {
+    format!("{pool_id}/{username}")
+}
