@@ -14,11 +14,20 @@ PY := $(VENV)/bin/python
 # The venv's tools (cfn-lint, aws, cargo-lambda, pytest) come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test check-rust lint lambda build deploy outputs teardown venv clean
+.PHONY: test check-rust lint lambda release local build deploy outputs teardown venv clean
 
-## test: formatting, clippy, Rust tests, template checks, Python tests, and the Lambda build
-test: check-rust lint lambda
+## test: formatting, clippy, Rust tests, template checks, the Lambda build, and the
+## conformance tests (real AWS CLI, boto3, pycognito and PyJWT against a real `gatehouse up`)
+test: check-rust lint lambda release
 	$(PY) -m pytest -q tests
+
+## release: the gatehouse binary the conformance tests run (and users run)
+release:
+	cargo build --release -p gatehouse
+
+## local: serve the stack locally from template.yaml
+local:
+	cargo run --release -p gatehouse -- up
 
 check-rust:
 	cargo fmt --all --check
