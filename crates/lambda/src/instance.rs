@@ -1,0 +1,433 @@
+//! One function instance: a process, and the Runtime API listener only it talks to.
+//!
+//! The instance holds at most one invocation ([`Instance::invoke`]): the event waits in a
+//! one-slot channel until the process asks `GET /next`; its answer (`/response`, `/error`), an
+//! init error, the process's exit or the timeout completes it. A watcher task owns the child
+//! process and fails the held invocation the moment the process exits.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value as Json, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::net::TcpListener;
+use tokio::process::Command;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::{FunctionConfig, InvokeError};
+
+/// Largest response a function may return (Lambda's synchronous payload limit).
+pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
+
+#[derive(Debug)]
+struct Invocation {
+    request_id: String,
+    body: Vec<u8>,
+    timeout: Duration,
+}
+
+#[derive(Debug)]
+struct Pending {
+    request_id: String,
+    done: oneshot::Sender<Result<Vec<u8>, InvokeError>>,
+}
+
+/// A running function instance.
+#[derive(Debug)]
+pub struct Instance {
+    /// `<function>#<n>`, in logs.
+    label: String,
+    /// Feeds `GET /next`.
+    tx: mpsc::Sender<Invocation>,
+    /// The invocation this instance holds, if any.
+    pending: Mutex<Option<Pending>>,
+    /// Cleared on kill or exit: a dead instance is never handed work.
+    alive: AtomicBool,
+    pid: Option<u32>,
+    kill_tx: Mutex<Option<oneshot::Sender<()>>>,
+    exited_rx: watch::Receiver<bool>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+}
+
+/// The state the instance's Runtime API handlers share.
+#[derive(Debug)]
+struct Api {
+    rx: tokio::sync::Mutex<mpsc::Receiver<Invocation>>,
+    instance: Weak<Instance>,
+    arn: String,
+}
+
+impl Instance {
+    /// Starts the process with its own Runtime API listener on 127.0.0.1.
+    pub async fn start(cfg: &FunctionConfig, n: u64) -> std::io::Result<Arc<Instance>> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = mpsc::channel(1);
+        let label = format!("{}#{n}", cfg.name);
+
+        let mut cmd = Command::new(&cfg.command);
+        cmd.current_dir(&cfg.working_dir)
+            .envs(cfg.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", &cfg.name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", cfg.memory_mb.to_string())
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", cfg.name),
+            )
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                format!("local/[$LATEST]{n:032x}"),
+            )
+            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+            .env("AWS_REGION", &cfg.region)
+            .env("AWS_DEFAULT_REGION", &cfg.region)
+            .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
+            .env("_HANDLER", &cfg.handler)
+            .env("LAMBDA_TASK_ROOT", &cfg.working_dir)
+            .env("TZ", ":UTC")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            // Its own process group, so a bootstrap script's children are stopped with it.
+            .process_group(0);
+        let mut child = cmd.spawn().map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot start {}: {e}", cfg.command.display()),
+            )
+        })?;
+        let pid = child.id();
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(stream(out, cfg.name.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(stream(err, cfg.name.clone()));
+        }
+
+        let (kill_tx, kill_rx) = oneshot::channel::<()>();
+        let (exited_tx, exited_rx) = watch::channel(false);
+        let instance = Arc::new(Instance {
+            label: label.clone(),
+            tx,
+            pending: Mutex::new(None),
+            alive: AtomicBool::new(true),
+            pid,
+            kill_tx: Mutex::new(Some(kill_tx)),
+            exited_rx,
+        });
+        let api = Arc::new(Api {
+            rx: tokio::sync::Mutex::new(rx),
+            instance: Arc::downgrade(&instance),
+            arn: cfg.arn(),
+        });
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router(api)).await {
+                tracing::warn!("runtime API listener failed: {e}");
+            }
+        });
+
+        let weak = Arc::downgrade(&instance);
+        tokio::spawn(async move {
+            let status = tokio::select! {
+                s = child.wait() => s,
+                _ = kill_rx => {
+                    if let Some(pid) = pid {
+                        kill_group(pid).await;
+                    }
+                    let _ = child.start_kill();
+                    child.wait().await
+                }
+            };
+            let why = match status {
+                Ok(s) => format!("the process exited ({s})"),
+                Err(e) => format!("the process could not be waited for: {e}"),
+            };
+            if let Some(i) = weak.upgrade() {
+                i.alive.store(false, Ordering::SeqCst);
+                if let Some(p) = lock(&i.pending).take() {
+                    let _ = p.done.send(Err(InvokeError::Crashed(why.clone())));
+                }
+            }
+            tracing::debug!("{label}: {why}");
+            server.abort();
+            let _ = exited_tx.send(true);
+        });
+        Ok(instance)
+    }
+
+    /// Whether it may take work.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid.filter(|_| !*self.exited_rx.borrow())
+    }
+
+    /// Stops the process (and its group); the held invocation fails.
+    pub fn kill(&self) {
+        self.alive.store(false, Ordering::SeqCst);
+        if let Some(k) = lock(&self.kill_tx).take() {
+            let _ = k.send(());
+        }
+    }
+
+    /// Waits until the process is gone.
+    pub async fn exited(&self) {
+        let mut rx = self.exited_rx.clone();
+        let _ = rx.wait_for(|e| *e).await;
+    }
+
+    /// Hands `event` to the process and waits up to `limit` for its answer.
+    pub async fn invoke(
+        &self,
+        event: Vec<u8>,
+        timeout: Duration,
+        limit: Duration,
+    ) -> Result<Vec<u8>, InvokeError> {
+        let request_id = userpool::util::uuid();
+        let (done_tx, done_rx) = oneshot::channel();
+        *lock(&self.pending) = Some(Pending {
+            request_id: request_id.clone(),
+            done: done_tx,
+        });
+        // Checked after `pending` is set: an exit from now on fails it through the watcher.
+        if !self.is_alive() {
+            lock(&self.pending).take();
+            return Err(InvokeError::Crashed("the instance had stopped".into()));
+        }
+        let inv = Invocation {
+            request_id,
+            body: event,
+            timeout,
+        };
+        if self.tx.send(inv).await.is_err() {
+            lock(&self.pending).take();
+            return Err(InvokeError::Crashed("the instance had stopped".into()));
+        }
+        match tokio::time::timeout(limit, done_rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(InvokeError::Crashed("the instance stopped".into())),
+            Err(_) => {
+                lock(&self.pending).take();
+                tracing::warn!("{}: timed out after {timeout:?}; stopping it", self.label);
+                self.kill();
+                Err(InvokeError::Timeout(timeout))
+            }
+        }
+    }
+
+    /// Completes the held invocation if `request_id` is it.
+    fn complete(&self, request_id: &str, result: Result<Vec<u8>, InvokeError>) -> bool {
+        let mut slot = lock(&self.pending);
+        match slot.take() {
+            Some(p) if p.request_id == request_id => {
+                let _ = p.done.send(result);
+                true
+            }
+            other => {
+                *slot = other;
+                false
+            }
+        }
+    }
+}
+
+async fn kill_group(pid: u32) {
+    // `kill -KILL -- -<pgid>`: the whole group, without unsafe code of our own.
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .await;
+}
+
+async fn stream(pipe: impl AsyncRead + Unpin, name: String) {
+    let mut lines = BufReader::new(pipe).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        eprintln!("{name} | {line}");
+    }
+}
+
+fn router(api: Arc<Api>) -> Router {
+    Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(response),
+        )
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(api)
+}
+
+fn accepted() -> Response {
+    (StatusCode::ACCEPTED, json!({"status": "OK"}).to_string()).into_response()
+}
+
+fn runtime_error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (
+        status,
+        json!({"errorMessage": message, "errorType": kind}).to_string(),
+    )
+        .into_response()
+}
+
+/// `GET /next`: blocks until there is an event (a release `lambda_runtime` cannot take a 204).
+async fn next(State(api): State<Arc<Api>>) -> Response {
+    let inv = api.rx.lock().await.recv().await;
+    let Some(inv) = inv else {
+        return runtime_error(
+            StatusCode::GONE,
+            "InstanceStopped",
+            "this instance is stopping",
+        );
+    };
+    let deadline = now_ms() + inv.timeout.as_millis();
+    let mut trace_tail = [0u8; 12];
+    userpool::util::random_bytes(&mut trace_tail);
+    let trace = format!(
+        "Root=1-{:08x}-{};Parent={};Sampled=0",
+        now_ms() / 1000,
+        userpool::util::hex(&trace_tail),
+        &userpool::util::hex(&trace_tail)[..16]
+    );
+    let mut resp = Response::new(Body::from(inv.body));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in [
+        ("lambda-runtime-aws-request-id", inv.request_id),
+        ("lambda-runtime-deadline-ms", deadline.to_string()),
+        ("lambda-runtime-invoked-function-arn", api.arn.clone()),
+        ("lambda-runtime-trace-id", trace),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    resp
+}
+
+async fn response(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Body) -> Response {
+    let Some(instance) = api.instance.upgrade() else {
+        return runtime_error(
+            StatusCode::GONE,
+            "InstanceStopped",
+            "this instance is stopping",
+        );
+    };
+    match axum::body::to_bytes(body, MAX_PAYLOAD).await {
+        Ok(bytes) => {
+            if instance.complete(&id, Ok(bytes.to_vec())) {
+                accepted()
+            } else {
+                runtime_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestID",
+                    "Invalid request ID",
+                )
+            }
+        }
+        Err(_) => {
+            instance.complete(
+                &id,
+                Err(InvokeError::Function {
+                    error_type: "Function.ResponseSizeTooLarge".into(),
+                    message: format!("Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes)."),
+                }),
+            );
+            runtime_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "payload too large",
+            )
+        }
+    }
+}
+
+fn error_fields(bytes: &[u8]) -> (String, String) {
+    let v: Json = serde_json::from_slice(bytes).unwrap_or(Json::Null);
+    let kind = v["errorType"].as_str().unwrap_or("Unhandled").to_string();
+    let message = v["errorMessage"].as_str().map_or_else(
+        || String::from_utf8_lossy(bytes).into_owned(),
+        str::to_string,
+    );
+    (kind, message)
+}
+
+async fn error(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Body) -> Response {
+    let Some(instance) = api.instance.upgrade() else {
+        return runtime_error(
+            StatusCode::GONE,
+            "InstanceStopped",
+            "this instance is stopping",
+        );
+    };
+    let bytes = axum::body::to_bytes(body, MAX_PAYLOAD)
+        .await
+        .unwrap_or_default();
+    let (error_type, message) = error_fields(&bytes);
+    tracing::warn!("{}: {error_type}: {message}", instance.label);
+    if instance.complete(
+        &id,
+        Err(InvokeError::Function {
+            error_type,
+            message,
+        }),
+    ) {
+        accepted()
+    } else {
+        runtime_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestID",
+            "Invalid request ID",
+        )
+    }
+}
+
+async fn init_error(State(api): State<Arc<Api>>, body: Body) -> Response {
+    let Some(instance) = api.instance.upgrade() else {
+        return runtime_error(
+            StatusCode::GONE,
+            "InstanceStopped",
+            "this instance is stopping",
+        );
+    };
+    let bytes = axum::body::to_bytes(body, MAX_PAYLOAD)
+        .await
+        .unwrap_or_default();
+    let (kind, message) = error_fields(&bytes);
+    tracing::warn!("{}: init error: {kind}: {message}", instance.label);
+    let pending = lock(&instance.pending).take();
+    if let Some(p) = pending {
+        let _ = p.done.send(Err(InvokeError::Crashed(format!(
+            "init error: {kind}: {message}"
+        ))));
+    }
+    instance.kill();
+    accepted()
+}

@@ -1,0 +1,231 @@
+//! Functions as real processes speaking the Lambda Runtime API.
+//!
+//! # Layout
+//! - [`Host`] (this file): the functions, each a pool of warm instances up to its concurrency
+//!   limit; [`Host::invoke`] hands an event to an idle instance (starting one if needed) and
+//!   waits for its answer within the function's Timeout.
+//! - [`instance`]: one process and its own Runtime API listener (`/2018-06-01/runtime/...`):
+//!   the listener knows which process holds which request, so a timeout kills the right one.
+//! - [`build`]: building Rust functions with cargo before they start.
+
+pub mod build;
+pub mod instance;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::instance::Instance;
+
+/// How to run one function.
+#[derive(Debug, Clone)]
+pub struct FunctionConfig {
+    /// The function's name (its logical id in the template).
+    pub name: String,
+    /// The executable: a built binary or a `bootstrap`.
+    pub command: PathBuf,
+    /// Its working directory (`LAMBDA_TASK_ROOT`).
+    pub working_dir: PathBuf,
+    /// `Environment.Variables`.
+    pub env: Vec<(String, String)>,
+    /// `Timeout`.
+    pub timeout: Duration,
+    /// `MemorySize`, MB.
+    pub memory_mb: u32,
+    /// `ReservedConcurrentExecutions`, else 10: instances never exceed it.
+    pub concurrency: usize,
+    /// `Handler` (`_HANDLER`).
+    pub handler: String,
+    /// Region, for `AWS_REGION` and the ARN.
+    pub region: String,
+    /// Account, for the ARN.
+    pub account_id: String,
+}
+
+impl FunctionConfig {
+    /// `arn:aws:lambda:<region>:<account>:function:<name>`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.account_id, self.name
+        )
+    }
+}
+
+/// Why an invocation produced no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    /// No function by that name.
+    #[error("no function named {0}")]
+    UnknownFunction(String),
+    /// The function answered with an error (`/invocation/{id}/error`).
+    #[error("the function failed: {error_type}: {message}")]
+    Function {
+        /// `errorType`.
+        error_type: String,
+        /// `errorMessage`.
+        message: String,
+    },
+    /// The process exited, failed to start, or reported an init error.
+    #[error("the function's process failed: {0}")]
+    Crashed(String),
+    /// No answer within the function's Timeout; the instance was stopped.
+    #[error("the function timed out after {0:?}")]
+    Timeout(Duration),
+}
+
+/// Extra time a new instance gets to start before the function's Timeout starts counting.
+pub const INIT_GRACE: Duration = Duration::from_secs(10);
+
+/// One function's instances.
+#[derive(Debug)]
+struct Function {
+    config: FunctionConfig,
+    /// Bounds concurrent invocations, and so the number of instances.
+    permits: Semaphore,
+    /// Warm instances waiting in `/next`.
+    idle: Mutex<Vec<Arc<Instance>>>,
+    /// Every live instance, for shutdown and counting.
+    all: Mutex<Vec<Arc<Instance>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// All functions of the stack.
+#[derive(Debug, Default)]
+pub struct Host {
+    functions: RwLock<HashMap<String, Arc<Function>>>,
+    next_instance: AtomicU64,
+}
+
+impl Host {
+    /// An empty host.
+    pub fn new() -> Arc<Host> {
+        Arc::new(Host::default())
+    }
+
+    /// Adds (or replaces) a function; instances of a replaced one finish what they hold and stop.
+    pub fn add(&self, config: FunctionConfig) {
+        let f = Arc::new(Function {
+            permits: Semaphore::new(config.concurrency.max(1)),
+            config,
+            idle: Mutex::new(Vec::new()),
+            all: Mutex::new(Vec::new()),
+        });
+        let old = self
+            .functions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(f.config.name.clone(), f);
+        if let Some(old) = old {
+            for i in lock(&old.idle).drain(..) {
+                i.kill();
+            }
+        }
+    }
+
+    /// The names of the functions.
+    pub fn names(&self) -> Vec<String> {
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.keys().cloned().collect()
+    }
+
+    /// How many instances of `name` are running.
+    pub fn instances(&self, name: &str) -> usize {
+        self.function(name)
+            .map_or(0, |f| lock(&f.all).iter().filter(|i| i.is_alive()).count())
+    }
+
+    /// Process ids of every live instance (for tests and `gatehouse` diagnostics).
+    pub fn pids(&self) -> Vec<u32> {
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.values()
+            .flat_map(|f| {
+                lock(&f.all)
+                    .iter()
+                    .filter_map(|i| i.pid())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn function(&self, name: &str) -> Option<Arc<Function>> {
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(name).cloned()
+    }
+
+    /// Runs one event through `name` and returns its response payload.
+    pub async fn invoke(&self, name: &str, event: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        let f = self
+            .function(name)
+            .ok_or_else(|| InvokeError::UnknownFunction(name.to_string()))?;
+        let _permit = f
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| InvokeError::Crashed("the function is shutting down".into()))?;
+        let warm = loop {
+            let candidate = lock(&f.idle).pop();
+            match candidate {
+                Some(i) if i.is_alive() => break Some(i),
+                Some(_) => continue,
+                None => break None,
+            }
+        };
+        let (instance, cold) = match warm {
+            Some(i) => (i, false),
+            None => {
+                let id = self.next_instance.fetch_add(1, Ordering::Relaxed);
+                let i = Instance::start(&f.config, id)
+                    .await
+                    .map_err(|e| InvokeError::Crashed(e.to_string()))?;
+                lock(&f.all).push(Arc::clone(&i));
+                (i, true)
+            }
+        };
+        let limit = f.config.timeout + if cold { INIT_GRACE } else { Duration::ZERO };
+        let outcome = instance.invoke(event, f.config.timeout, limit).await;
+        match &outcome {
+            Ok(_) | Err(InvokeError::Function { .. }) if instance.is_alive() => {
+                lock(&f.idle).push(instance);
+            }
+            _ => {
+                instance.kill();
+                lock(&f.all).retain(|i| i.is_alive());
+            }
+        }
+        outcome
+    }
+
+    /// Stops every instance of every function and waits until their processes are gone.
+    pub async fn shutdown(&self) {
+        let all: Vec<Arc<Instance>> = {
+            let map = self
+                .functions
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.values().flat_map(|f| lock(&f.all).clone()).collect()
+        };
+        for i in &all {
+            i.kill();
+        }
+        for i in &all {
+            i.exited().await;
+        }
+    }
+}

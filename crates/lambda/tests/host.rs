@@ -1,0 +1,221 @@
+//! The host with real `lambda_runtime` processes: warm reuse, the concurrency limit, crashes,
+//! timeouts, init failures and function errors, and nothing left running after shutdown.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda::{FunctionConfig, Host, InvokeError};
+use serde_json::{Value, json};
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+async fn test_binary(name: &str) -> PathBuf {
+    lambda::build::cargo_build(&workspace().join("tests/functions"), name)
+        .await
+        .expect("the test functions build")
+}
+
+async fn config(bin: &str, fault: &str, timeout_ms: u64, concurrency: usize) -> FunctionConfig {
+    FunctionConfig {
+        name: format!("{bin}-{fault}"),
+        command: test_binary(bin).await,
+        working_dir: workspace(),
+        env: vec![
+            ("FAULT".into(), fault.into()),
+            ("ECHO_VAR".into(), "from-template".into()),
+        ],
+        timeout: Duration::from_millis(timeout_ms),
+        memory_mb: 128,
+        concurrency,
+        handler: "bootstrap".into(),
+        region: "us-east-1".into(),
+        account_id: "123456789012".into(),
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie is as good as gone: read the state from /proc.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.split(' ').nth(2).is_none_or(|st| st != "Z"))
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn warm_instance_is_reused_and_gets_lambdas_variables() {
+    let host = Host::new();
+    let cfg = config("echo", "none", 3000, 10).await;
+    let name = cfg.name.clone();
+    host.add(cfg);
+    let first: Value =
+        serde_json::from_slice(&host.invoke(&name, b"{\"n\":1}".to_vec()).await.expect("ok"))
+            .expect("json");
+    let second: Value =
+        serde_json::from_slice(&host.invoke(&name, b"{\"n\":2}".to_vec()).await.expect("ok"))
+            .expect("json");
+    assert_eq!(host.instances(&name), 1, "one warm instance served both");
+    let body: Value = serde_json::from_str(second["body"].as_str().expect("body")).expect("json");
+    assert_eq!(body["event"], json!({"n": 2}));
+    assert_ne!(first["body"], second["body"]);
+    let env = &body["env"];
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], name);
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
+    assert_eq!(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+    assert_eq!(env["AWS_REGION"], "us-east-1");
+    assert_eq!(env["ECHO_VAR"], "from-template");
+    assert_eq!(env["TZ"], ":UTC");
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrency_limit_bounds_instances() {
+    let host = Host::new();
+    let cfg = config("echo", "none", 3000, 2).await;
+    let name = cfg.name.clone();
+    host.add(cfg);
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            let host = Arc::clone(&host);
+            let name = name.clone();
+            tokio::spawn(async move {
+                host.invoke(&name, format!("{{\"i\":{i}}}").into_bytes())
+                    .await
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.expect("task").expect("invocation");
+    }
+    assert!(
+        host.instances(&name) <= 2,
+        "{} instances",
+        host.instances(&name)
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn crash_fails_the_invocation_and_the_next_one_gets_a_new_instance() {
+    let host = Host::new();
+    let cfg = config("fault", "none", 3000, 10).await;
+    let name = cfg.name.clone();
+    host.add(cfg);
+    let crash = json!({"queryStringParameters": {"fault": "crash"}})
+        .to_string()
+        .into_bytes();
+    match host.invoke(&name, crash).await {
+        Err(InvokeError::Crashed(why)) => assert!(why.contains("exited"), "{why}"),
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    let ok = host
+        .invoke(&name, b"{}".to_vec())
+        .await
+        .expect("a fresh instance serves");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&ok).expect("json")["body"],
+        "ok"
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn hang_past_timeout_is_killed_and_replaced() {
+    let host = Host::new();
+    let cfg = config("fault", "none", 500, 10).await;
+    let name = cfg.name.clone();
+    host.add(cfg);
+    // Warm it first, so the timeout is the function's own and not the start-up grace.
+    host.invoke(&name, b"{}".to_vec()).await.expect("warm");
+    let pids = host.pids();
+    let hang = json!({"queryStringParameters": {"fault": "hang"}})
+        .to_string()
+        .into_bytes();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        host.invoke(&name, hang).await,
+        Err(InvokeError::Timeout(Duration::from_millis(500)))
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        pids.iter().all(|p| !alive(*p)),
+        "the hung process was killed"
+    );
+    host.invoke(&name, b"{}".to_vec())
+        .await
+        .expect("the next request is served");
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn function_error_keeps_the_instance_warm() {
+    let host = Host::new();
+    let cfg = config("fault", "none", 3000, 10).await;
+    let name = cfg.name.clone();
+    host.add(cfg);
+    let err = json!({"queryStringParameters": {"fault": "error"}})
+        .to_string()
+        .into_bytes();
+    match host.invoke(&name, err).await {
+        Err(InvokeError::Function { message, .. }) => {
+            assert!(message.contains("failing on purpose"), "{message}")
+        }
+        other => panic!("expected a function error, got {other:?}"),
+    }
+    host.invoke(&name, b"{}".to_vec())
+        .await
+        .expect("same instance still serves");
+    assert_eq!(host.instances(&name), 1);
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn exit_at_start_is_a_crash_not_a_hang() {
+    let host = Host::new();
+    let cfg = config("fault", "init-exit", 3000, 10).await;
+    let name = cfg.name.clone();
+    host.add(cfg);
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        host.invoke(&name, b"{}".to_vec()).await,
+        Err(InvokeError::Crashed(_))
+    ));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "no waiting for a timeout"
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_leaves_no_process_behind() {
+    let host = Host::new();
+    let cfg = config("echo", "none", 3000, 4).await;
+    let name = cfg.name.clone();
+    host.add(cfg);
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let host = Arc::clone(&host);
+            let name = name.clone();
+            tokio::spawn(async move { host.invoke(&name, b"{}".to_vec()).await })
+        })
+        .collect();
+    for c in calls {
+        c.await.expect("task").expect("ok");
+    }
+    let pids = host.pids();
+    assert!(!pids.is_empty());
+    host.shutdown().await;
+    assert!(pids.iter().all(|p| !alive(*p)), "{pids:?} still running");
+}
+
+#[tokio::test]
+async fn unknown_function_is_named() {
+    let host = Host::new();
+    assert_eq!(
+        host.invoke("Nope", b"{}".to_vec()).await,
+        Err(InvokeError::UnknownFunction("Nope".into()))
+    );
+}
