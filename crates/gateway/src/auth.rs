@@ -1,0 +1,204 @@
+//! The Cognito user pool authorizer: the identity header's ID token, verified by signature
+//! (`kid`), issuer (a pool the authorizer names), `token_use`, audience (a client of that
+//! pool) and expiry. Verified tokens are cached until they expire.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value as Json};
+use userpool::token::PoolKeys;
+use userpool::util::{Civil, b64url_decode, now_secs};
+
+use crate::spec::Authorizer;
+
+/// Where signing keys come from: the local pools, or (later) a remote JWKS.
+pub trait KeySource: Send + Sync + std::fmt::Debug {
+    /// The pool id and keys for a token issuer.
+    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)>;
+    /// The pool a client id belongs to.
+    fn client_pool(&self, client_id: &str) -> Option<String>;
+}
+
+impl KeySource for userpool::UserPools {
+    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
+        userpool::UserPools::keys_for_issuer(self, iss)
+    }
+    fn client_pool(&self, client_id: &str) -> Option<String> {
+        userpool::UserPools::client_pool(self, client_id)
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// 401 `{"message":"Unauthorized"}`.
+    Unauthorized,
+    /// 401 `{"message":"The incoming token has expired"}`.
+    Expired,
+}
+
+/// A verified token.
+#[derive(Debug)]
+pub struct Verified {
+    /// The pool that issued it.
+    pub pool_id: String,
+    /// `requestContext.authorizer.claims`: every value a string, dates in API Gateway's format.
+    pub claims: Json,
+    /// `exp`, epoch seconds.
+    pub exp: u64,
+    /// Who, for the request log.
+    pub user: String,
+}
+
+/// Cached verifications, bounded.
+#[derive(Debug, Default)]
+pub struct Cache {
+    map: Mutex<HashMap<String, Arc<Verified>>>,
+}
+
+const CACHE_LIMIT: usize = 10_000;
+
+impl Cache {
+    fn get(&self, token: &str) -> Option<Arc<Verified>> {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(token).cloned()
+    }
+
+    fn put(&self, token: &str, v: Arc<Verified>) {
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= CACHE_LIMIT {
+            let now = now_secs();
+            map.retain(|_, v| v.exp > now);
+            if map.len() >= CACHE_LIMIT {
+                map.clear();
+            }
+        }
+        map.insert(token.to_string(), v);
+    }
+}
+
+fn part(s: &str) -> Option<Json> {
+    b64url_decode(s).and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+/// Checks the request's identity header against `authorizer`.
+pub fn authorize(
+    authorizer: &Authorizer,
+    header_value: Option<&str>,
+    keys: &dyn KeySource,
+    cache: &Cache,
+) -> Result<Arc<Verified>, Denied> {
+    let raw = header_value.ok_or(Denied::Unauthorized)?.trim();
+    let token = match raw.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => raw[7..].trim(),
+        _ => raw,
+    };
+    let now = now_secs();
+    if let Some(v) = cache.get(token) {
+        if !authorizer.pool_ids.contains(&v.pool_id) {
+            return Err(Denied::Unauthorized);
+        }
+        return if v.exp > now {
+            Ok(v)
+        } else {
+            Err(Denied::Expired)
+        };
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Denied::Unauthorized);
+    };
+    let header = part(h).ok_or(Denied::Unauthorized)?;
+    if header["alg"] != "RS256" {
+        return Err(Denied::Unauthorized);
+    }
+    let kid = header["kid"].as_str().ok_or(Denied::Unauthorized)?;
+    let claims = part(p).ok_or(Denied::Unauthorized)?;
+    let iss = claims["iss"].as_str().ok_or(Denied::Unauthorized)?;
+    let (pool_id, pool_keys) = keys.keys_for_issuer(iss).ok_or(Denied::Unauthorized)?;
+    if !authorizer.pool_ids.contains(&pool_id) {
+        return Err(Denied::Unauthorized);
+    }
+    let key = pool_keys.by_kid(kid).ok_or(Denied::Unauthorized)?;
+    let sig = b64url_decode(s).ok_or(Denied::Unauthorized)?;
+    if !key.verifies(&token.as_bytes()[..h.len() + 1 + p.len()], &sig) {
+        return Err(Denied::Unauthorized);
+    }
+    // With no OAuth scopes on the method, only ID tokens are accepted.
+    if claims["token_use"] != "id" {
+        return Err(Denied::Unauthorized);
+    }
+    let aud = claims["aud"].as_str().ok_or(Denied::Unauthorized)?;
+    if keys.client_pool(aud).as_deref() != Some(pool_id.as_str()) {
+        return Err(Denied::Unauthorized);
+    }
+    let exp = claims["exp"].as_u64().ok_or(Denied::Unauthorized)?;
+    if exp <= now {
+        return Err(Denied::Expired);
+    }
+    let user = claims["email"]
+        .as_str()
+        .or(claims["cognito:username"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let verified = Arc::new(Verified {
+        pool_id,
+        claims: string_claims(&claims),
+        exp,
+        user,
+    });
+    cache.put(token, Arc::clone(&verified));
+    Ok(verified)
+}
+
+/// Claims as API Gateway hands them to the function: every value a string; `exp` and `iat`
+/// as `Fri Jul 29 18:52:53 UTC 2016`; lists joined with commas.
+pub fn string_claims(claims: &Json) -> Json {
+    let mut out = Map::new();
+    if let Json::Object(map) = claims {
+        for (k, v) in map {
+            let s = match (k.as_str(), v) {
+                ("exp" | "iat", Json::Number(n)) => n
+                    .as_i64()
+                    .map_or_else(|| n.to_string(), |t| Civil::from_epoch(t).cognito_format()),
+                (_, Json::String(s)) => s.clone(),
+                (_, Json::Array(items)) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                (_, other) => other.to_string(),
+            };
+            out.insert(k.clone(), Json::String(s));
+        }
+    }
+    Json::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn claims_become_strings_with_api_gateway_dates() {
+        let c = string_claims(&json!({
+            "email_verified": true, "auth_time": 1469814773, "exp": 1469817173,
+            "iat": 1469813573, "cognito:groups": ["a", "b"], "sub": "s"
+        }));
+        assert_eq!(c["email_verified"], "true");
+        assert_eq!(c["auth_time"], "1469814773");
+        assert_eq!(c["exp"], "Fri Jul 29 18:32:53 UTC 2016");
+        assert_eq!(c["iat"], "Fri Jul 29 17:32:53 UTC 2016");
+        assert_eq!(c["cognito:groups"], "a,b");
+        assert_eq!(c["sub"], "s");
+    }
+}

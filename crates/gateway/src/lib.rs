@@ -1,0 +1,327 @@
+//! API Gateway REST (v1) with Lambda proxy integrations, served locally as AWS serves it.
+//!
+//! # Layout
+//! - [`spec`]: the APIs a SAM template declares (stages, routes, authorizers, CORS).
+//! - [`router`]: path matching with AWS's precedence.
+//! - [`auth`]: the Cognito user pool authorizer and its cache of verified tokens.
+//! - [`event`]: the proxy event (payload 1.0) and the mapping of the function's answer.
+//! - this file: the server, and the gateway's own errors (`x-amzn-ErrorType`).
+//!
+//! The gateway knows nothing of processes or key storage: it invokes through [`Invoke`] and
+//! reads keys through [`auth::KeySource`].
+
+pub mod auth;
+pub mod event;
+pub mod router;
+pub mod spec;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::auth::{Cache, Denied, KeySource};
+use crate::router::Router;
+use crate::spec::ApiSpec;
+
+/// API Gateway's limit on a request body.
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+/// API Gateway's integration timeout.
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+
+/// Runs a function with an event; the gateway's only way to reach functions.
+pub trait Invoke: Send + Sync + std::fmt::Debug + 'static {
+    /// Invokes `function` with the JSON `event`.
+    fn invoke<'a>(
+        &'a self,
+        function: &'a str,
+        event: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, lambda::InvokeError>> + Send + 'a>>;
+}
+
+impl Invoke for lambda::Host {
+    fn invoke<'a>(
+        &'a self,
+        function: &'a str,
+        event: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, lambda::InvokeError>> + Send + 'a>> {
+        Box::pin(lambda::Host::invoke(self, function, event))
+    }
+}
+
+/// One API with its router.
+#[derive(Debug)]
+struct Served {
+    spec: ApiSpec,
+    router: Router,
+}
+
+/// The gateway: every API of the stack, on one listener, by stage.
+#[derive(Debug)]
+pub struct Gateway {
+    apis: Vec<Served>,
+    invoker: Arc<dyn Invoke>,
+    keys: Arc<dyn KeySource>,
+    cache: Cache,
+    region: String,
+    account_id: String,
+}
+
+impl Gateway {
+    /// A gateway over `apis`.
+    pub fn new(
+        apis: Vec<ApiSpec>,
+        invoker: Arc<dyn Invoke>,
+        keys: Arc<dyn KeySource>,
+        region: &str,
+        account_id: &str,
+    ) -> Gateway {
+        let apis = apis
+            .into_iter()
+            .map(|spec| Served {
+                router: Router::new(&spec.routes),
+                spec,
+            })
+            .collect();
+        Gateway {
+            apis,
+            invoker,
+            keys,
+            cache: Cache::default(),
+            region: region.into(),
+            account_id: account_id.into(),
+        }
+    }
+
+    /// `(method, stage path, function, authorizer)` rows for the start-up route table.
+    pub fn route_table(&self) -> Vec<(String, String, String, String)> {
+        let mut rows = Vec::new();
+        for api in &self.apis {
+            for res in api.router.resources() {
+                for (method, route) in &res.methods {
+                    let path = if res.path == "/" {
+                        String::new()
+                    } else {
+                        res.path.clone()
+                    };
+                    rows.push((
+                        method.clone(),
+                        format!("/{}{}", api.spec.stage, path),
+                        route.function.clone(),
+                        route.authorizer.clone().unwrap_or_else(|| "-".into()),
+                    ));
+                }
+            }
+        }
+        rows
+    }
+
+    /// Handles one request.
+    pub async fn handle(&self, req: Request, peer: Option<SocketAddr>) -> Response {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let (resp, function, user) = self.route(req, peer).await;
+        tracing::info!(
+            target: "gateway",
+            "{method} {path} {} {}ms {} {}",
+            resp.status().as_u16(),
+            started.elapsed().as_millis(),
+            function.as_deref().unwrap_or("-"),
+            user.as_deref().unwrap_or("-"),
+        );
+        resp
+    }
+
+    async fn route(
+        &self,
+        req: Request,
+        peer: Option<SocketAddr>,
+    ) -> (Response, Option<String>, Option<String>) {
+        let raw_path = req.uri().path().to_string();
+        let mut segments = raw_path.trim_start_matches('/').splitn(2, '/');
+        let stage = segments.next().unwrap_or_default();
+        let rest = spec::normalize(segments.next().unwrap_or_default());
+        let Some(api) = self.apis.iter().find(|a| a.spec.stage == stage) else {
+            return (gateway_error(Gw::MissingToken), None, None);
+        };
+        let Some(m) = api.router.find(&rest) else {
+            return (gateway_error(Gw::MissingToken), None, None);
+        };
+        let method = req.method().as_str().to_string();
+        let route = m
+            .resource
+            .methods
+            .get(&method)
+            .or_else(|| m.resource.methods.get("ANY"));
+        let route = match route {
+            Some(r) => r,
+            None if req.method() == Method::OPTIONS && api.spec.cors.is_some() => {
+                if let Some(name) = &api.spec.authorize_preflight
+                    && let Err(d) = self.check(api, name, &req)
+                {
+                    return (denied(d), None, None);
+                }
+                return (event::preflight(&api.spec, m.resource), None, None);
+            }
+            None => return (gateway_error(Gw::MissingToken), None, None),
+        };
+        let verified = match &route.authorizer {
+            Some(name) => match self.check(api, name, &req) {
+                Ok(v) => Some(v),
+                Err(d) => return (denied(d), Some(route.function.clone()), None),
+            },
+            None => None,
+        };
+        let user = verified.as_ref().map(|v| v.user.clone());
+        let function = Some(route.function.clone());
+
+        let (parts, body) = req.into_parts();
+        let body = match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(b) => b,
+            Err(_) => return (gateway_error(Gw::TooLarge), function, user),
+        };
+        let ctx = event::Context {
+            api_id: &api.spec.id,
+            stage: &api.spec.stage,
+            account_id: &self.account_id,
+            region: &self.region,
+            resource: &m.resource.path,
+            path: &rest,
+            params: &m.params,
+            claims: verified.as_ref().map(|v| &v.claims),
+            peer,
+        };
+        let ev = event::build(&ctx, &parts, &body);
+        let out = tokio::time::timeout(
+            INTEGRATION_TIMEOUT,
+            self.invoker.invoke(&route.function, ev),
+        )
+        .await;
+        let resp = match out {
+            Err(_) | Ok(Err(lambda::InvokeError::Timeout(_))) => gateway_error(Gw::Timeout),
+            Ok(Err(e)) => {
+                tracing::warn!(target: "gateway", "{}: {e}", route.function);
+                gateway_error(Gw::Internal)
+            }
+            Ok(Ok(payload)) => match event::response(&payload) {
+                Ok(r) => r,
+                Err(why) => {
+                    tracing::warn!(target: "gateway", "{}: malformed Lambda proxy response: {why}", route.function);
+                    gateway_error(Gw::Internal)
+                }
+            },
+        };
+        (resp, function, user)
+    }
+
+    fn check(
+        &self,
+        api: &Served,
+        name: &str,
+        req: &Request,
+    ) -> Result<Arc<auth::Verified>, Denied> {
+        let Some(a) = api.spec.authorizer(name) else {
+            return Err(Denied::Unauthorized);
+        };
+        let value = req
+            .headers()
+            .get(a.header.as_str())
+            .and_then(|v| v.to_str().ok());
+        auth::authorize(a, value, self.keys.as_ref(), &self.cache)
+    }
+}
+
+/// The gateway's own answers.
+#[derive(Debug, Clone, Copy)]
+enum Gw {
+    MissingToken,
+    TooLarge,
+    Internal,
+    Timeout,
+}
+
+fn gateway_error(kind: Gw) -> Response {
+    let (status, message, error_type) = match kind {
+        Gw::MissingToken => (
+            StatusCode::FORBIDDEN,
+            "Missing Authentication Token",
+            Some("MissingAuthenticationTokenException"),
+        ),
+        Gw::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request Too Long",
+            Some("RequestTooLongException"),
+        ),
+        Gw::Internal => (
+            StatusCode::BAD_GATEWAY,
+            "Internal server error",
+            Some("InternalServerErrorException"),
+        ),
+        Gw::Timeout => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "Endpoint request timed out",
+            Some("IntegrationTimeoutException"),
+        ),
+    };
+    json_error(status, message, error_type)
+}
+
+fn denied(d: Denied) -> Response {
+    let message = match d {
+        Denied::Unauthorized => "Unauthorized",
+        Denied::Expired => "The incoming token has expired",
+    };
+    json_error(
+        StatusCode::UNAUTHORIZED,
+        message,
+        Some("UnauthorizedException"),
+    )
+}
+
+fn json_error(status: StatusCode, message: &str, error_type: Option<&str>) -> Response {
+    let mut resp = (status, json!({"message": message}).to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(t) = error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
+        h.insert("x-amzn-errortype", t);
+    }
+    if let Ok(v) = HeaderValue::from_str(&userpool::util::uuid()) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+async fn entry(
+    State(gw): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response {
+    gw.handle(req, Some(peer)).await
+}
+
+/// Serves the gateway on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = axum::Router::new().fallback(entry).with_state(gateway);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
