@@ -16,8 +16,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the template's user pools locally (a Cognito-compatible endpoint), creating them,
-    /// their clients and users on the first run and keeping them on later runs.
+    /// Serve the template's stack locally: its user pools (a Cognito-compatible endpoint), its
+    /// REST APIs with their Cognito authorizers, and its functions as Lambda processes.
     Up(UpArgs),
 }
 
@@ -30,6 +30,9 @@ pub struct UpArgs {
     /// Template parameters, as `Name=Value` (several may follow one flag).
     #[arg(long, num_args = 1.., value_name = "NAME=VALUE")]
     pub parameter_overrides: Vec<String>,
+    /// Port of the API (`http://127.0.0.1:<port>/<stage>/...`).
+    #[arg(long, default_value_t = 3000)]
+    pub api_port: u16,
     /// Port of the Cognito-compatible endpoint.
     #[arg(long, default_value_t = 9229)]
     pub cognito_port: u16,

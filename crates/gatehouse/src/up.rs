@@ -1,13 +1,16 @@
-//! `gatehouse up`: read the template, create or reopen its resources, serve until stopped.
+//! `gatehouse up`: read the template, create or reopen its resources, build its functions,
+//! serve the user pools, the APIs and the functions until stopped.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use gateway::spec::ApiSpec;
+use lambda::FunctionConfig;
 use serde_json::{Value as Json, json};
-use template::{Physical, Pseudo, ResolveError, Stack};
+use template::{Physical, Pseudo, ResolveError, Resource, Stack};
 use tokio::net::TcpListener;
 use userpool::{Settings, UserPools};
 
@@ -44,6 +47,22 @@ async fn bind(host: &str, port: u16, flag: &str) -> anyhow::Result<TcpListener> 
     })
 }
 
+/// A function as the template declares it, before it is built.
+#[derive(Debug)]
+struct FunctionPlan {
+    config: FunctionConfig,
+    /// `Some(binary)`: build with cargo in `config.working_dir`; `None`: run `config.command`.
+    cargo_binary: Option<String>,
+}
+
+/// What the template asks the local stack to serve.
+#[derive(Debug, Default)]
+struct Plan {
+    physical: Physical,
+    apis: Vec<ApiSpec>,
+    functions: Vec<FunctionPlan>,
+}
+
 async fn serve(args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let overrides = parse_overrides(&args.parameter_overrides)?;
@@ -53,14 +72,15 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
     };
     let stack = Stack::load(&args.template, &overrides, pseudo)?;
 
-    let listener = bind(&args.host, args.cognito_port, "--cognito-port").await?;
-    let addr = listener.local_addr()?;
-    let base_url = format!("http://{addr}");
+    let cognito_listener = bind(&args.host, args.cognito_port, "--cognito-port").await?;
+    let api_listener = bind(&args.host, args.api_port, "--api-port").await?;
+    let cognito_url = format!("http://{}", cognito_listener.local_addr()?);
+    let api_url = format!("http://{}", api_listener.local_addr()?);
     let settings = Settings {
         state_dir: args.state_dir.clone(),
         region: args.region.clone(),
         account_id: stack.pseudo.account_id.clone(),
-        base_url: base_url.clone(),
+        base_url: cognito_url.clone(),
     };
     let pools = tokio::task::spawn_blocking(move || UserPools::open(settings))
         .await?
@@ -68,50 +88,95 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
     let pools = Arc::new(pools);
 
     let creator = Arc::clone(&pools);
-    let (stack, physical) = tokio::task::spawn_blocking(move || {
-        let ph = create_resources(&stack, &creator)?;
-        anyhow::Ok((stack, ph))
+    let (stack, mut plan) = tokio::task::spawn_blocking(move || {
+        let plan = plan_resources(&stack, &creator)?;
+        anyhow::Ok((stack, plan))
     })
     .await??;
 
-    let outputs = stack.resolved_outputs(&physical)?;
+    let host = lambda::Host::new();
+    for f in plan.functions.drain(..) {
+        let mut config = f.config;
+        if let Some(binary) = f.cargo_binary {
+            tracing::info!(
+                "building {} (cargo build --release --bin {binary})",
+                config.name
+            );
+            config.command = lambda::build::cargo_build(&config.working_dir, &binary)
+                .await
+                .with_context(|| format!("function {} did not build", config.name))?;
+        }
+        host.add(config);
+    }
+
+    let mut outputs = stack.resolved_outputs(&plan.physical)?;
+    for api in &plan.apis {
+        // The template's ApiUrl names AWS's hostname; locally the API is here.
+        let aws = format!(
+            "https://{}.execute-api.{}.amazonaws.com",
+            api.id, args.region
+        );
+        for v in outputs.values_mut() {
+            if v.starts_with(&aws) {
+                *v = v.replacen(&aws, &api_url, 1);
+            }
+        }
+    }
     write_outputs(&args.state_dir, &outputs)?;
 
+    let gateway = Arc::new(gateway::Gateway::new(
+        plan.apis,
+        Arc::clone(&host) as Arc<dyn gateway::Invoke>,
+        Arc::clone(&pools) as Arc<dyn gateway::auth::KeySource>,
+        &args.region,
+        &stack.pseudo.account_id,
+    ));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let cognito = tokio::spawn(userpool::service::serve(listener, Arc::clone(&pools), {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }
-    }));
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let cognito = tokio::spawn(userpool::service::serve(
+        cognito_listener,
+        Arc::clone(&pools),
+        stopped(stop_rx.clone()),
+    ));
+    let api = tokio::spawn(gateway::serve(
+        api_listener,
+        Arc::clone(&gateway),
+        stopped(stop_rx),
+    ));
 
-    print_summary(&base_url, &outputs, &args.state_dir, started);
+    print_summary(
+        &cognito_url,
+        &api_url,
+        &outputs,
+        &gateway.route_table(),
+        &args.state_dir,
+        started,
+    );
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    cognito.await??;
+    host.shutdown().await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        let _ = cognito.await;
+        let _ = api.await;
+    })
+    .await;
     Ok(())
 }
 
-/// Creates (or finds again) every resource the local stack serves, in dependency order.
-fn create_resources(stack: &Stack, pools: &UserPools) -> anyhow::Result<Physical> {
-    let mut ph = Physical::default();
+/// Creates (or finds again) the user pools, and reads the APIs and functions, in dependency
+/// order so each resource's references resolve.
+fn plan_resources(stack: &Stack, pools: &UserPools) -> anyhow::Result<Plan> {
+    let mut plan = Plan::default();
     let region = &stack.pseudo.region;
+    let template_dir = stack
+        .file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     for res in &stack.resources {
-        let props = || -> anyhow::Result<Json> {
-            stack
-                .resolve(&res.properties, &ph, &res.logical_id)
-                .map_err(|e| match e {
-                    ResolveError::Invalid(e) => anyhow::Error::new(e),
-                    ResolveError::Unresolved { logical_id } => anyhow::anyhow!(
-                        "{}:{}: {}: refers to {logical_id}, which the local stack does not create",
-                        stack.file.display(),
-                        res.line,
-                        res.logical_id
-                    ),
-                })
-        };
-        let at = |e: userpool::CognitoError| {
+        let at = |e: &dyn std::fmt::Display| {
             anyhow::anyhow!(
                 "{}:{}: {}: {e}",
                 stack.file.display(),
@@ -119,11 +184,23 @@ fn create_resources(stack: &Stack, pools: &UserPools) -> anyhow::Result<Physical
                 res.logical_id
             )
         };
+        let props = |node: &template::Node, ph: &Physical| -> anyhow::Result<Json> {
+            stack
+                .resolve(node, ph, &res.logical_id)
+                .map_err(|e| match e {
+                    ResolveError::Invalid(e) => anyhow::Error::new(e),
+                    ResolveError::Unresolved { logical_id } => at(&format!(
+                        "refers to {logical_id}, which the local stack does not create"
+                    )),
+                })
+        };
         match res.kind.as_str() {
             "AWS::Cognito::UserPool" => {
-                let pool = pools.ensure_pool(&res.logical_id, &props()?).map_err(at)?;
+                let pool = pools
+                    .ensure_pool(&res.logical_id, &props(&res.properties, &plan.physical)?)
+                    .map_err(|e| at(&e))?;
                 let provider = format!("cognito-idp.{region}.amazonaws.com/{}", pool.id);
-                ph.insert(
+                plan.physical.insert(
                     &res.logical_id,
                     pool.id.clone(),
                     &[
@@ -136,10 +213,10 @@ fn create_resources(stack: &Stack, pools: &UserPools) -> anyhow::Result<Physical
             }
             "AWS::Cognito::UserPoolClient" => {
                 let client = pools
-                    .ensure_client(&res.logical_id, &props()?)
-                    .map_err(at)?;
+                    .ensure_client(&res.logical_id, &props(&res.properties, &plan.physical)?)
+                    .map_err(|e| at(&e))?;
                 let secret = client.secret.clone().unwrap_or_default();
-                ph.insert(
+                plan.physical.insert(
                     &res.logical_id,
                     client.id.clone(),
                     &[
@@ -149,15 +226,159 @@ fn create_resources(stack: &Stack, pools: &UserPools) -> anyhow::Result<Physical
                 );
             }
             "AWS::Cognito::UserPoolUser" => {
-                let username = pools.ensure_user(&res.logical_id, &props()?).map_err(at)?;
-                ph.insert(&res.logical_id, username, &[]);
+                let username = pools
+                    .ensure_user(&res.logical_id, &props(&res.properties, &plan.physical)?)
+                    .map_err(|e| at(&e))?;
+                plan.physical.insert(&res.logical_id, username, &[]);
             }
-            other => {
-                tracing::debug!("{}: {other} is not served locally yet", res.logical_id);
+            "AWS::Serverless::Api" => {
+                let spec =
+                    ApiSpec::from_sam(&res.logical_id, &props(&res.properties, &plan.physical)?)
+                        .map_err(|e| at(&e.message))?;
+                plan.physical.insert(
+                    &res.logical_id,
+                    spec.id.clone(),
+                    &[("RootResourceId", json!("root"))],
+                );
+                plan.apis.push(spec);
             }
+            "AWS::Serverless::Function" => {
+                let globals = match stack.globals.as_ref().and_then(|g| g.get("Function")) {
+                    Some(node) => props(node, &plan.physical)?,
+                    None => Json::Null,
+                };
+                let mut merged = globals;
+                merge(&mut merged, props(&res.properties, &plan.physical)?);
+                let f = function_plan(stack, res, &merged, &template_dir).map_err(|e| at(&e))?;
+                plan.physical.insert(
+                    &res.logical_id,
+                    f.config.name.clone(),
+                    &[("Arn", json!(f.config.arn()))],
+                );
+                add_events(&mut plan.apis, &res.logical_id, &merged).map_err(|e| at(&e))?;
+                plan.functions.push(f);
+            }
+            other => tracing::debug!("{}: {other} is not served locally", res.logical_id),
         }
     }
-    Ok(ph)
+    Ok(plan)
+}
+
+/// SAM's Globals merge: maps merge key by key, the function's own values win.
+fn merge(base: &mut Json, over: Json) {
+    match (base, over) {
+        (Json::Object(b), Json::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k).or_insert(Json::Null), v);
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn function_plan(
+    stack: &Stack,
+    res: &Resource,
+    props: &Json,
+    dir: &Path,
+) -> Result<FunctionPlan, String> {
+    let code = props["CodeUri"]
+        .as_str()
+        .ok_or("CodeUri must be a local folder")?;
+    let working_dir = dir.join(code);
+    let runtime = props["Runtime"].as_str().unwrap_or_default();
+    let metadata = match &res.metadata {
+        Some(m) => stack
+            .resolve(m, &Physical::default(), &res.logical_id)
+            .unwrap_or(Json::Null),
+        None => Json::Null,
+    };
+    let cargo_binary = if metadata["BuildMethod"] == "rust-cargolambda" {
+        Some(
+            metadata["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or(&res.logical_id)
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    let command = working_dir.join("bootstrap");
+    if cargo_binary.is_none() && !(runtime.starts_with("provided") && command.is_file()) {
+        return Err(format!(
+            "runtime {runtime:?} cannot run locally: use Metadata BuildMethod rust-cargolambda, or Runtime provided.* with an executable bootstrap in {}",
+            working_dir.display()
+        ));
+    }
+    let env = props["Environment"]["Variables"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), template::json_text(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let int = |k: &str, d: u64| {
+        props[k]
+            .as_u64()
+            .or_else(|| props[k].as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or(d)
+    };
+    Ok(FunctionPlan {
+        config: FunctionConfig {
+            name: props["FunctionName"]
+                .as_str()
+                .unwrap_or(&res.logical_id)
+                .to_string(),
+            command,
+            working_dir,
+            env,
+            timeout: Duration::from_secs(int("Timeout", 3)),
+            memory_mb: u32::try_from(int("MemorySize", 128)).unwrap_or(128),
+            concurrency: usize::try_from(int("ReservedConcurrentExecutions", 10))
+                .unwrap_or(10)
+                .max(1),
+            handler: props["Handler"].as_str().unwrap_or("bootstrap").to_string(),
+            region: stack.pseudo.region.clone(),
+            account_id: stack.pseudo.account_id.clone(),
+        },
+        cargo_binary,
+    })
+}
+
+/// Adds a function's `Api` events to their APIs (the implicit one when RestApiId is absent).
+fn add_events(apis: &mut Vec<ApiSpec>, function: &str, props: &Json) -> Result<(), String> {
+    let Some(events) = props["Events"].as_object() else {
+        return Ok(());
+    };
+    for (name, ev) in events {
+        if ev["Type"] != "Api" {
+            tracing::debug!(
+                "{function}: event {name} ({}) is not served locally",
+                ev["Type"]
+            );
+            continue;
+        }
+        let p = &ev["Properties"];
+        let api = match p["RestApiId"].as_str() {
+            Some(id) => apis.iter_mut().find(|a| a.id == id).ok_or_else(|| {
+                format!(
+                    "event {name}: RestApiId {id} is not an AWS::Serverless::Api of this template"
+                )
+            })?,
+            None => {
+                if !apis.iter().any(|a| a.logical_id == "ServerlessRestApi") {
+                    apis.push(ApiSpec::implicit());
+                }
+                apis.iter_mut()
+                    .find(|a| a.logical_id == "ServerlessRestApi")
+                    .expect("just added")
+            }
+        };
+        api.add_event(function, p)
+            .map_err(|e| format!("event {name}: {}", e.message))?;
+    }
+    Ok(())
 }
 
 /// Writes `outputs.json` atomically.
@@ -171,8 +392,10 @@ fn write_outputs(dir: &Path, outputs: &BTreeMap<String, String>) -> anyhow::Resu
 }
 
 fn print_summary(
-    base_url: &str,
+    cognito_url: &str,
+    api_url: &str,
     outputs: &BTreeMap<String, String>,
+    routes: &[(String, String, String, String)],
     state_dir: &Path,
     started: Instant,
 ) {
@@ -181,7 +404,8 @@ fn print_summary(
         "gatehouse is up ({} ms)\n",
         started.elapsed().as_millis()
     ));
-    out.push_str(&format!("  Cognito endpoint  {base_url}\n"));
+    out.push_str(&format!("  Cognito endpoint  {cognito_url}\n"));
+    out.push_str(&format!("  API               {api_url}\n"));
     for (k, v) in outputs {
         out.push_str(&format!("  {k:<17} {v}\n"));
     }
@@ -189,6 +413,12 @@ fn print_summary(
         "  state             {} (outputs.json, outbox.jsonl)\n",
         state_dir.display()
     ));
+    out.push_str("  routes:\n");
+    for (method, path, function, auth) in routes {
+        out.push_str(&format!(
+            "    {method:<7} {path:<24} {function:<24} auth: {auth}\n"
+        ));
+    }
     // On stdout, once, so scripts can wait for it.
     print!("{out}");
     use std::io::Write;
