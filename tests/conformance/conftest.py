@@ -41,27 +41,41 @@ class Stack:
         self.template = template
         self.extra_args = list(extra_args)
         self.port = free_port()
+        self.api_port = free_port()
         self.proc = None
 
     @property
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def api(self):
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def log(self):
+        return (self.state_dir / "gatehouse.log").read_text()
+
     def start(self):
         assert BIN.exists(), f"{BIN} is missing: run `cargo build --release -p gatehouse` (make test does)"
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        # Python bootstraps find the venv's interpreter (with awslambdaric) first.
+        env["PATH"] = str(ROOT / ".venv" / "bin") + os.pathsep + env["PATH"]
         self.proc = subprocess.Popen(
             [str(BIN), "up", "--template", str(self.template), "--state-dir", str(self.state_dir),
-             "--cognito-port", str(self.port), *self.extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+             "--cognito-port", str(self.port), "--api-port", str(self.api_port), *self.extra_args],
+            stdout=subprocess.PIPE, stderr=open(self.state_dir / "gatehouse.log", "w"),
+            text=True, cwd=ROOT, env=env,
         )
-        deadline = time.time() + 60
+        # The first start builds the functions (release): allow for a cold cargo build.
+        self.summary = []
         for line in self.proc.stdout:
-            if line.startswith("gatehouse is up"):
-                break
-            if time.time() > deadline:
-                break
+            if line.startswith("gatehouse is up") or self.summary:
+                if not line.strip():
+                    break
+                self.summary.append(line.rstrip("\n"))
         else:
-            raise AssertionError(f"gatehouse up exited: {self.proc.stderr.read()}")
+            raise AssertionError(f"gatehouse up exited: {self.log()}")
         self.outputs = json.loads((self.state_dir / "outputs.json").read_text())
         return self
 
@@ -70,7 +84,30 @@ class Stack:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             code = self.proc.wait(timeout=20)
-            assert code == 0, f"gatehouse up exited {code} on SIGTERM: {self.proc.stderr.read()}"
+            assert code == 0, f"gatehouse up exited {code} on SIGTERM: {self.log()}"
+
+    def children(self):
+        """Pids of the processes gatehouse started (function instances), from /proc."""
+        pids = []
+        for d in pathlib.Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    stat = (d / "stat").read_text()
+                except OSError:
+                    continue
+                fields = stat.rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.proc.pid and fields[0] != "Z":
+                    pids.append(int(d.name))
+        return pids
+
+    def http(self, method, path, headers=None, body=None):
+        """A request to the API: (status, headers, body bytes)."""
+        req = urllib.request.Request(self.api + path, data=body, headers=headers or {}, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
 
     def client(self):
         return boto3.client("cognito-idp", endpoint_url=self.endpoint)

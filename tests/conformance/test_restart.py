@@ -22,6 +22,7 @@ def test_restart_keeps_ids_users_passwords_and_keys(tmp_path):
 
     second = Stack(tmp_path)
     second.port = first.port  # the issuer is the endpoint's URL: keep it
+    second.api_port = first.api_port
     second.start()
     try:
         assert second.outputs == first.outputs, "same pool and client ids"

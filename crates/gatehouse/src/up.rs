@@ -419,6 +419,8 @@ fn print_summary(
             "    {method:<7} {path:<24} {function:<24} auth: {auth}\n"
         ));
     }
+    // A blank line ends the summary, so scripts know when they have all of it.
+    out.push('\n');
     // On stdout, once, so scripts can wait for it.
     print!("{out}");
     use std::io::Write;

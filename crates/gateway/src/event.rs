@@ -77,6 +77,15 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The first label of the host, as API Gateway names it; an IP address has none, so the API id.
+fn domain_prefix<'a>(host: &'a str, api_id: &'a str) -> &'a str {
+    let name = host.split(':').next().unwrap_or(host);
+    match name.split('.').next() {
+        Some(label) if !label.is_empty() && !label.bytes().all(|b| b.is_ascii_digit()) => label,
+        _ => api_id,
+    }
+}
+
 /// Builds the proxy event for a request.
 pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     let now = now_secs();
@@ -178,7 +187,7 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
         "accountId": ctx.account_id,
         "protocol": "HTTP/1.1",
         "stage": ctx.stage,
-        "domainPrefix": host.split('.').next().unwrap_or(ctx.api_id),
+        "domainPrefix": domain_prefix(&host, ctx.api_id),
         "requestTimeEpoch": ms as u64,
         "requestId": uuid(),
         "identity": {
