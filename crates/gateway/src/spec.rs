@@ -273,3 +273,87 @@ pub fn normalize(path: &str) -> String {
         format!("/{trimmed}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn api() -> ApiSpec {
+        ApiSpec::from_sam(
+            "Api",
+            &json!({
+                "StageName": "v1",
+                "Cors": "'*'",
+                "Auth": {
+                    "DefaultAuthorizer": "Pool",
+                    "Authorizers": {"Pool": {"UserPoolArn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Abc"}}
+                }
+            }),
+        )
+        .expect("valid")
+    }
+
+    #[test]
+    fn default_authorizer_applies_unless_none() {
+        let mut a = api();
+        a.add_event("F", &json!({"Path": "/a", "Method": "get"}))
+            .expect("ok");
+        a.add_event(
+            "F",
+            &json!({"Path": "/b", "Method": "ANY", "Auth": {"Authorizer": "NONE"}}),
+        )
+        .expect("ok");
+        assert_eq!(a.routes[0].authorizer.as_deref(), Some("Pool"));
+        assert_eq!(a.routes[1].authorizer, None);
+        assert_eq!(a.routes[1].method, "ANY");
+        assert_eq!(a.authorizers["Pool"].pool_ids, ["us-east-1_Abc"]);
+        assert_eq!(a.authorizers["Pool"].header, "Authorization");
+        assert_eq!(
+            a.authorize_preflight.as_deref(),
+            Some("Pool"),
+            "preflight gets the default authorizer"
+        );
+        assert_eq!(a.cors.as_ref().map(|c| c.allow_origin.as_str()), Some("*"));
+    }
+
+    #[test]
+    fn preflight_authorization_can_be_turned_off() {
+        let a = ApiSpec::from_sam(
+            "Api",
+            &json!({"StageName": "v1", "Auth": {"DefaultAuthorizer": "P", "AddDefaultAuthorizerToCorsPreflight": false,
+                     "Authorizers": {"P": {"UserPoolArn": ["arn:aws:cognito-idp:r:1:userpool/r_X", "arn:aws:cognito-idp:r:1:userpool/r_Y"]}}}}),
+        )
+        .expect("valid");
+        assert_eq!(a.authorize_preflight, None);
+        assert_eq!(a.authorizers["P"].pool_ids, ["r_X", "r_Y"]);
+    }
+
+    #[test]
+    fn unknown_authorizer_and_duplicate_routes_are_template_errors() {
+        let mut a = api();
+        let e = a
+            .add_event(
+                "F",
+                &json!({"Path": "/a", "Method": "get", "Auth": {"Authorizer": "Nope"}}),
+            )
+            .expect_err("unknown");
+        assert!(e.message.contains("Nope"), "{e:?}");
+        a.add_event("F", &json!({"Path": "/a/", "Method": "get"}))
+            .expect("ok");
+        let e = a
+            .add_event("G", &json!({"Path": "/a", "Method": "GET"}))
+            .expect_err("twice");
+        assert!(e.message.contains("defined twice"), "{e:?}");
+    }
+
+    #[test]
+    fn implicit_api_is_serverless_rest_api_on_prod() {
+        let a = ApiSpec::implicit();
+        assert_eq!(
+            (a.logical_id.as_str(), a.stage.as_str()),
+            ("ServerlessRestApi", "Prod")
+        );
+        assert_eq!(a.id, ApiSpec::implicit().id, "stable id");
+    }
+}
