@@ -1,9 +1,13 @@
-//! The `gatehouse` command line: each subcommand hands off to its crate.
+//! The `gatehouse` command line: each subcommand hands off to its module or crate.
 
+mod local;
+mod login;
 mod up;
+mod users;
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 /// Serve an API Gateway + Cognito + Lambda stack locally from its SAM template.
@@ -19,6 +23,15 @@ enum Command {
     /// Serve the template's stack locally: its user pools (a Cognito-compatible endpoint), its
     /// REST APIs with their Cognito authorizers, and its functions as Lambda processes.
     Up(UpArgs),
+    /// Sign in (locally, or on AWS with --stack) and print the IdToken, for
+    /// `curl -H "Authorization: $(gatehouse login …)"`.
+    Login(login::LoginArgs),
+    /// Print the local stack's outputs (CognitoID, CognitoClientID, ApiUrl).
+    Outputs(StateArgs),
+    /// Print the messages the local user pool "sent" (temporary passwords, codes), newest last.
+    Outbox(OutboxArgs),
+    /// List, add or delete users of the local user pool.
+    Users(users::UsersArgs),
 }
 
 /// Flags of `gatehouse up`.
@@ -47,6 +60,46 @@ pub struct UpArgs {
     pub region: String,
 }
 
+/// The state dir of a local stack.
+#[derive(Debug, clap::Args)]
+pub struct StateArgs {
+    /// The local stack's state dir.
+    #[arg(long, default_value = ".gatehouse")]
+    pub state_dir: PathBuf,
+}
+
+/// Flags of `gatehouse outbox`.
+#[derive(Debug, clap::Args)]
+pub struct OutboxArgs {
+    #[command(flatten)]
+    state: StateArgs,
+    /// Keep printing new messages as they arrive.
+    #[arg(long)]
+    follow: bool,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
+    let mut seen = 0;
+    loop {
+        let messages = local::outbox(&args.state.state_dir)?;
+        for m in messages.iter().skip(seen) {
+            println!("{}", local::render_message(m));
+        }
+        seen = messages.len();
+        if !args.follow {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -59,6 +112,13 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Up(args) => up::run(args),
+        Command::Login(args) => runtime().and_then(|rt| rt.block_on(login::run(args))),
+        Command::Outputs(args) => local::outputs(&args.state_dir).and_then(|o| {
+            println!("{}", serde_json::to_string_pretty(&o)?);
+            Ok(())
+        }),
+        Command::Outbox(args) => outbox(&args),
+        Command::Users(args) => runtime().and_then(|rt| rt.block_on(users::run(args))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

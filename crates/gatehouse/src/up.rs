@@ -123,6 +123,13 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         }
     }
     write_outputs(&args.state_dir, &outputs)?;
+    crate::local::write_endpoints(
+        &args.state_dir,
+        &crate::local::Endpoints {
+            cognito: cognito_url.clone(),
+            api: api_url.clone(),
+        },
+    )?;
 
     let gateway = Arc::new(gateway::Gateway::new(
         plan.apis,
