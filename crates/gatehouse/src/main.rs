@@ -4,6 +4,7 @@ mod local;
 mod login;
 mod up;
 mod users;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,9 @@ pub struct UpArgs {
     /// Region in pool ids, ARNs and `AWS::Region`.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// Rebuild and reload a function when its sources change.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// The state dir of a local stack.

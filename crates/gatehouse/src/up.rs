@@ -95,18 +95,26 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
     .await??;
 
     let host = lambda::Host::new();
+    let mut watched = Vec::new();
     for f in plan.functions.drain(..) {
         let mut config = f.config;
-        if let Some(binary) = f.cargo_binary {
+        if let Some(binary) = &f.cargo_binary {
             tracing::info!(
                 "building {} (cargo build --release --bin {binary})",
                 config.name
             );
-            config.command = lambda::build::cargo_build(&config.working_dir, &binary)
+            config.command = lambda::build::cargo_build(&config.working_dir, binary)
                 .await
                 .with_context(|| format!("function {} did not build", config.name))?;
         }
-        host.add(config);
+        host.add(config.clone());
+        watched.push(crate::watch::Watched {
+            config,
+            cargo_binary: f.cargo_binary,
+        });
+    }
+    if args.watch {
+        crate::watch::spawn(Arc::clone(&host), watched);
     }
 
     let mut outputs = stack.resolved_outputs(&plan.physical)?;

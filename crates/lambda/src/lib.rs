@@ -91,6 +91,8 @@ struct Function {
     idle: Mutex<Vec<Arc<Instance>>>,
     /// Every live instance, for shutdown and counting.
     all: Mutex<Vec<Arc<Instance>>>,
+    /// Set when a new version replaced this one: instances stop once their request is done.
+    retired: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -101,6 +103,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Debug, Default)]
 pub struct Host {
     functions: RwLock<HashMap<String, Arc<Function>>>,
+    /// Replaced versions whose instances may still be finishing a request.
+    retired: Mutex<Vec<Arc<Function>>>,
     next_instance: AtomicU64,
 }
 
@@ -110,13 +114,15 @@ impl Host {
         Arc::new(Host::default())
     }
 
-    /// Adds (or replaces) a function; instances of a replaced one finish what they hold and stop.
+    /// Adds (or replaces) a function. A replaced version's idle instances stop now; its busy
+    /// ones finish the request they hold (nothing in flight is dropped), then stop.
     pub fn add(&self, config: FunctionConfig) {
         let f = Arc::new(Function {
             permits: Semaphore::new(config.concurrency.max(1)),
             config,
             idle: Mutex::new(Vec::new()),
             all: Mutex::new(Vec::new()),
+            retired: std::sync::atomic::AtomicBool::new(false),
         });
         let old = self
             .functions
@@ -124,9 +130,13 @@ impl Host {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(f.config.name.clone(), f);
         if let Some(old) = old {
+            old.retired.store(true, Ordering::SeqCst);
             for i in lock(&old.idle).drain(..) {
                 i.kill();
             }
+            let mut retired = lock(&self.retired);
+            retired.retain(|r| lock(&r.all).iter().any(|i| i.is_alive()));
+            retired.push(old);
         }
     }
 
@@ -200,8 +210,9 @@ impl Host {
         };
         let limit = f.config.timeout + if cold { INIT_GRACE } else { Duration::ZERO };
         let outcome = instance.invoke(event, f.config.timeout, limit).await;
+        let keep = !f.retired.load(Ordering::SeqCst);
         match &outcome {
-            Ok(_) | Err(InvokeError::Function { .. }) if instance.is_alive() => {
+            Ok(_) | Err(InvokeError::Function { .. }) if keep && instance.is_alive() => {
                 lock(&f.idle).push(instance);
             }
             _ => {

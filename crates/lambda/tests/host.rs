@@ -219,3 +219,45 @@ async fn unknown_function_is_named() {
         Err(InvokeError::UnknownFunction("Nope".into()))
     );
 }
+
+#[tokio::test]
+async fn replacing_a_function_lets_in_flight_requests_finish_then_stops_old_instances() {
+    let host = Host::new();
+    let mut cfg = config("fault", "none", 5000, 10).await;
+    cfg.name = "replaced".into();
+    host.add(cfg.clone());
+    host.invoke("replaced", b"{}".to_vec()).await.expect("warm");
+    let old_pids = host.pids();
+    // A slow request in flight on the old version while the new one is added.
+    let slow = {
+        let host = Arc::clone(&host);
+        tokio::spawn(async move {
+            let ev = json!({"queryStringParameters": {"fault": "sleep"}})
+                .to_string()
+                .into_bytes();
+            host.invoke("replaced", ev).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut new_cfg = cfg.clone();
+    new_cfg.command = test_binary("echo").await;
+    host.add(new_cfg);
+    let slept: Value = serde_json::from_slice(
+        &slow
+            .await
+            .expect("task")
+            .expect("the in-flight request completed"),
+    )
+    .expect("json");
+    assert_eq!(slept["body"], "slept", "answered by the old version");
+    let now: Value =
+        serde_json::from_slice(&host.invoke("replaced", b"{}".to_vec()).await.expect("ok"))
+            .expect("json");
+    assert!(
+        now["body"].as_str().expect("body").contains("event"),
+        "the new version answers: {now}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(old_pids.iter().all(|p| !alive(*p)), "old instances stopped");
+    host.shutdown().await;
+}

@@ -1,7 +1,7 @@
 //! Misbehaves on purpose, as FAULT (or the request's `?fault=` query) says:
 //! `crash` exits mid-invocation, `hang` never answers, `malformed` answers with a non-proxy
 //! shape, `error` returns a function error, `init-exit` exits before asking for work, `binary`
-//! answers with a base64 body. Anything else answers 200 "ok".
+//! answers with a base64 body, `sleep` answers after 0.8 s. Anything else answers 200 "ok".
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
@@ -25,6 +25,10 @@ async fn main() -> Result<(), Error> {
             },
             "malformed" => Ok(json!({"statusCode": "not a number", "body": 5})),
             "error" => Err(Error::from("failing on purpose")),
+            "sleep" => {
+                tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+                Ok(json!({"statusCode": 200, "body": "slept"}))
+            }
             "binary" => Ok(
                 json!({"statusCode": 200, "headers": {"Content-Type": "application/octet-stream"},
                                   "body": "AAECAwQ=", "isBase64Encoded": true}),
