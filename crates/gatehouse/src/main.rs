@@ -78,8 +78,11 @@ pub struct OutboxArgs {
     #[command(flatten)]
     state: StateArgs,
     /// Keep printing new messages as they arrive.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "temporary_password")]
     follow: bool,
+    /// Print only the latest temporary password sent to this address (for scripts).
+    #[arg(long, value_name = "EMAIL")]
+    temporary_password: Option<String>,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -90,6 +93,17 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
+    if let Some(to) = &args.temporary_password {
+        let messages = local::outbox(&args.state.state_dir)?;
+        let password = messages
+            .iter()
+            .rev()
+            .filter(|m| m["to"] == to.as_str())
+            .find_map(|m| m["temporaryPassword"].as_str())
+            .with_context(|| format!("no temporary password was sent to {to} (see `gatehouse outbox`)"))?;
+        println!("{password}");
+        return Ok(());
+    }
     let mut seen = 0;
     loop {
         let messages = local::outbox(&args.state.state_dir)?;
