@@ -14,7 +14,7 @@ PY := $(VENV)/bin/python
 # The venv's tools (cfn-lint, aws, cargo-lambda, pytest) come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test check-rust lint lambda release local build deploy outputs teardown venv clean
+.PHONY: test check-rust lint lambda release bench local build deploy outputs teardown venv clean
 
 ## test: formatting, clippy, Rust tests, template checks, the Lambda build, and the
 ## conformance tests (real AWS CLI, boto3, pycognito and PyJWT against a real `gatehouse up`)
@@ -24,6 +24,12 @@ test: check-rust lint lambda release
 ## release: the gatehouse binary the conformance tests run (and users run)
 release:
 	cargo build --release -p gatehouse
+
+## bench: gatehouse beside a bare hyper baseline (wrk, loopback); PEERS=1 adds moto
+bench: venv
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	cargo build --release -p gatehouse -p baseline
+	PEERS=$(PEERS) $(PY) bench/bench.py
 
 ## local: serve the stack locally from template.yaml
 local:

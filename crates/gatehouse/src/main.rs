@@ -100,7 +100,9 @@ fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
             .rev()
             .filter(|m| m["to"] == to.as_str())
             .find_map(|m| m["temporaryPassword"].as_str())
-            .with_context(|| format!("no temporary password was sent to {to} (see `gatehouse outbox`)"))?;
+            .with_context(|| {
+                format!("no temporary password was sent to {to} (see `gatehouse outbox`)")
+            })?;
         println!("{password}");
         return Ok(());
     }

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""`make bench`: gatehouse measured beside a bare hyper hello-world in the same run.
+
+Each scenario is a bounded wrk run on loopback (wrk -t1 -c50, BENCH_SECONDS each, BENCH_RUNS
+times, median reported). Prints a table with ratios to the baseline and writes
+bench/results.json. PEERS=1 adds moto's InitiateAuth for comparison.
+"""
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIN = ROOT / "target" / "release" / "gatehouse"
+BASELINE = ROOT / "target" / "release" / "baseline"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+CONNS = 50
+os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def to_ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def wrk_once(url, headers=(), script=None):
+    cmd = ["wrk", "-t1", f"-c{CONNS}", f"-d{SECONDS}s", "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=SECONDS + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": to_ms(lat["50"]), "p99_ms": to_ms(lat["99"]),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def wrk(url, headers=(), script=None, expect_ok=True):
+    runs = [wrk_once(url, headers, script) for _ in range(RUNS)]
+    if expect_ok and any(r["non2xx"] for r in runs):
+        print(f"  warning: {url} answered non-2xx during the run", file=sys.stderr)
+    return {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+
+
+def rss_mb(pid):
+    try:
+        text = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return int(re.search(r"VmRSS:\s+(\d+) kB", text).group(1)) / 1024
+
+
+def children(pid):
+    kids = []
+    for d in pathlib.Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                kids.append(int(d.name))
+    return kids
+
+
+def get(url, headers=None):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+class Up:
+    def __init__(self, state):
+        self.state, self.api_port, self.cog_port = state, free_port(), free_port()
+
+    def start(self):
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen([str(BIN), "up", "--state-dir", str(self.state), "--api-port", str(self.api_port),
+                                      "--cognito-port", str(self.cog_port)], cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while get(f"http://127.0.0.1:{self.api_port}/v1/open") != 200:
+            if self.proc.poll() is not None:
+                raise SystemExit("gatehouse up exited while starting")
+            time.sleep(0.002)
+        self.ready_ms = (time.perf_counter() - self.t0) * 1000
+        return self
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def initiate_auth_script(client_id, users, path):
+    bodies = [json.dumps({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                          "AuthParameters": {"USERNAME": u, "PASSWORD": p}}) for u, p in users]
+    lua = ["bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}", "n = 0",
+           'wrk.method = "POST"',
+           'wrk.headers["Content-Type"] = "application/x-amz-json-1.1"',
+           'wrk.headers["X-Amz-Target"] = "AWSCognitoIdentityProviderService.InitiateAuth"',
+           "request = function() n = n + 1; return wrk.format(nil, nil, nil, bodies[(n % #bodies) + 1]) end"]
+    pathlib.Path(path).write_text("\n".join(lua) + "\n")
+    return path
+
+
+def first_sign_in_ms(endpoint, client_id, user, password):
+    body = json.dumps({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                       "AuthParameters": {"USERNAME": user, "PASSWORD": password}}).encode()
+    req = urllib.request.Request(endpoint + "/", data=body, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+    t = time.perf_counter()
+    urllib.request.urlopen(req, timeout=10).read()
+    return (time.perf_counter() - t) * 1000
+
+
+def moto_initiate_auth(tmp):
+    port = free_port()
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "moto_server"), "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        while get(url + "/moto-api/") is None:
+            time.sleep(0.1)
+        c = boto3.client("cognito-idp", endpoint_url=url)
+        pool = c.create_user_pool(PoolName="bench")["UserPool"]["Id"]
+        client = c.create_user_pool_client(UserPoolId=pool, ClientName="b",
+                                           ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])["UserPoolClient"]["ClientId"]
+        users = [(f"u{i}", "Bench-Passw0rd") for i in range(5)]
+        for u, p in users:
+            c.admin_create_user(UserPoolId=pool, Username=u, MessageAction="SUPPRESS", TemporaryPassword="Temp0rary!x")
+            c.admin_set_user_password(UserPoolId=pool, Username=u, Password=p, Permanent=True)
+        return wrk(url + "/", script=initiate_auth_script(client, users, str(tmp / "moto.lua")))["rps"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main():
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk (make bench does)")
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
+    results = {}
+
+    port = free_port()
+    base = subprocess.Popen([str(BASELINE), str(port)])
+    while get(f"http://127.0.0.1:{port}/") != 200:
+        time.sleep(0.01)
+    baseline = wrk(f"http://127.0.0.1:{port}/")
+    base.terminate()
+    base.wait()
+    results["baseline_rps"] = baseline["rps"]
+
+    # A first start builds (or checks) the functions and creates the pool; the measured start
+    # reopens it with the functions already built.
+    state = tmp / "state"
+    Up(state).start().stop()
+    up = Up(state).start()
+    results["cold_start_ms"] = up.ready_ms
+    api = f"http://127.0.0.1:{up.api_port}"
+    cognito = f"http://127.0.0.1:{up.cog_port}"
+    outputs = json.loads((state / "outputs.json").read_text())
+    pool, client = outputs["CognitoID"], outputs["CognitoClientID"]
+    c = boto3.client("cognito-idp", endpoint_url=cognito)
+    users = [(f"bench{i}@example.com", "Bench-Passw0rd") for i in range(5)]
+    for u, p in users:
+        c.admin_create_user(UserPoolId=pool, Username=u, MessageAction="SUPPRESS", TemporaryPassword="Temp0rary!x")
+        c.admin_set_user_password(UserPoolId=pool, Username=u, Password=p, Permanent=True)
+    results["first_sign_in_ms"] = first_sign_in_ms(cognito, client, *users[0])
+    token = c.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                            AuthParameters={"USERNAME": users[0][0], "PASSWORD": users[0][1]})["AuthenticationResult"]["IdToken"]
+    h, p, s = token.split(".")
+    forged = ".".join([h, p, s[::-1]])
+
+    open_ = wrk(f"{api}/v1/open")
+    auth = wrk(f"{api}/v1", headers=[f"Authorization: {token}"])
+    results["gatehouse_rss_mb"] = rss_mb(up.proc.pid)
+    kids = children(up.proc.pid)
+    results["instance_rss_mb"] = max((rss_mb(k) for k in kids), default=0.0)
+    results["instances"] = len(kids)
+    forged_run = wrk(f"{api}/v1", headers=[f"Authorization: {forged}"], expect_ok=False)
+    initiate = wrk(cognito + "/", script=initiate_auth_script(client, users, str(tmp / "auth.lua")))
+    up.stop()
+
+    results.update(open_rps=open_["rps"], auth_rps=auth["rps"], auth_p99_ms=auth["p99_ms"],
+                   forged_rps=forged_run["rps"], initiate_auth_rps=initiate["rps"])
+    if os.environ.get("PEERS") == "1":
+        results["moto_initiate_auth_rps"] = moto_initiate_auth(tmp)
+
+    rows = [("baseline (bare hyper)", baseline), ("GET /v1/open", open_), ("GET /v1 authenticated", auth),
+            ("GET /v1 forged token (401)", forged_run), ("InitiateAuth repeated sign-in", initiate)]
+    print(f"\ngatehouse bench: wrk -t1 -c{CONNS} -d{SECONDS}s, median of {RUNS}, {os.cpu_count()} cores\n")
+    print(f"{'scenario':<32} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
+    for name, r in rows:
+        print(f"{name:<32} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps'] / baseline['rps']:>11.1%}")
+    print(f"\nstart to first 200 (functions built): {results['cold_start_ms']:.0f} ms")
+    print(f"first sign-in (password hash check):  {results['first_sign_in_ms']:.1f} ms")
+    print(f"RSS under load: gatehouse {results['gatehouse_rss_mb']:.1f} MB, largest instance {results['instance_rss_mb']:.1f} MB, "
+          f"{results['instances']} function processes")
+    if "moto_initiate_auth_rps" in results:
+        m = results["moto_initiate_auth_rps"]
+        print(f"moto InitiateAuth: {m:.0f} req/s (gatehouse {initiate['rps'] / m:.1f}x)")
+    out = ROOT / "bench" / "results.json"
+    out.write_text(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}, indent=2) + "\n")
+    print(f"\nwrote {out.relative_to(ROOT)}")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
