@@ -81,6 +81,51 @@ pub enum InvokeError {
 /// Extra time a new instance gets to start before the function's Timeout starts counting.
 pub const INIT_GRACE: Duration = Duration::from_secs(10);
 
+/// One invocation, start to end, holding a permit for its whole length.
+async fn run(
+    f: Arc<Function>,
+    ids: Arc<AtomicU64>,
+    event: Vec<u8>,
+) -> Result<Vec<u8>, InvokeError> {
+    let _permit = f
+        .permits
+        .acquire()
+        .await
+        .map_err(|_| InvokeError::Crashed("the function is shutting down".into()))?;
+    let warm = loop {
+        let candidate = lock(&f.idle).pop();
+        match candidate {
+            Some(i) if i.is_alive() => break Some(i),
+            Some(_) => continue,
+            None => break None,
+        }
+    };
+    let (instance, cold) = match warm {
+        Some(i) => (i, false),
+        None => {
+            let id = ids.fetch_add(1, Ordering::Relaxed);
+            let i = Instance::start(&f.config, id)
+                .await
+                .map_err(|e| InvokeError::Crashed(e.to_string()))?;
+            lock(&f.all).push(Arc::clone(&i));
+            (i, true)
+        }
+    };
+    let limit = f.config.timeout + if cold { INIT_GRACE } else { Duration::ZERO };
+    let outcome = instance.invoke(event, f.config.timeout, limit).await;
+    let keep = !f.retired.load(Ordering::SeqCst);
+    match &outcome {
+        Ok(_) | Err(InvokeError::Function { .. }) if keep && instance.is_alive() => {
+            lock(&f.idle).push(instance);
+        }
+        _ => {
+            instance.kill();
+            lock(&f.all).retain(|i| i.is_alive());
+        }
+    }
+    outcome
+}
+
 /// One function's instances.
 #[derive(Debug)]
 struct Function {
@@ -105,7 +150,7 @@ pub struct Host {
     functions: RwLock<HashMap<String, Arc<Function>>>,
     /// Replaced versions whose instances may still be finishing a request.
     retired: Mutex<Vec<Arc<Function>>>,
-    next_instance: AtomicU64,
+    next_instance: Arc<AtomicU64>,
 }
 
 impl Host {
@@ -180,47 +225,17 @@ impl Host {
     }
 
     /// Runs one event through `name` and returns its response payload.
+    ///
+    /// The invocation runs in its own task: a caller that stops waiting (a client that
+    /// disconnected) does not strand the instance, which finishes and goes back to the pool.
     pub async fn invoke(&self, name: &str, event: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
         let f = self
             .function(name)
             .ok_or_else(|| InvokeError::UnknownFunction(name.to_string()))?;
-        let _permit = f
-            .permits
-            .acquire()
+        let ids = Arc::clone(&self.next_instance);
+        tokio::spawn(run(f, ids, event))
             .await
-            .map_err(|_| InvokeError::Crashed("the function is shutting down".into()))?;
-        let warm = loop {
-            let candidate = lock(&f.idle).pop();
-            match candidate {
-                Some(i) if i.is_alive() => break Some(i),
-                Some(_) => continue,
-                None => break None,
-            }
-        };
-        let (instance, cold) = match warm {
-            Some(i) => (i, false),
-            None => {
-                let id = self.next_instance.fetch_add(1, Ordering::Relaxed);
-                let i = Instance::start(&f.config, id)
-                    .await
-                    .map_err(|e| InvokeError::Crashed(e.to_string()))?;
-                lock(&f.all).push(Arc::clone(&i));
-                (i, true)
-            }
-        };
-        let limit = f.config.timeout + if cold { INIT_GRACE } else { Duration::ZERO };
-        let outcome = instance.invoke(event, f.config.timeout, limit).await;
-        let keep = !f.retired.load(Ordering::SeqCst);
-        match &outcome {
-            Ok(_) | Err(InvokeError::Function { .. }) if keep && instance.is_alive() => {
-                lock(&f.idle).push(instance);
-            }
-            _ => {
-                instance.kill();
-                lock(&f.all).retain(|i| i.is_alive());
-            }
-        }
-        outcome
+            .unwrap_or_else(|e| Err(InvokeError::Crashed(format!("the invocation failed: {e}"))))
     }
 
     /// Stops every instance of every function and waits until their processes are gone.

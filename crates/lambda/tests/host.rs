@@ -261,3 +261,23 @@ async fn replacing_a_function_lets_in_flight_requests_finish_then_stops_old_inst
     assert!(old_pids.iter().all(|p| !alive(*p)), "old instances stopped");
     host.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_caller_that_gives_up_does_not_strand_the_instance() {
+    let host = Host::new();
+    let cfg = config("fault", "none", 5000, 10).await;
+    let name = cfg.name.clone();
+    host.add(cfg);
+    host.invoke(&name, b"{}".to_vec()).await.expect("warm");
+    // The caller goes away (a client disconnected) while the instance works.
+    let slow = json!({"queryStringParameters": {"fault": "sleep"}})
+        .to_string()
+        .into_bytes();
+    let gave_up = tokio::time::timeout(Duration::from_millis(200), host.invoke(&name, slow)).await;
+    assert!(gave_up.is_err(), "the caller stopped waiting");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The instance finished its work and serves the next request: no second instance.
+    host.invoke(&name, b"{}".to_vec()).await.expect("served");
+    assert_eq!(host.instances(&name), 1);
+    host.shutdown().await;
+}
