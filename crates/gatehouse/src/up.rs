@@ -169,10 +169,26 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         &args.state_dir,
         started,
     );
+    // Sign-ins write refresh tokens without waiting for the disk; make them durable each second.
+    let flusher = {
+        let pools = Arc::clone(&pools);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let p = Arc::clone(&pools);
+                let _ = tokio::task::spawn_blocking(move || p.flush()).await;
+            }
+        })
+    };
+
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     host.shutdown().await;
+    flusher.abort();
+    let p = Arc::clone(&pools);
+    let _ = tokio::task::spawn_blocking(move || p.flush()).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), async {
         let _ = cognito.await;
         let _ = api.await;

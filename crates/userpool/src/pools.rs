@@ -138,7 +138,15 @@ pub struct UserPools {
     srp: Mutex<HashMap<String, SrpPending>>,
     /// Delivered messages.
     pub outbox: Outbox,
+    /// Passwords already checked against a stored hash: HMAC(secret, pool, user, password) ->
+    /// the hash it matched. A repeated sign-in skips argon2; a changed password misses.
+    verified: Mutex<HashMap<[u8; 32], String>>,
+    /// The per-process key of `verified` (never stored).
+    verified_key: [u8; 32],
 }
+
+/// How many verified passwords are remembered before the cache starts over.
+const VERIFIED_LIMIT: usize = 10_000;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -187,6 +195,12 @@ impl UserPools {
             sessions: Mutex::new(HashMap::new()),
             srp: Mutex::new(HashMap::new()),
             outbox,
+            verified: Mutex::new(HashMap::new()),
+            verified_key: {
+                let mut k = [0u8; 32];
+                random_bytes(&mut k);
+                k
+            },
         })
     }
 
@@ -209,6 +223,46 @@ impl UserPools {
         self.store
             .write(changes)
             .map_err(|e| CognitoError::internal("store write", e))
+    }
+
+    /// Makes recent lazy writes (refresh tokens) durable; called periodically and at shutdown.
+    pub fn flush(&self) {
+        if let Err(e) = self.store.flush() {
+            tracing::error!("cannot flush the store: {e}");
+        }
+    }
+
+    /// Whether `password` matches the stored argon2 `hash`, remembering a match so the same
+    /// sign-in again costs an HMAC instead of argon2.
+    pub fn password_matches(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: &str,
+        hash: &str,
+    ) -> bool {
+        let key = crate::util::hmac_sha256(
+            &self.verified_key,
+            &[
+                pool_id.as_bytes(),
+                b"\0",
+                username.as_bytes(),
+                b"\0",
+                password.as_bytes(),
+            ],
+        );
+        if lock(&self.verified).get(&key).is_some_and(|h| h == hash) {
+            return true;
+        }
+        if !crate::password::verify(password, hash) {
+            return false;
+        }
+        let mut cache = lock(&self.verified);
+        if cache.len() >= VERIFIED_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, hash.to_string());
+        true
     }
 
     /// The issuer of a pool's tokens.

@@ -79,6 +79,8 @@ pub enum Change {
 #[derive(Debug)]
 pub struct Store {
     db: Database,
+    /// A lazy write happened since the last durable commit.
+    dirty: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -90,7 +92,10 @@ impl Store {
             },
             other => db_err(format!("{}: {other}", path.display())),
         })?;
-        let store = Store { db };
+        let store = Store {
+            db,
+            dirty: std::sync::atomic::AtomicBool::new(false),
+        };
         let txn = store.db.begin_write().map_err(db_err)?;
         {
             let mut meta = txn.open_table(META).map_err(db_err)?;
@@ -145,7 +150,27 @@ impl Store {
 
     /// Applies changes in one durable transaction.
     pub fn write(&self, changes: Vec<Change>) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(db_err)?;
+        self.commit(changes, redb::Durability::Immediate)
+    }
+
+    /// Applies changes without waiting for the disk; [`Store::flush`] makes them durable.
+    /// For records whose loss in a crash costs little (a refresh token: sign in again).
+    pub fn write_lazy(&self, changes: Vec<Change>) -> Result<(), StoreError> {
+        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.commit(changes, redb::Durability::None)
+    }
+
+    /// Makes every lazy write durable (a no-op when there is none).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if self.dirty.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.commit(Vec::new(), redb::Durability::Immediate)?;
+        }
+        Ok(())
+    }
+
+    fn commit(&self, changes: Vec<Change>, durability: redb::Durability) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write().map_err(db_err)?;
+        txn.set_durability(durability).map_err(db_err)?;
         for change in changes {
             match change {
                 Change::Put(table, key, value) => {

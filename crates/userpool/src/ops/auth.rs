@@ -270,11 +270,9 @@ impl UserPools {
         Self::check_secret_hash(client, params, username)?;
         let s = self.sign_in_for(client, username)?;
         Self::precheck(&s.user)?;
-        let ok = s
-            .user
-            .password
-            .as_ref()
-            .is_some_and(|p| password::verify(password, &p.hash));
+        let ok = s.user.password.as_ref().is_some_and(|p| {
+            self.password_matches(&s.pool.id, &s.user.username, password, &p.hash)
+        });
         if !ok {
             self.record_failure(&s.pool.id, &s.user.username)?;
             return Err(CognitoError::incorrect_credentials());
