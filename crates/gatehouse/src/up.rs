@@ -95,17 +95,33 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
     .await??;
 
     let host = lambda::Host::new();
+    // One cargo run per crate: its up-to-date check is most of a warm start.
+    let mut by_crate: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for f in &plan.functions {
+        if let Some(b) = &f.cargo_binary {
+            by_crate
+                .entry(f.config.working_dir.clone())
+                .or_default()
+                .push(b.clone());
+        }
+    }
+    let mut built: BTreeMap<(PathBuf, String), PathBuf> = BTreeMap::new();
+    for (dir, binaries) in by_crate {
+        tracing::info!("building {} (cargo build --release)", binaries.join(", "));
+        let paths = lambda::build::cargo_build_all(&dir, &binaries)
+            .await
+            .with_context(|| format!("the functions in {} did not build", dir.display()))?;
+        for (b, p) in binaries.into_iter().zip(paths) {
+            built.insert((dir.clone(), b), p);
+        }
+    }
     let mut watched = Vec::new();
     for f in plan.functions.drain(..) {
         let mut config = f.config;
-        if let Some(binary) = &f.cargo_binary {
-            tracing::info!(
-                "building {} (cargo build --release --bin {binary})",
-                config.name
-            );
-            config.command = lambda::build::cargo_build(&config.working_dir, binary)
-                .await
-                .with_context(|| format!("function {} did not build", config.name))?;
+        if let Some(b) = &f.cargo_binary
+            && let Some(path) = built.get(&(config.working_dir.clone(), b.clone()))
+        {
+            config.command = path.clone();
         }
         host.add(config.clone());
         watched.push(crate::watch::Watched {

@@ -28,15 +28,24 @@ pub enum BuildError {
 
 /// Builds `binary` of the crate in `dir` (release) and returns the executable's path.
 pub async fn cargo_build(dir: &Path, binary: &str) -> Result<PathBuf, BuildError> {
+    let mut built = cargo_build_all(dir, &[binary.to_string()]).await?;
+    Ok(built.remove(0))
+}
+
+/// Builds several binaries of the crate in `dir` in one cargo run (one up-to-date check
+/// instead of one per binary) and returns their paths, in the order asked.
+pub async fn cargo_build_all(dir: &Path, binaries: &[String]) -> Result<Vec<PathBuf>, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--message-format=json-render-diagnostics",
-            "--bin",
-            binary,
-        ])
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "--release",
+        "--message-format=json-render-diagnostics",
+    ]);
+    for b in binaries {
+        cmd.args(["--bin", b]);
+    }
+    let mut child = cmd
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .stdin(Stdio::null())
@@ -56,25 +65,29 @@ pub async fn cargo_build(dir: &Path, binary: &str) -> Result<PathBuf, BuildError
         }
         text
     });
-    let mut exe = None;
+    let mut found: Vec<Option<PathBuf>> = vec![None; binaries.len()];
     let mut lines = BufReader::new(stdout).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         let Ok(msg) = serde_json::from_str::<Json>(&line) else {
             continue;
         };
-        if msg["reason"] == "compiler-artifact"
-            && msg["target"]["name"] == binary
-            && let Some(path) = msg["executable"].as_str()
+        if msg["reason"] != "compiler-artifact" {
+            continue;
+        }
+        if let (Some(name), Some(path)) =
+            (msg["target"]["name"].as_str(), msg["executable"].as_str())
+            && let Some(i) = binaries.iter().position(|b| b == name)
         {
-            exe = Some(PathBuf::from(path));
+            found[i] = Some(PathBuf::from(path));
         }
     }
     let status = child.wait().await.map_err(BuildError::Cargo)?;
     let output = errors.await.unwrap_or_default();
-    match (status.success(), exe) {
-        (true, Some(path)) => Ok(path),
+    let all: Option<Vec<PathBuf>> = found.into_iter().collect();
+    match (status.success(), all) {
+        (true, Some(paths)) => Ok(paths),
         _ => Err(BuildError::Failed {
-            binary: binary.to_string(),
+            binary: binaries.join(", "),
             dir: dir.display().to_string(),
             output,
         }),
