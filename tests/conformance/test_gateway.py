@@ -353,3 +353,35 @@ def test_no_instance_outlives_gatehouse_up(tmp_path):
     alive = [p for p in pids if pathlib.Path(f"/proc/{p}").exists()
              and pathlib.Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
     assert alive == [], f"still running after shutdown: {alive}"
+
+
+def test_gatehouse_invoke_sends_a_raw_event_to_a_function(stack):
+    import subprocess
+    from conftest import BIN
+    fixture = ROOT / "functions" / "tests" / "fixtures" / "apigw-rest-open.json"
+    ok = subprocess.run([str(BIN), "invoke", "OpenFunction", "--event", str(fixture), "--state-dir", str(stack.state_dir)],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    answer = json.loads(ok.stdout)
+    assert answer["statusCode"] == 200 and json.loads(answer["body"]) == SEED_OPEN
+    missing = subprocess.run([str(BIN), "invoke", "Nope", "--state-dir", str(stack.state_dir)],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "Function not found: Nope" in missing.stderr
+
+
+def test_aws_cli_lambda_invoke_reaches_the_function(stack, tmp_path):
+    import os
+    import subprocess
+    fixture = ROOT / "functions" / "tests" / "fixtures" / "apigw-rest-cognito-authorized.json"
+    out = tmp_path / "out.json"
+    run = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "lambda", "invoke", "--endpoint-url", stack.api,
+                          "--function-name", "AuthenticatedFunction", "--payload", f"file://{fixture}", str(out)],
+                         capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["StatusCode"] == 200 and "FunctionError" not in json.loads(run.stdout)
+    body = json.loads(json.loads(out.read_text())["body"])
+    assert body["user"]["email"] == "test@example.com"
+    bad = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "lambda", "invoke", "--endpoint-url", stack.api,
+                          "--function-name", "AuthenticatedFunction", "--payload", "[1]", str(out)],
+                         capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    assert json.loads(bad.stdout)["FunctionError"] == "Unhandled"

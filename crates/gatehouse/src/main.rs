@@ -17,6 +17,18 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as text, or as one JSON object per line (for tools).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// For people.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +45,21 @@ enum Command {
     Outbox(OutboxArgs),
     /// List, add or delete users of the local user pool.
     Users(users::UsersArgs),
+    /// Send one raw event straight to a function of the running stack (like `sam local
+    /// invoke`) and print what it returned.
+    Invoke(InvokeArgs),
+}
+
+/// Flags of `gatehouse invoke`.
+#[derive(Debug, clap::Args)]
+pub struct InvokeArgs {
+    /// The function's logical id (e.g. OpenFunction).
+    function: String,
+    /// The event: a JSON file, or `-` for standard input (default `{}`).
+    #[arg(long)]
+    event: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 /// Flags of `gatehouse up`.
@@ -120,16 +147,62 @@ fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
     }
 }
 
+fn invoke(args: &InvokeArgs) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let event = match args.event.as_deref() {
+        None => b"{}".to_vec(),
+        Some(p) if p == std::path::Path::new("-") => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf)?;
+            buf
+        }
+        Some(p) => std::fs::read(p)
+            .with_context(|| format!("cannot read the event file {}", p.display()))?,
+    };
+    let api = local::endpoints(&args.state.state_dir)?.api;
+    let host = api.trim_start_matches("http://").to_string();
+    // Loopback, one request: plain HTTP/1.1 is all it takes.
+    let mut stream = std::net::TcpStream::connect(&host).with_context(|| {
+        format!("cannot reach the local stack at {api}: is `gatehouse up` running?")
+    })?;
+    let head = format!(
+        "POST /2015-03-31/functions/{}/invocations HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        args.function,
+        event.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(&event)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("the local stack sent a malformed answer")?;
+    let headers = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    if !headers.starts_with("http/1.1 200") {
+        anyhow::bail!("{}", String::from_utf8_lossy(body));
+    }
+    std::io::stdout().write_all(body)?;
+    println!();
+    if headers.contains("x-amz-function-error") {
+        anyhow::bail!("the function failed (its error is printed above)");
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Login(args) => runtime().and_then(|rt| rt.block_on(login::run(args))),
@@ -139,6 +212,7 @@ fn main() -> std::process::ExitCode {
         }),
         Command::Outbox(args) => outbox(&args),
         Command::Users(args) => runtime().and_then(|rt| rt.block_on(users::run(args))),
+        Command::Invoke(args) => invoke(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

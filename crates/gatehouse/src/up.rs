@@ -466,12 +466,49 @@ fn print_summary(
             "    {method:<7} {path:<24} {function:<24} auth: {auth}\n"
         ));
     }
+    if let Some(next) = next_steps(outputs, state_dir) {
+        out.push_str(&next);
+    }
     // A blank line ends the summary, so scripts know when they have all of it.
     out.push('\n');
     // On stdout, once, so scripts can wait for it.
     print!("{out}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+/// The commands a newcomer runs next, with this stack's values filled in.
+fn next_steps(outputs: &BTreeMap<String, String>, state_dir: &Path) -> Option<String> {
+    let api = outputs.get("ApiUrl")?;
+    let dir = if state_dir == Path::new(".gatehouse") {
+        String::new()
+    } else {
+        format!(" --state-dir {}", state_dir.display())
+    };
+    let messages = std::fs::read_to_string(state_dir.join("outbox.jsonl")).unwrap_or_default();
+    let invited = messages
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+        .filter(|m| m["temporaryPassword"].is_string())
+        .filter_map(|m| m["to"].as_str().map(str::to_string))
+        .next_back();
+    let mut s = String::from("  next:\n");
+    match invited {
+        Some(user) => {
+            s.push_str(&format!(
+                "    gatehouse outbox{dir}                  # {user}'s temporary password\n"
+            ));
+            s.push_str(&format!(
+                "    TOKEN=$(gatehouse login{dir} --username {user} --password \"$(gatehouse outbox{dir} --temporary-password {user})\" --new-password Testing1)\n"
+            ));
+        }
+        None => s.push_str(&format!(
+            "    TOKEN=$(gatehouse login{dir} --username <user> --password <password>)\n"
+        )),
+    }
+    s.push_str(&format!("    curl {api}/open\n"));
+    s.push_str(&format!("    curl -H \"Authorization: $TOKEN\" {api}\n"));
+    Some(s)
 }
 
 async fn shutdown_signal() {

@@ -147,6 +147,15 @@ impl Gateway {
         peer: Option<SocketAddr>,
     ) -> (Response, Option<String>, Option<String>) {
         let raw_path = req.uri().path().to_string();
+        if let Some(name) = raw_path
+            .strip_prefix("/2015-03-31/functions/")
+            .and_then(|rest| rest.strip_suffix("/invocations"))
+            && req.method() == Method::POST
+        {
+            // An ARN names the function in its last part.
+            let name = name.rsplit(':').next().unwrap_or(name).to_string();
+            return (self.invoke_direct(&name, req).await, Some(name), None);
+        }
         let mut segments = raw_path.trim_start_matches('/').splitn(2, '/');
         let stage = segments.next().unwrap_or_default();
         let rest = spec::normalize(segments.next().unwrap_or_default());
@@ -221,6 +230,66 @@ impl Gateway {
             },
         };
         (resp, function, user)
+    }
+
+    /// Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`): the request body
+    /// is the event, the response body the function's payload; a failure is reported as Lambda
+    /// does, with `X-Amz-Function-Error` and `{"errorMessage","errorType"}`.
+    async fn invoke_direct(&self, name: &str, req: Request) -> Response {
+        let event = match axum::body::to_bytes(req.into_body(), 6 * 1024 * 1024).await {
+            Ok(b) if b.is_empty() => b"{}".to_vec(),
+            Ok(b) => b.to_vec(),
+            Err(_) => {
+                return json_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+                    Some("RequestTooLargeException"),
+                );
+            }
+        };
+        let (error_type, message) = match self.invoker.invoke(name, event).await {
+            Ok(payload) => {
+                let mut resp = Response::new(Body::from(payload));
+                let h = resp.headers_mut();
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                h.insert(
+                    "x-amz-executed-version",
+                    HeaderValue::from_static("$LATEST"),
+                );
+                return resp;
+            }
+            Err(lambda::InvokeError::UnknownFunction(_)) => {
+                return json_error(
+                    StatusCode::NOT_FOUND,
+                    &format!("Function not found: {name}"),
+                    Some("ResourceNotFoundException"),
+                );
+            }
+            Err(lambda::InvokeError::Function {
+                error_type,
+                message,
+            }) => (error_type, message),
+            Err(lambda::InvokeError::Timeout(d)) => (
+                "Sandbox.Timedout".into(),
+                format!("Task timed out after {:.2} seconds", d.as_secs_f64()),
+            ),
+            Err(lambda::InvokeError::Crashed(why)) => ("Runtime.ExitError".into(), why),
+        };
+        let body = json!({"errorMessage": message, "errorType": error_type}).to_string();
+        let mut resp = Response::new(Body::from(body));
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        h.insert(
+            "x-amz-function-error",
+            HeaderValue::from_static("Unhandled"),
+        );
+        resp
     }
 
     fn check(
