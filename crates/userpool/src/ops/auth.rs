@@ -101,9 +101,11 @@ impl UserPools {
         }
     }
 
-    fn check_secret_hash(
+    /// Checks a SECRET_HASH (`base64(HMAC-SHA256(secret, username + clientId))`) when the client
+    /// has a secret; clients without one need none.
+    pub(crate) fn verify_secret_hash(
         client: &ClientConfig,
-        params: &Map<String, Json>,
+        given: Option<&str>,
         username: &str,
     ) -> Result<()> {
         let Some(secret) = &client.secret else {
@@ -113,13 +115,25 @@ impl UserPools {
             secret.as_bytes(),
             &[username.as_bytes(), client.id.as_bytes()],
         ));
-        match params.get("SECRET_HASH").and_then(Json::as_str) {
-            Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
+        match given {
+            Some(g) if constant_time_eq(g.as_bytes(), expected.as_bytes()) => Ok(()),
             _ => Err(CognitoError::not_authorized(format!(
                 "Unable to verify secret hash for client {}",
                 client.id
             ))),
         }
+    }
+
+    fn check_secret_hash(
+        client: &ClientConfig,
+        params: &Map<String, Json>,
+        username: &str,
+    ) -> Result<()> {
+        Self::verify_secret_hash(
+            client,
+            params.get("SECRET_HASH").and_then(Json::as_str),
+            username,
+        )
     }
 
     /// Refuses disabled and locked-out users before any password is checked.

@@ -12,9 +12,7 @@ use crate::outbox::Message;
 use crate::pools::{UserPools, save_user, user_key};
 use crate::store::{self, Change};
 use crate::token::{self, TokenError};
-use crate::util::{
-    b64, b64url, b64url_decode, hmac_sha256, now_f64, now_secs, random_string, uuid,
-};
+use crate::util::{b64url, b64url_decode, now_f64, now_secs, random_string, uuid};
 
 /// Attributes every pool has (custom ones are `custom:*`).
 const STANDARD_ATTRIBUTES: &[&str] = &[
@@ -178,22 +176,7 @@ impl UserPools {
         r: &Req<'_>,
         username: &str,
     ) -> Result<()> {
-        let Some(secret) = &client.secret else {
-            return Ok(());
-        };
-        let expected = b64(&hmac_sha256(
-            secret.as_bytes(),
-            &[username.as_bytes(), client.id.as_bytes()],
-        ));
-        match r.opt_str("SecretHash")? {
-            Some(given) if crate::util::constant_time_eq(given.as_bytes(), expected.as_bytes()) => {
-                Ok(())
-            }
-            _ => Err(CognitoError::not_authorized(format!(
-                "Unable to verify secret hash for client {}",
-                client.id
-            ))),
-        }
+        Self::verify_secret_hash(client, r.opt_str("SecretHash")?, username)
     }
 
     /// The user an access token belongs to: (pool id, stored username).
