@@ -229,20 +229,38 @@ impl UserPools {
         }
     }
 
-    pub(crate) fn initiate_auth(&self, r: &Req<'_>, admin: bool) -> Result<Json> {
-        if admin {
-            r.require(&["UserPoolId", "ClientId", "AuthFlow"])?;
-        } else {
-            r.require(&["AuthFlow", "ClientId"])?;
-        }
-        let flow = r.one_of("AuthFlow", r.str("AuthFlow")?, AUTH_FLOWS)?;
+    /// What InitiateAuth and RespondToAuthChallenge (and their Admin forms) read first: the
+    /// `required` fields (in the service model's order, as AWS lists them when missing), the
+    /// enum member `field` (AuthFlow or ChallengeName), and the client, which an Admin call's
+    /// UserPoolId must own.
+    fn request_client<'r>(
+        &self,
+        r: &'r Req<'_>,
+        admin: bool,
+        required: &[&str],
+        field: &str,
+        allowed: &[&str],
+    ) -> Result<(ClientConfig, &'r str)> {
+        r.require(required)?;
+        let value = r.one_of(field, r.str(field)?, allowed)?;
         let client_id = r.checked("ClientId", Constraint::ClientId)?;
         let pool_id = if admin {
             Some(r.checked("UserPoolId", Constraint::PoolId)?)
         } else {
             None
         };
-        let client = self.client_for(client_id, pool_id)?;
+        Ok((self.client_for(client_id, pool_id)?, value))
+    }
+
+    pub(crate) fn initiate_auth(&self, r: &Req<'_>, admin: bool) -> Result<Json> {
+        let (client, flow) = {
+            let required: &[&str] = if admin {
+                &["UserPoolId", "ClientId", "AuthFlow"]
+            } else {
+                &["AuthFlow", "ClientId"]
+            };
+            self.request_client(r, admin, required, "AuthFlow", AUTH_FLOWS)?
+        };
         let params = r.opt_string_map("AuthParameters")?.unwrap_or_default();
         let not_enabled = |f: &str| {
             CognitoError::invalid_parameter(format!("{f} flow not enabled for this client"))
@@ -361,19 +379,14 @@ impl UserPools {
     }
 
     pub(crate) fn respond_to_challenge(&self, r: &Req<'_>, admin: bool) -> Result<Json> {
-        if admin {
-            r.require(&["UserPoolId", "ClientId", "ChallengeName"])?;
-        } else {
-            r.require(&["ClientId", "ChallengeName"])?;
-        }
-        let name = r.one_of("ChallengeName", r.str("ChallengeName")?, CHALLENGES)?;
-        let client_id = r.checked("ClientId", Constraint::ClientId)?;
-        let pool_id = if admin {
-            Some(r.checked("UserPoolId", Constraint::PoolId)?)
-        } else {
-            None
+        let (client, name) = {
+            let required: &[&str] = if admin {
+                &["UserPoolId", "ClientId", "ChallengeName"]
+            } else {
+                &["ClientId", "ChallengeName"]
+            };
+            self.request_client(r, admin, required, "ChallengeName", CHALLENGES)?
         };
-        let client = self.client_for(client_id, pool_id)?;
         let responses = r.opt_string_map("ChallengeResponses")?.unwrap_or_default();
         match name {
             "NEW_PASSWORD_REQUIRED" => {
