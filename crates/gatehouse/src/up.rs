@@ -112,10 +112,21 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
     }
     let mut built: BTreeMap<(PathBuf, String), PathBuf> = BTreeMap::new();
     for (dir, binaries) in by_crate {
-        tracing::info!("building {} (cargo build --release)", binaries.join(", "));
-        let paths = lambda::build::cargo_build_all(&dir, &binaries)
-            .await
-            .with_context(|| format!("the functions in {} did not build", dir.display()))?;
+        let what = binaries.join(", ");
+        tracing::info!("building {what} (cargo build --release)");
+        let bar = build_progress(&what);
+        let tick = |name: &str| {
+            if let Some(b) = &bar {
+                b.inc(1);
+                b.set_message(format!("building {what}: compiled {name}"));
+            }
+        };
+        let paths = lambda::build::cargo_build_all(&dir, &binaries, &tick).await;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        let paths =
+            paths.with_context(|| format!("the functions in {} did not build", dir.display()))?;
         for (b, p) in binaries.into_iter().zip(paths) {
             built.insert((dir.clone(), b), p);
         }
@@ -216,6 +227,22 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
     })
     .await;
     Ok(())
+}
+
+/// A spinner with a count of compiled crates, on a terminal only (logs stay plain elsewhere).
+fn build_progress(what: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos:>4} crates  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar.set_message(format!("building {what}"));
+    Some(bar)
 }
 
 /// Creates (or finds again) the user pools, and reads the APIs and functions, in dependency

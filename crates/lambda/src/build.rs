@@ -28,13 +28,18 @@ pub enum BuildError {
 
 /// Builds `binary` of the crate in `dir` (release) and returns the executable's path.
 pub async fn cargo_build(dir: &Path, binary: &str) -> Result<PathBuf, BuildError> {
-    let mut built = cargo_build_all(dir, &[binary.to_string()]).await?;
+    let mut built = cargo_build_all(dir, &[binary.to_string()], &|_| {}).await?;
     Ok(built.remove(0))
 }
 
 /// Builds several binaries of the crate in `dir` in one cargo run (one up-to-date check
 /// instead of one per binary) and returns their paths, in the order asked.
-pub async fn cargo_build_all(dir: &Path, binaries: &[String]) -> Result<Vec<PathBuf>, BuildError> {
+/// `progress` is told the name of each crate cargo finishes, as it finishes.
+pub async fn cargo_build_all(
+    dir: &Path,
+    binaries: &[String],
+    progress: &(dyn Fn(&str) + Send + Sync),
+) -> Result<Vec<PathBuf>, BuildError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args([
@@ -73,6 +78,9 @@ pub async fn cargo_build_all(dir: &Path, binaries: &[String]) -> Result<Vec<Path
         };
         if msg["reason"] != "compiler-artifact" {
             continue;
+        }
+        if let Some(name) = msg["target"]["name"].as_str() {
+            progress(name);
         }
         if let (Some(name), Some(path)) =
             (msg["target"]["name"].as_str(), msg["executable"].as_str())
