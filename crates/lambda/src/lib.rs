@@ -185,15 +185,6 @@ impl Host {
         }
     }
 
-    /// The names of the functions.
-    pub fn names(&self) -> Vec<String> {
-        let map = self
-            .functions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.keys().cloned().collect()
-    }
-
     /// How many instances of `name` are running.
     pub fn instances(&self, name: &str) -> usize {
         self.function(name)
