@@ -47,6 +47,16 @@ pub struct PoolEntry {
 }
 
 impl PoolEntry {
+    /// A pool with no users yet.
+    pub fn new(config: PoolConfig, keys: Arc<PoolKeys>) -> PoolEntry {
+        PoolEntry {
+            config,
+            users: HashMap::new(),
+            aliases: HashMap::new(),
+            keys,
+        }
+    }
+
     /// The user signing in as `name`: by username, or by an alias (email).
     pub fn find(&self, name: &str) -> Option<&User> {
         self.users.get(name).or_else(|| {
@@ -165,15 +175,9 @@ impl UserPools {
         for config in store.load_all::<PoolConfig>(store::POOLS)? {
             let keys =
                 PoolKeys::load_or_create(&dir.join("keys"), &config.id).map_err(OpenError::Io)?;
-            state.pools.insert(
-                config.id.clone(),
-                PoolEntry {
-                    config,
-                    users: HashMap::new(),
-                    aliases: HashMap::new(),
-                    keys: Arc::new(keys),
-                },
-            );
+            state
+                .pools
+                .insert(config.id.clone(), PoolEntry::new(config, Arc::new(keys)));
         }
         for client in store.load_all::<ClientConfig>(store::CLIENTS)? {
             state.clients.insert(client.id.clone(), client);
@@ -348,14 +352,9 @@ impl UserPools {
 
     /// The physical id recorded for a template resource.
     pub fn logical(&self, logical_id: &str) -> Result<Option<String>> {
-        let all = self
-            .store
-            .meta_with_prefix("logical/")
-            .map_err(|e| CognitoError::internal("store read", e))?;
-        Ok(all
-            .into_iter()
-            .find(|(k, _)| k == logical_id)
-            .map(|(_, v)| v))
+        self.store
+            .meta(&format!("logical/{logical_id}"))
+            .map_err(|e| CognitoError::internal("store read", e))
     }
 
     /// Records the physical id of a template resource.

@@ -134,18 +134,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Every `META` entry whose key starts with `prefix`.
-    pub fn meta_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+    /// One `META` entry.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let t = txn.open_table(META).map_err(db_err)?;
-        let mut out = Vec::new();
-        for row in t.iter().map_err(db_err)? {
-            let (k, v) = row.map_err(db_err)?;
-            if let Some(rest) = k.value().strip_prefix(prefix) {
-                out.push((rest.to_string(), v.value().to_string()));
-            }
-        }
-        Ok(out)
+        Ok(t.get(key).map_err(db_err)?.map(|v| v.value().to_string()))
     }
 
     /// Applies changes in one durable transaction.

@@ -1,7 +1,6 @@
 //! Pools and clients: create, describe, list, delete; and the template's pools, clients and
 //! users, created on the first `gatehouse up` and found again (same ids) on later ones.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json, json};
@@ -175,15 +174,9 @@ impl UserPools {
                 }
             }
             None => {
-                state.pools.insert(
-                    config.id.clone(),
-                    PoolEntry {
-                        config,
-                        users: HashMap::new(),
-                        aliases: HashMap::new(),
-                        keys,
-                    },
-                );
+                state
+                    .pools
+                    .insert(config.id.clone(), PoolEntry::new(config, keys));
             }
         }
         Ok(())
