@@ -379,18 +379,28 @@ fn error_fields(bytes: &[u8]) -> (String, String) {
     (kind, message)
 }
 
-async fn error(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Body) -> Response {
+/// What `/error` and `/init/error` both read: the instance (410 once it is gone) and the
+/// error the runtime reports.
+async fn reported(api: &Api, body: Body) -> Result<(Arc<Instance>, String, String), Response> {
     let Some(instance) = api.instance.upgrade() else {
-        return runtime_error(
+        return Err(runtime_error(
             StatusCode::GONE,
             "InstanceStopped",
             "this instance is stopping",
-        );
+        ));
     };
     let bytes = axum::body::to_bytes(body, MAX_PAYLOAD)
         .await
         .unwrap_or_default();
-    let (error_type, message) = error_fields(&bytes);
+    let (kind, message) = error_fields(&bytes);
+    Ok((instance, kind, message))
+}
+
+async fn error(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Body) -> Response {
+    let (instance, error_type, message) = match reported(&api, body).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
     tracing::warn!("{}: {error_type}: {message}", instance.label);
     if instance.complete(
         &id,
@@ -410,17 +420,10 @@ async fn error(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Body) 
 }
 
 async fn init_error(State(api): State<Arc<Api>>, body: Body) -> Response {
-    let Some(instance) = api.instance.upgrade() else {
-        return runtime_error(
-            StatusCode::GONE,
-            "InstanceStopped",
-            "this instance is stopping",
-        );
+    let (instance, kind, message) = match reported(&api, body).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
     };
-    let bytes = axum::body::to_bytes(body, MAX_PAYLOAD)
-        .await
-        .unwrap_or_default();
-    let (kind, message) = error_fields(&bytes);
     tracing::warn!("{}: init error: {kind}: {message}", instance.label);
     let pending = lock(&instance.pending).take();
     if let Some(p) = pending {
