@@ -151,6 +151,14 @@ fn secret(given: Option<&String>, prompt: &str, missing: &str) -> anyhow::Result
     bail!("{missing}")
 }
 
+/// The service's own error, as the SDK reports it, after `what` failed.
+pub(crate) fn sdk_failure<E: cognito::error::ProvideErrorMetadata>(
+    what: &str,
+    e: &E,
+) -> anyhow::Error {
+    anyhow::anyhow!("{what}: {}", service_message(e))
+}
+
 /// The service's own message, as the SDK reports it.
 fn service_message<E: cognito::error::ProvideErrorMetadata>(e: &E) -> String {
     match (e.code(), e.message()) {
@@ -219,12 +227,7 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
             .challenge_responses("NEW_PASSWORD", new_password)
             .send()
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "setting the new password failed: {}",
-                    service_message(&e.into_service_error())
-                )
-            })?;
+            .map_err(|e| sdk_failure("setting the new password failed", &e.into_service_error()))?;
         answer.result = out.authentication_result().cloned();
         answer.challenge = out.challenge_name().cloned();
     }
@@ -267,12 +270,7 @@ async fn srp_sign_in(t: &Target, username: &str, password: &str) -> anyhow::Resu
         .auth_parameters("SRP_A", &params.a)
         .send()
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "sign-in failed: {}",
-                service_message(&e.into_service_error())
-            )
-        })?;
+        .map_err(|e| sdk_failure("sign-in failed", &e.into_service_error()))?;
     let cp = init.challenge_parameters().cloned().unwrap_or_default();
     let get = |k: &str| {
         cp.get(k)
@@ -305,12 +303,7 @@ async fn srp_sign_in(t: &Target, username: &str, password: &str) -> anyhow::Resu
         .challenge_responses("TIMESTAMP", verified.timestamp)
         .send()
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "sign-in failed: {}",
-                service_message(&e.into_service_error())
-            )
-        })?;
+        .map_err(|e| sdk_failure("sign-in failed", &e.into_service_error()))?;
     Ok(Answer {
         result: out.authentication_result().cloned(),
         challenge: out.challenge_name().cloned(),

@@ -8,6 +8,7 @@ use cognito::config::{BehaviorVersion, Credentials, Region};
 use cognito::types::{AttributeType, DeliveryMediumType};
 
 use crate::local;
+use crate::login::sdk_failure;
 
 /// Flags of `gatehouse users`.
 #[derive(Debug, clap::Args)]
@@ -42,14 +43,6 @@ enum Action {
     },
 }
 
-fn failed<E: cognito::error::ProvideErrorMetadata>(e: E) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{}: {}",
-        e.code().unwrap_or("Error"),
-        e.message().unwrap_or_default()
-    )
-}
-
 /// Runs `gatehouse users`.
 pub async fn run(args: UsersArgs) -> anyhow::Result<()> {
     let endpoints = local::endpoints(&args.state_dir)?;
@@ -76,7 +69,7 @@ pub async fn run(args: UsersArgs) -> anyhow::Result<()> {
                 .user_pool_id(&pool)
                 .send()
                 .await
-                .map_err(|e| failed(e.into_service_error()))?;
+                .map_err(|e| sdk_failure("listing the users failed", &e.into_service_error()))?;
             println!("{:<38} {:<22} EMAIL", "USERNAME", "STATUS");
             for u in out.users() {
                 let email = u
@@ -106,7 +99,7 @@ pub async fn run(args: UsersArgs) -> anyhow::Result<()> {
             }
             req.send()
                 .await
-                .map_err(|e| failed(e.into_service_error()))?;
+                .map_err(|e| sdk_failure("adding the user failed", &e.into_service_error()))?;
             match password {
                 Some(p) => {
                     c.admin_set_user_password()
@@ -116,7 +109,9 @@ pub async fn run(args: UsersArgs) -> anyhow::Result<()> {
                         .permanent(true)
                         .send()
                         .await
-                        .map_err(|e| failed(e.into_service_error()))?;
+                        .map_err(|e| {
+                            sdk_failure("setting the password failed", &e.into_service_error())
+                        })?;
                     println!("added {email}; it can sign in with that password");
                 }
                 None => println!("added {email}; its temporary password is in `gatehouse outbox`"),
@@ -128,7 +123,7 @@ pub async fn run(args: UsersArgs) -> anyhow::Result<()> {
                 .username(&username)
                 .send()
                 .await
-                .map_err(|e| failed(e.into_service_error()))?;
+                .map_err(|e| sdk_failure("deleting the user failed", &e.into_service_error()))?;
             println!("deleted {username}");
         }
     }
