@@ -91,6 +91,11 @@ def test_change_password_and_update_attributes(stack, ids, confirmed_user):
     assert attrs["name"] == "Ada"
     c.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                     AuthParameters={"USERNAME": email, "PASSWORD": "Changed1x"})
+    # The old password was checked (and remembered) at the first sign-in: it must not still work.
+    with pytest.raises(ClientError) as e:
+        c.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                        AuthParameters={"USERNAME": email, "PASSWORD": password})
+    assert error(e) == ("NotAuthorizedException", "Incorrect username or password.")
 
 
 def test_revoke_token_refuses_later_refresh(stack, ids, confirmed_user):
