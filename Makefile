@@ -11,10 +11,11 @@ ARCHITECTURE ?= arm64
 
 VENV := .venv
 PY := $(VENV)/bin/python
+MINISTACK_VENV := .venv-ministack
 # The venv's tools (cfn-lint, aws, cargo-lambda, pytest) come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test check-rust lint lambda release bench local build deploy outputs teardown venv clean
+.PHONY: test check-rust lint lambda release bench micro local build deploy outputs teardown venv clean
 
 ## test: formatting, clippy, Rust tests, template checks, the Lambda build, and the
 ## conformance tests (real AWS CLI, boto3, pycognito and PyJWT against a real `gatehouse up`)
@@ -25,11 +26,21 @@ test: check-rust lint lambda release
 release:
 	cargo build --release -p gatehouse
 
-## bench: gatehouse beside a bare hyper baseline (wrk, loopback); PEERS=1 adds moto
-bench: venv
+## bench: gatehouse beside a bare hyper baseline (wrk, loopback); PEERS=1 adds ministack and moto
+bench: venv $(if $(filter 1,$(PEERS)),$(MINISTACK_VENV)/.installed)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	cargo build --release -p gatehouse -p baseline
+	cargo build --release -p gatehouse -p baseline -p functions
 	PEERS=$(PEERS) $(PY) bench/bench.py
+
+## micro: criterion micro-benchmarks of the request path's parts (tokens, proxy event, SRP, argon2)
+micro:
+	cargo bench -p micro
+
+# ministack (a peer for PEERS=1) in its own venv: its pins differ from the test tools'.
+$(MINISTACK_VENV)/.installed: bench/ministack-requirements.txt
+	python3 -m venv $(MINISTACK_VENV)
+	$(MINISTACK_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/ministack-requirements.txt
+	touch $@
 
 ## local: serve the stack locally from template.yaml
 local:
@@ -84,4 +95,4 @@ teardown:
 
 clean:
 	cargo clean
-	rm -rf $(VENV) .aws-sam
+	rm -rf $(VENV) $(MINISTACK_VENV) .aws-sam

@@ -3,7 +3,8 @@
 
 Each scenario is a bounded wrk run on loopback (wrk -t1 -c50, BENCH_SECONDS each, BENCH_RUNS
 times, median reported). Prints a table with ratios to the baseline and writes
-bench/results.json. PEERS=1 adds moto's InitiateAuth for comparison.
+bench/results.json. PEERS=1 adds, in the same run, ministack (the same template deployed through
+its CloudFormation API, the same release binaries as its functions) and moto's InitiateAuth.
 """
 
 import json
@@ -161,6 +162,98 @@ def moto_initiate_auth(tmp):
         proc.wait(timeout=10)
 
 
+MINISTACK_VENV = ROOT / ".venv-ministack"
+MINISTACK_VERSION = "1.5.33"  # pinned in bench/ministack-requirements.txt
+
+
+def function_zip(binary):
+    """A provided.al2023 deployment package: the release binary as an executable `bootstrap`."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o100755 << 16
+        z.writestr(info, (ROOT / "target" / "release" / binary).read_bytes())
+    return buf.getvalue()
+
+
+def ministack(tmp):
+    """ministack beside us: the same template deployed through its CloudFormation API (its SAM
+    transform, its REST Cognito authorizer), the same release binaries run as its local Lambda
+    executor's bootstraps, driven with the same wrk runs."""
+    from cfnlint.decode import cfn_yaml
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, GATEWAY_PORT=str(port), BIND_HOST="127.0.0.1", LAMBDA_EXECUTOR="local")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(MINISTACK_VENV / "bin" / "ministack")], env=env, cwd=tmp,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while get(url + "/_ministack/health") is None:
+            if proc.poll() is not None:
+                raise SystemExit("ministack exited while starting")
+            time.sleep(0.05)
+        s3 = boto3.client("s3", endpoint_url=url)
+        s3.create_bucket(Bucket="bench-code")
+        template = cfn_yaml.loads((ROOT / "template.yaml").read_text())
+        del template["Globals"]["Function"]["CodeUri"]
+        # ministack 1.5.33 refuses AWS::Cognito::UserPoolUser ("Unrecognized resource types");
+        # the bench creates its users through the API anyway.
+        del template["Resources"]["UserPoolUser"]
+        for logical, binary in (("OpenFunction", "open"), ("AuthenticatedFunction", "authenticated")):
+            s3.put_object(Bucket="bench-code", Key=f"{binary}.zip", Body=function_zip(binary))
+            template["Resources"][logical]["Properties"]["CodeUri"] = {"Bucket": "bench-code", "Key": f"{binary}.zip"}
+        cfn = boto3.client("cloudformation", endpoint_url=url)
+        cfn.create_stack(StackName="bench", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"],
+                         Parameters=[{"ParameterKey": "Architecture", "ParameterValue": "x86_64"}])
+        cfn.get_waiter("stack_create_complete").wait(StackName="bench", WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="bench")["Stacks"][0]["Outputs"]}
+        api_id = re.match(r"https://([^.]+)\.", outputs["ApiUrl"]).group(1)
+        api = f"{url}/_aws/execute-api/{api_id}/v1"
+        while get(api + "/open") != 200:
+            if time.perf_counter() - t0 > 120:
+                raise SystemExit("ministack's GET /v1/open never answered 200")
+            time.sleep(0.01)
+        ready_ms = (time.perf_counter() - t0) * 1000
+
+        c = boto3.client("cognito-idp", endpoint_url=url)
+        pool, client = outputs["CognitoID"], outputs["CognitoClientID"]
+        users = [(f"bench{i}@example.com", "Bench-Passw0rd") for i in range(5)]
+        for u, p in users:
+            c.admin_create_user(UserPoolId=pool, Username=u, MessageAction="SUPPRESS", TemporaryPassword="Temp0rary!x")
+            c.admin_set_user_password(UserPoolId=pool, Username=u, Password=p, Permanent=True)
+        token = c.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                                AuthParameters={"USERNAME": users[0][0], "PASSWORD": users[0][1]})["AuthenticationResult"]["IdToken"]
+        if get(api, {"Authorization": token}) != 200 or get(api) != 401:
+            raise SystemExit("ministack did not enforce the authorizer as expected")
+        open_ = wrk(api + "/open")
+        auth = wrk(api, headers=[f"Authorization: {token}"])
+        rss = rss_mb(proc.pid)
+        kids = descendants(proc.pid)
+        functions_rss = sum(rss_mb(k) for k in kids)
+        initiate = wrk(url + "/", script=initiate_auth_script(client, users, str(tmp / "ministack.lua")))
+        return {"open": open_, "auth": auth, "initiate": initiate, "ready_ms": ready_ms,
+                "rss_mb": rss, "functions_rss_mb": functions_rss, "processes": len(kids)}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
 def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk (make bench does)")
@@ -209,8 +302,16 @@ def main():
 
     results.update(open_rps=open_["rps"], auth_rps=auth["rps"], auth_p99_ms=auth["p99_ms"],
                    forged_rps=forged_run["rps"], initiate_auth_rps=initiate["rps"])
+    peer = None
     if os.environ.get("PEERS") == "1":
         results["moto_initiate_auth_rps"] = moto_initiate_auth(tmp)
+        peer = ministack(tmp)
+        results.update(ministack_open_rps=peer["open"]["rps"], ministack_auth_rps=peer["auth"]["rps"],
+                       ministack_auth_p99_ms=peer["auth"]["p99_ms"],
+                       ministack_initiate_auth_rps=peer["initiate"]["rps"],
+                       ministack_cold_start_ms=peer["ready_ms"], ministack_rss_mb=peer["rss_mb"],
+                       ministack_functions_rss_mb=peer["functions_rss_mb"],
+                       ministack_processes=peer["processes"])
 
     rows = [("baseline (bare hyper)", baseline), ("GET /v1/open", open_), ("GET /v1 authenticated", auth),
             ("GET /v1 forged token (401)", forged_run), ("InitiateAuth repeated sign-in", initiate)]
@@ -222,9 +323,20 @@ def main():
     print(f"first sign-in (password hash check):  {results['first_sign_in_ms']:.1f} ms")
     print(f"RSS under load: gatehouse {results['gatehouse_rss_mb']:.1f} MB, largest instance {results['instance_rss_mb']:.1f} MB, "
           f"{results['instances']} function processes")
-    if "moto_initiate_auth_rps" in results:
+    if peer:
         m = results["moto_initiate_auth_rps"]
-        print(f"moto InitiateAuth: {m:.0f} req/s (gatehouse {initiate['rps'] / m:.1f}x)")
+        print(f"\npeers, same run: ministack {MINISTACK_VERSION} (same template and release binaries), moto (InitiateAuth only)\n")
+        print(f"{'scenario':<32} {'gatehouse':>10} {'ministack':>10} {'moto':>8} {'gatehouse/ministack':>20}")
+        for name, ours, theirs, moto in (
+                ("GET /v1/open req/s", open_["rps"], peer["open"]["rps"], None),
+                ("GET /v1 authenticated req/s", auth["rps"], peer["auth"]["rps"], None),
+                ("GET /v1 authenticated p99 ms", auth["p99_ms"], peer["auth"]["p99_ms"], None),
+                ("InitiateAuth req/s", initiate["rps"], peer["initiate"]["rps"], m),
+                ("start to first 200 ms", results["cold_start_ms"], peer["ready_ms"], None),
+                ("RSS MB (server)", results["gatehouse_rss_mb"], peer["rss_mb"], None)):
+            print(f"{name:<32} {ours:>10.0f} {theirs:>10.0f} {'' if moto is None else f'{moto:.0f}':>8} {ours / theirs:>19.1f}x")
+        print(f"function processes under load: gatehouse {results['instances']}, ministack {peer['processes']} "
+              f"({peer['functions_rss_mb']:.0f} MB)")
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}, indent=2) + "\n")
     print(f"\nwrote {out.relative_to(ROOT)}")

@@ -22,9 +22,13 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     // the pool's tasks, and across threads each hand-off is a futex wake-up (a profile under
     // load showed ~30% of gatehouse's time in the kernel switching tasks). On one thread the
     // same throughput costs a third less CPU, left to the function processes. Slow work
-    // (argon2, the store, SRP math) still runs on the blocking pool.
+    // (argon2, the store, SRP math) still runs on the blocking pool, bounded: that work is CPU
+    // bound, so more threads than a few per core only add memory (each thread its own malloc
+    // arena and stack: 50 sign-ins at once grew gatehouse from 22 to 44 MB with 59 threads).
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .max_blocking_threads(cores * 2)
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(serve(args))

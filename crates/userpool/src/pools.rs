@@ -229,7 +229,7 @@ impl UserPools {
             .map_err(|e| CognitoError::internal("store write", e))
     }
 
-    /// Makes recent lazy writes (refresh tokens) durable; called periodically and at shutdown.
+    /// Writes the lazy changes (refresh tokens) durably; called each second and at shutdown.
     pub fn flush(&self) {
         if let Err(e) = self.store.flush() {
             tracing::error!("cannot flush the store: {e}");
@@ -438,11 +438,13 @@ impl UserPools {
                 revoked: false,
             };
             result["RefreshToken"] = json!(format!("{}.{}", origin_jti, b64url(&secret)));
-            self.persist(vec![store::put(
+            // Written with the next flush (each second) or durable write: a sign-in does not
+            // wait for the disk, and a crash loses at most the last second's refresh tokens.
+            self.store.write_lazy(vec![store::put(
                 store::REFRESH,
                 origin_jti.clone(),
                 &record,
-            )])?;
+            )]);
             self.write().refresh.insert(origin_jti, record);
         }
         Ok(result)

@@ -75,26 +75,34 @@ pub enum Change {
     Meta(String, String),
 }
 
+/// redb's page cache.
+const CACHE_BYTES: usize = 4 << 20;
+
 /// The database.
 #[derive(Debug)]
 pub struct Store {
     db: Database,
-    /// A lazy write happened since the last durable commit.
-    dirty: std::sync::atomic::AtomicBool,
+    /// Lazy changes not yet written.
+    pending: std::sync::Mutex<Vec<Change>>,
 }
 
 impl Store {
     /// Opens (or creates) `path`, checking its format.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::UpgradeRequired(v) => StoreError::Incompatible {
-                found: format!("redb file format {v}"),
-            },
-            other => db_err(format!("{}: {other}", path.display())),
-        })?;
+        // Everything is read into memory at start, so the page cache only serves writes: redb's
+        // default (1 GiB, filled as pages are written) would grow with every refresh token.
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| match e {
+                redb::DatabaseError::UpgradeRequired(v) => StoreError::Incompatible {
+                    found: format!("redb file format {v}"),
+                },
+                other => db_err(format!("{}: {other}", path.display())),
+            })?;
         let store = Store {
             db,
-            dirty: std::sync::atomic::AtomicBool::new(false),
+            pending: std::sync::Mutex::new(Vec::new()),
         };
         let txn = store.db.begin_write().map_err(db_err)?;
         {
@@ -141,29 +149,41 @@ impl Store {
         Ok(t.get(key).map_err(db_err)?.map(|v| v.value().to_string()))
     }
 
-    /// Applies changes in one durable transaction.
+    /// Applies changes in one durable transaction, after any lazy ones still pending (so a
+    /// later change is never overtaken by an earlier lazy one).
     pub fn write(&self, changes: Vec<Change>) -> Result<(), StoreError> {
-        self.commit(changes, redb::Durability::Immediate)
+        let mut pending = self.pending();
+        let mut all = std::mem::take(&mut *pending);
+        all.extend(changes);
+        self.commit(all)
     }
 
-    /// Applies changes without waiting for the disk; [`Store::flush`] makes them durable.
-    /// For records whose loss in a crash costs little (a refresh token: sign in again).
-    pub fn write_lazy(&self, changes: Vec<Change>) -> Result<(), StoreError> {
-        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
-        self.commit(changes, redb::Durability::None)
+    /// Keeps changes for the next [`Store::flush`] or [`Store::write`], without touching the
+    /// disk: for records whose loss in a crash costs little (a refresh token: sign in again)
+    /// and which the caller also holds in memory.
+    pub fn write_lazy(&self, changes: Vec<Change>) {
+        self.pending().extend(changes);
     }
 
-    /// Makes every lazy write durable (a no-op when there is none).
+    /// Writes every pending lazy change in one durable transaction (a no-op when there is none).
     pub fn flush(&self) -> Result<(), StoreError> {
-        if self.dirty.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            self.commit(Vec::new(), redb::Durability::Immediate)?;
+        let mut pending = self.pending();
+        if pending.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let all = std::mem::take(&mut *pending);
+        self.commit(all)
     }
 
-    fn commit(&self, changes: Vec<Change>, durability: redb::Durability) -> Result<(), StoreError> {
-        let mut txn = self.db.begin_write().map_err(db_err)?;
-        txn.set_durability(durability).map_err(db_err)?;
+    /// The pending lazy changes; holding the lock orders the commits.
+    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<Change>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
         for change in changes {
             match change {
                 Change::Put(table, key, value) => {
@@ -197,4 +217,48 @@ pub fn put<T: Serialize>(table: Table, key: impl Into<String>, value: &T) -> Cha
         key.into(),
         serde_json::to_vec(value).expect("records serialize"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(store: &Store) -> Vec<String> {
+        let txn = store.db.begin_read().expect("read");
+        let t = txn.open_table(REFRESH.def()).expect("table");
+        t.iter()
+            .expect("iter")
+            .map(|row| row.expect("row").0.value().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn lazy_writes_reach_the_disk_on_flush_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.redb");
+        let store = Store::open(&path).expect("open");
+        store.write_lazy(vec![put(REFRESH, "a", &1)]);
+        assert!(keys(&store).is_empty(), "a lazy write waits for a flush");
+        store.flush().expect("flush");
+        assert_eq!(keys(&store), ["a"]);
+        drop(store);
+        assert_eq!(keys(&Store::open(&path).expect("reopen")), ["a"]);
+    }
+
+    #[test]
+    fn a_durable_write_is_not_overtaken_by_an_earlier_lazy_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("s.redb")).expect("open");
+        store.write_lazy(vec![put(REFRESH, "a", &1), put(REFRESH, "b", &1)]);
+        store
+            .write(vec![Change::Delete(REFRESH, "a".into())])
+            .expect("write");
+        assert_eq!(
+            keys(&store),
+            ["b"],
+            "the lazy puts land first, then the delete"
+        );
+        store.flush().expect("flush");
+        assert_eq!(keys(&store), ["b"], "a flush after does not bring `a` back");
+    }
 }

@@ -1,0 +1,224 @@
+//! The request path's parts, one at a time: token verification (cached and not), the proxy
+//! event built and serialized, the function's answer mapped back to HTTP, token issuance, the
+//! SRP server step and the password check. `make micro` (or `cargo bench -p micro`) runs them.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use gateway::auth::{self, Cache, KeySource};
+use gateway::event::{self, Context};
+use gateway::spec::Authorizer;
+use serde_json::{Value as Json, json};
+use userpool::token::PoolKeys;
+use userpool::util::now_secs;
+use userpool::{Settings, UserPools, password, srp};
+
+const POOL: &str = "us-east-1_Bench0001";
+const CLIENT: &str = "benchclient0000000000000001";
+const ISS: &str = "http://127.0.0.1:9229/us-east-1_Bench0001";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gatehouse-micro-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// One pool's keys and client, as the gateway's authorizer sees them.
+#[derive(Debug)]
+struct Keys(Arc<PoolKeys>);
+
+impl KeySource for Keys {
+    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
+        (iss == ISS).then(|| (POOL.to_string(), Arc::clone(&self.0)))
+    }
+    fn client_pool(&self, client_id: &str) -> Option<String> {
+        (client_id == CLIENT).then(|| POOL.to_string())
+    }
+}
+
+/// An ID token's claims as the user pool issues them.
+fn id_claims() -> Json {
+    let now = now_secs();
+    json!({
+        "sub": "5f1c6f0e-8d0a-4a55-9a7b-0c1f2e3d4c5b", "email_verified": true, "iss": ISS,
+        "cognito:username": "5f1c6f0e-8d0a-4a55-9a7b-0c1f2e3d4c5b",
+        "origin_jti": "0b6c1f3e-2d4a-4c5b-8e9f-1a2b3c4d5e6f", "aud": CLIENT,
+        "event_id": "7c8d9e0f-1a2b-4c3d-9e4f-5a6b7c8d9e0f", "token_use": "id",
+        "auth_time": now, "exp": now + 3600, "iat": now,
+        "jti": "3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b", "email": "you@example.com"
+    })
+}
+
+fn tokens(c: &mut Criterion) {
+    let dir = scratch("keys");
+    let keys = Arc::new(PoolKeys::load_or_create(&dir, POOL).unwrap());
+    let source = Keys(Arc::clone(&keys));
+    let authorizer = Authorizer {
+        name: "CognitoAuthorizer".into(),
+        pool_ids: vec![POOL.into()],
+        header: "Authorization".into(),
+    };
+    let claims = id_claims();
+    let token = keys.id.sign(&claims);
+    let (h, p, s) = {
+        let mut it = token.split('.');
+        (it.next().unwrap(), it.next().unwrap(), it.next().unwrap())
+    };
+    let forged = format!("{h}.{p}.{}", s.chars().rev().collect::<String>());
+
+    c.bench_function("token issuance (one RS256 ID token)", |b| {
+        b.iter(|| keys.id.sign(black_box(&claims)))
+    });
+    c.bench_function("authorizer: valid token, not cached", |b| {
+        b.iter(|| {
+            let cache = Cache::default();
+            auth::authorize(&authorizer, Some(black_box(&token)), &source, &cache).unwrap()
+        })
+    });
+    let cache = Cache::default();
+    auth::authorize(&authorizer, Some(&token), &source, &cache).unwrap();
+    c.bench_function("authorizer: valid token, cached", |b| {
+        b.iter(|| auth::authorize(&authorizer, Some(black_box(&token)), &source, &cache).unwrap())
+    });
+    c.bench_function("authorizer: forged signature (401)", |b| {
+        b.iter(|| {
+            auth::authorize(&authorizer, Some(black_box(&forged)), &source, &cache).unwrap_err()
+        })
+    });
+    c.bench_function("authorizer: garbage header (401)", |b| {
+        b.iter(|| {
+            auth::authorize(&authorizer, Some(black_box("not-a-token")), &source, &cache)
+                .unwrap_err()
+        })
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn proxy(c: &mut Criterion) {
+    let (parts, ()) = Request::get("/v1")
+        .header("host", "127.0.0.1:3000")
+        .header("user-agent", "curl/8.5.0")
+        .header("accept", "*/*")
+        .header(
+            "authorization",
+            "eyJraWQiOiJrIiwiYWxnIjoiUlMyNTYifQ.e30.c2ln",
+        )
+        .body(())
+        .unwrap()
+        .into_parts();
+    let body = Bytes::new();
+    let params = BTreeMap::new();
+    let claims = auth::string_claims(&id_claims());
+    let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+    let ctx = Context {
+        api_id: "abcdef1234",
+        stage: "v1",
+        account_id: "000000000000",
+        region: "us-east-1",
+        resource: "/",
+        path: "/",
+        params: &params,
+        claims: Some(&claims),
+        peer: Some(peer),
+    };
+    c.bench_function(
+        "proxy event: build and serialize (GET /v1, with claims)",
+        |b| b.iter(|| event::build(black_box(&ctx), black_box(&parts), &body)),
+    );
+    let answer = serde_json::to_vec(&json!({
+        "statusCode": 200,
+        "headers": {"content-type": "application/json"},
+        "multiValueHeaders": {"content-type": ["application/json"]},
+        "body": "{\"message\":\"Hello, you@example.com\",\"sub\":\"5f1c6f0e-8d0a-4a55-9a7b-0c1f2e3d4c5b\"}",
+        "isBase64Encoded": false
+    }))
+    .unwrap();
+    c.bench_function("response mapping (the function's answer to HTTP)", |b| {
+        b.iter(|| event::response(black_box(&answer)).unwrap())
+    });
+}
+
+fn srp_step(c: &mut Criterion) {
+    let verifier = srp::make_verifier(POOL, "bench-user", "Bench-Passw0rd");
+    // A client's A = g^a mod N for some a: any value that is not 0 mod N exercises the same math.
+    let a_hex = "ab".repeat(384);
+    c.bench_function("SRP server step (B from A and the verifier)", |b| {
+        b.iter(|| srp::server_start(black_box(&a_hex), &verifier).unwrap())
+    });
+    let step = srp::server_start(&a_hex, &verifier).unwrap();
+    c.bench_function("SRP session key (PASSWORD_VERIFIER)", |b| {
+        b.iter(|| srp::session_key(black_box(&step), &verifier).unwrap())
+    });
+}
+
+fn passwords(c: &mut Criterion) {
+    let phc = password::hash("Bench-Passw0rd");
+    let mut g = c.benchmark_group("password");
+    g.sample_size(10);
+    g.bench_function("argon2id check (a first sign-in)", |b| {
+        b.iter(|| assert!(password::verify(black_box("Bench-Passw0rd"), &phc)))
+    });
+    g.finish();
+
+    let dir = scratch("pools");
+    let pools = UserPools::open(Settings {
+        state_dir: dir.clone(),
+        region: "us-east-1".into(),
+        account_id: "000000000000".into(),
+        base_url: "http://127.0.0.1:9229".into(),
+    })
+    .unwrap();
+    let pool = pools
+        .call("CreateUserPool", &json!({"PoolName": "bench"}), true)
+        .unwrap()["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let client = pools
+        .call(
+            "CreateUserPoolClient",
+            &json!({"UserPoolId": pool, "ClientName": "bench", "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"]}),
+            true,
+        )
+        .unwrap()["UserPoolClient"]["ClientId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (op, body) in [
+        (
+            "AdminCreateUser",
+            json!({"UserPoolId": pool, "Username": "bench", "MessageAction": "SUPPRESS"}),
+        ),
+        (
+            "AdminSetUserPassword",
+            json!({"UserPoolId": pool, "Username": "bench", "Password": "Bench-Passw0rd", "Permanent": true}),
+        ),
+    ] {
+        pools.call(op, &body, true).unwrap();
+    }
+    let sign_in = json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                         "AuthParameters": {"USERNAME": "bench", "PASSWORD": "Bench-Passw0rd"}});
+    pools.call("InitiateAuth", &sign_in, false).unwrap();
+    c.bench_function(
+        "InitiateAuth, a repeated sign-in (two RS256 tokens, refresh record)",
+        |b| {
+            b.iter(|| {
+                pools
+                    .call("InitiateAuth", black_box(&sign_in), false)
+                    .unwrap()
+            })
+        },
+    );
+    drop(pools);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, tokens, proxy, srp_step, passwords);
+criterion_main!(benches);
