@@ -7,6 +7,7 @@ Each stack gets its own state dir and free ports on 127.0.0.1.
 import json
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -54,6 +55,15 @@ class Stack:
 
     def log(self):
         return (self.state_dir / "gatehouse.log").read_text()
+
+    def wait_log(self, pattern, timeout=5):
+        """The log once `pattern` (a regex) appears in it: gatehouse writes its log lines out a
+        few milliseconds after it logs them, several at a time."""
+        deadline = time.time() + timeout
+        while not re.search(pattern, text := self.log()):
+            assert time.time() < deadline, f"{pattern!r} not in the log:\n{text[-2000:]}"
+            time.sleep(0.01)
+        return text
 
     def start(self):
         assert BIN.exists(), f"{BIN} is missing: run `cargo build --release -p gatehouse` (make test does)"

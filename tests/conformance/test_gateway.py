@@ -336,7 +336,7 @@ def test_route_table_is_printed_at_start(gw):
 
 def test_each_request_is_logged_with_status_function_and_user(gw):
     echo(gw, "GET", "/test/items/99", {"X-Token": gw.token})
-    assert re.search(r"GET /test/items/99 200 \d+ms Echo echo@example.com", gw.log()), gw.log()[-2000:]
+    gw.wait_log(r"GET /test/items/99 200 \d+ms Echo echo@example.com")
 
 
 def test_no_instance_outlives_gatehouse_up(tmp_path):

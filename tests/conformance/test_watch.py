@@ -80,7 +80,7 @@ def test_source_change_is_served_by_the_next_request_without_a_restart(tmp_path)
                 break
             time.sleep(0.2)
         assert body == b"version two", "the change was not picked up"
-        assert "Hello: reloaded" in s.log()
+        s.wait_log("Hello: reloaded")
         assert s.children() != pid, "a new instance serves the new version"
         # The same user and token still work.
         assert s.http("GET", "/dev/hello", auth)[0] == 200

@@ -1,5 +1,6 @@
 //! The `gatehouse` command line: each subcommand hands off to its module or crate.
 
+mod console;
 mod local;
 mod login;
 mod up;
@@ -198,13 +199,17 @@ fn main() -> std::process::ExitCode {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(|| console::Writer);
     match cli.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
     let result = match cli.command {
-        Command::Up(args) => up::run(args),
+        Command::Up(args) => {
+            console::buffer();
+            up::run(args)
+        }
         Command::Login(args) => runtime().and_then(|rt| rt.block_on(login::run(args))),
         Command::Outputs(args) => local::outputs(&args.state_dir).and_then(|o| {
             println!("{}", serde_json::to_string_pretty(&o)?);
@@ -214,6 +219,7 @@ fn main() -> std::process::ExitCode {
         Command::Users(args) => runtime().and_then(|rt| rt.block_on(users::run(args))),
         Command::Invoke(args) => invoke(&args),
     };
+    console::flush();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -508,6 +508,8 @@ fn print_summary(
     // A blank line ends the summary, so scripts know when they have all of it.
     out.push('\n');
     // On stdout, once, so scripts can wait for it.
+    // The log lines before it first, so the summary comes after them on a terminal.
+    crate::console::flush();
     print!("{out}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
