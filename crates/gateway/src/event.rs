@@ -7,7 +7,7 @@ use axum::body::{Body, Bytes};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 use userpool::util::{Civil, b64, b64_decode, now_secs, random_bytes, sha256, uuid};
 
 use crate::router::Resource;
@@ -34,14 +34,6 @@ pub struct Context<'a> {
     pub claims: Option<&'a Json>,
     /// The client's address.
     pub peer: Option<SocketAddr>,
-}
-
-fn or_null(m: Map<String, Json>) -> Json {
-    if m.is_empty() {
-        Json::Null
-    } else {
-        Json::Object(m)
-    }
 }
 
 /// A stable six-character resource id, as API Gateway gives each resource one.
@@ -86,8 +78,70 @@ fn domain_prefix<'a>(host: &'a str, api_id: &'a str) -> &'a str {
     }
 }
 
+/// JSON written straight into the event's buffer: the event is built for every request, and
+/// a `serde_json::Value` tree of it (a map per object, a string per value) cost more than the
+/// rest of the gateway's own work (17 µs of a request; written directly, a few µs).
+struct Out(Vec<u8>);
+
+impl Out {
+    fn raw(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    /// `s` as a JSON string.
+    fn str(&mut self, s: &str) {
+        serde_json::to_writer(&mut self.0, s).expect("writing to a Vec does not fail");
+    }
+    /// `,"key":` (without the comma for the first key: `first` is then true).
+    fn key(&mut self, key: &str, first: bool) {
+        if !first {
+            self.0.push(b',');
+        }
+        self.str(key);
+        self.0.push(b':');
+    }
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.raw("null"),
+        }
+    }
+    /// `{"k":"v",…}` and `{"k":["v",…],…}` from pairs grouped by key, or `null` for none.
+    fn maps<K: AsRef<str>>(&mut self, pairs: &[(K, Vec<std::borrow::Cow<'_, str>>)], multi: bool) {
+        if pairs.is_empty() {
+            return self.raw("null");
+        }
+        self.0.push(b'{');
+        for (i, (k, values)) in pairs.iter().enumerate() {
+            self.key(k.as_ref(), i == 0);
+            if multi {
+                self.0.push(b'[');
+                for (j, v) in values.iter().enumerate() {
+                    if j > 0 {
+                        self.0.push(b',');
+                    }
+                    self.str(v);
+                }
+                self.0.push(b']');
+            } else {
+                // As API Gateway does, the last of a repeated name.
+                self.opt_str(values.last().map(AsRef::as_ref));
+            }
+        }
+        self.0.push(b'}');
+    }
+}
+
+/// What API Gateway's front end adds to the request's headers.
+const ADDED: [&str; 4] = [
+    "x-amzn-trace-id",
+    "x-forwarded-for",
+    "x-forwarded-port",
+    "x-forwarded-proto",
+];
+
 /// Builds the proxy event for a request.
 pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
+    use std::borrow::Cow;
     let now = now_secs();
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -95,75 +149,77 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     let source_ip = ctx
         .peer
         .map_or_else(|| "127.0.0.1".to_string(), |p| p.ip().to_string());
-    let mut trace = [0u8; 12];
-    random_bytes(&mut trace);
-    let trace = format!("Root=1-{now:08x}-{}", userpool::util::hex(&trace));
+    // The trace id, extendedRequestId and requestId, from one draw.
+    let mut random = [0u8; 38];
+    random_bytes(&mut random);
+    let trace = format!("Root=1-{now:08x}-{}", userpool::util::hex(&random[..12]));
+    let extended_id = b64(&random[12..22]);
+    let request_id = uuid_from(&random[22..38]);
+    // The port the client connected to: the URI's (rarely there on a server), else the Host's.
+    let port = parts
+        .uri
+        .port_u16()
+        .or_else(|| {
+            let host = parts.headers.get(header::HOST)?.to_str().ok()?;
+            host.rsplit_once(':')?.1.parse().ok()
+        })
+        .map_or_else(|| "80".into(), |p: u16| p.to_string());
 
-    let mut headers = Map::new();
-    let mut multi: Map<String, Json> = Map::new();
-    let mut add = |name: &str, value: String| {
-        headers.insert(name.to_string(), Json::String(value.clone()));
-        match multi.get_mut(name) {
-            Some(Json::Array(list)) => list.push(Json::String(value)),
-            _ => {
-                multi.insert(name.to_string(), json!([value]));
-            }
-        }
-    };
-    for (name, value) in &parts.headers {
-        add(
-            name.as_str(),
-            String::from_utf8_lossy(value.as_bytes()).into_owned(),
-        );
+    // Header names in the order they came, each with its values; the gateway's own last.
+    fn value(v: &HeaderValue) -> Cow<'_, str> {
+        String::from_utf8_lossy(v.as_bytes())
     }
-    // What API Gateway's front end adds.
-    add("x-amzn-trace-id", trace);
-    add("x-forwarded-for", source_ip.clone());
-    add(
-        "x-forwarded-port",
-        parts
-            .uri
-            .port_u16()
-            .map_or_else(|| "80".into(), |p| p.to_string()),
-    );
-    add("x-forwarded-proto", "http".into());
+    let mut headers: Vec<(&str, Vec<Cow<'_, str>>)> = parts
+        .headers
+        .keys()
+        .filter(|name| !ADDED.contains(&name.as_str()))
+        .map(|name| {
+            (
+                name.as_str(),
+                parts.headers.get_all(name).iter().map(value).collect(),
+            )
+        })
+        .collect();
+    for (name, ours) in
+        ADDED
+            .iter()
+            .zip([trace.as_str(), source_ip.as_str(), port.as_str(), "http"])
+    {
+        let mut values: Vec<Cow<'_, str>> =
+            parts.headers.get_all(*name).iter().map(value).collect();
+        values.push(Cow::Borrowed(ours));
+        headers.push((name, values));
+    }
 
-    let mut query = Map::new();
-    let mut multi_query: Map<String, Json> = Map::new();
+    let mut query: Vec<(String, Vec<Cow<'_, str>>)> = Vec::new();
     if let Some(q) = parts.uri.query() {
         for pair in q.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (percent_decode(k), percent_decode(v));
-            query.insert(k.clone(), Json::String(v.clone()));
-            match multi_query.get_mut(&k) {
-                Some(Json::Array(list)) => list.push(Json::String(v)),
-                _ => {
-                    multi_query.insert(k, json!([v]));
-                }
+            let (k, v) = (percent_decode(k), Cow::Owned(percent_decode(v)));
+            match query.iter_mut().find(|(name, _)| *name == k) {
+                Some((_, values)) => values.push(v),
+                None => query.push((k, vec![v])),
             }
         }
     }
-    let params: Map<String, Json> = ctx
+    let params: Vec<(&str, Vec<Cow<'_, str>>)> = ctx
         .params
         .iter()
-        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+        .map(|(k, v)| (k.as_str(), vec![Cow::Borrowed(v.as_str())]))
         .collect();
 
-    let (body_json, b64_encoded) = if body.is_empty() {
-        (Json::Null, false)
-    } else {
-        match std::str::from_utf8(body) {
-            Ok(text) => (Json::String(text.to_string()), false),
-            Err(_) => (Json::String(b64(body)), true),
-        }
-    };
     let host = parts
         .headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map_or_else(
-            || format!("{}.execute-api.{}.amazonaws.com", ctx.api_id, ctx.region),
-            str::to_string,
+            || {
+                Cow::Owned(format!(
+                    "{}.execute-api.{}.amazonaws.com",
+                    ctx.api_id, ctx.region
+                ))
+            },
+            Cow::Borrowed,
         );
     let user_agent = parts
         .headers
@@ -174,49 +230,104 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     } else {
         format!("/{}{}", ctx.stage, ctx.path)
     };
-    let mut ext = [0u8; 10];
-    random_bytes(&mut ext);
 
-    let mut request_context = json!({
-        "resourceId": resource_id(ctx.api_id, ctx.resource),
-        "resourcePath": ctx.resource,
-        "httpMethod": parts.method.as_str(),
-        "extendedRequestId": b64(&ext),
-        "requestTime": Civil::from_epoch(now as i64).request_time_format(),
-        "path": stage_path,
-        "accountId": ctx.account_id,
-        "protocol": "HTTP/1.1",
-        "stage": ctx.stage,
-        "domainPrefix": domain_prefix(&host, ctx.api_id),
-        "requestTimeEpoch": ms as u64,
-        "requestId": uuid(),
-        "identity": {
-            "cognitoIdentityPoolId": null, "accountId": null, "cognitoIdentityId": null,
-            "caller": null, "sourceIp": source_ip, "principalOrgId": null, "accessKey": null,
-            "cognitoAuthenticationType": null, "cognitoAuthenticationProvider": null,
-            "userArn": null, "userAgent": user_agent, "user": null
-        },
-        "domainName": host,
-        "apiId": ctx.api_id,
-    });
+    let mut o = Out(Vec::with_capacity(2048 + body.len()));
+    o.raw("{");
+    o.key("resource", true);
+    o.str(ctx.resource);
+    o.key("path", false);
+    o.str(ctx.path);
+    o.key("httpMethod", false);
+    o.str(parts.method.as_str());
+    o.key("headers", false);
+    o.maps(&headers, false);
+    o.key("multiValueHeaders", false);
+    o.maps(&headers, true);
+    o.key("queryStringParameters", false);
+    o.maps(&query, false);
+    o.key("multiValueQueryStringParameters", false);
+    o.maps(&query, true);
+    o.key("pathParameters", false);
+    o.maps(&params, false);
+    o.raw(r#","stageVariables":null,"requestContext":{"#);
+    o.key("resourceId", true);
+    o.str(&resource_id(ctx.api_id, ctx.resource));
+    o.key("resourcePath", false);
+    o.str(ctx.resource);
+    o.key("httpMethod", false);
+    o.str(parts.method.as_str());
+    o.key("extendedRequestId", false);
+    o.str(&extended_id);
+    o.key("requestTime", false);
+    o.str(&Civil::from_epoch(now as i64).request_time_format());
+    o.key("path", false);
+    o.str(&stage_path);
+    o.key("accountId", false);
+    o.str(ctx.account_id);
+    o.raw(r#","protocol":"HTTP/1.1""#);
+    o.key("stage", false);
+    o.str(ctx.stage);
+    o.key("domainPrefix", false);
+    o.str(domain_prefix(&host, ctx.api_id));
+    o.key("requestTimeEpoch", false);
+    o.raw(&ms.to_string());
+    o.key("requestId", false);
+    o.str(&request_id);
+    o.raw(concat!(
+        r#","identity":{"cognitoIdentityPoolId":null,"accountId":null,"cognitoIdentityId":null,"#,
+        r#""caller":null,"principalOrgId":null,"accessKey":null,"cognitoAuthenticationType":null,"#,
+        r#""cognitoAuthenticationProvider":null,"userArn":null,"user":null,"sourceIp":"#
+    ));
+    o.str(&source_ip);
+    o.key("userAgent", false);
+    o.opt_str(user_agent);
+    o.raw("}");
+    o.key("domainName", false);
+    o.str(&host);
+    o.key("apiId", false);
+    o.str(ctx.api_id);
     if let Some(claims) = ctx.claims {
-        request_context["authorizer"] = json!({"claims": claims});
+        o.raw(r#","authorizer":{"claims":"#);
+        serde_json::to_writer(&mut o.0, claims).expect("writing to a Vec does not fail");
+        o.raw("}");
     }
-    let event = json!({
-        "resource": ctx.resource,
-        "path": ctx.path,
-        "httpMethod": parts.method.as_str(),
-        "headers": or_null(headers),
-        "multiValueHeaders": or_null(multi),
-        "queryStringParameters": or_null(query),
-        "multiValueQueryStringParameters": or_null(multi_query),
-        "pathParameters": or_null(params),
-        "stageVariables": null,
-        "requestContext": request_context,
-        "body": body_json,
-        "isBase64Encoded": b64_encoded,
-    });
-    serde_json::to_vec(&event).expect("a JSON value serializes")
+    o.raw("}");
+    o.key("body", false);
+    let b64_encoded = match std::str::from_utf8(body) {
+        _ if body.is_empty() => {
+            o.raw("null");
+            false
+        }
+        Ok(text) => {
+            o.str(text);
+            false
+        }
+        Err(_) => {
+            o.str(&b64(body));
+            true
+        }
+    };
+    o.key("isBase64Encoded", false);
+    o.raw(if b64_encoded { "true" } else { "false" });
+    o.raw("}");
+    o.0
+}
+
+/// A version-4 UUID from 16 random bytes.
+fn uuid_from(random: &[u8]) -> String {
+    let mut b = [0u8; 16];
+    b.copy_from_slice(random);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = userpool::util::hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Maps the function's answer to HTTP; `Err` (the reason) when it is not the proxy shape.
@@ -386,6 +497,96 @@ mod tests {
         let r = response(br#"{"statusCode":200,"isBase64Encoded":true,"body":"AAECAwQ="}"#)
             .expect("valid");
         assert_eq!(r.status(), 200);
+    }
+
+    #[test]
+    fn the_event_has_the_proxy_shape() {
+        use axum::http::Request;
+        let (parts, ()) = Request::get("http://h/v1/items/7?a=1&b=x%20y&a=2&flag")
+            .header("host", "abc.example.com:3000")
+            .header("user-agent", "t/1")
+            .header("x-multi", "one")
+            .header("x-multi", "two \"quoted\"")
+            .header("x-forwarded-for", "10.0.0.1")
+            .body(())
+            .expect("request")
+            .into_parts();
+        let params = BTreeMap::from([("id".to_string(), "7".to_string())]);
+        let claims = serde_json::json!({"sub": "s", "email": "e@x"});
+        let ctx = Context {
+            api_id: "api1",
+            stage: "v1",
+            account_id: "000000000000",
+            region: "us-east-1",
+            resource: "/items/{id}",
+            path: "/items/7",
+            params: &params,
+            claims: Some(&claims),
+            peer: Some("127.0.0.9:5000".parse().expect("addr")),
+        };
+        let e: Json = serde_json::from_slice(&build(&ctx, &parts, &Bytes::from_static(b"hi")))
+            .expect("the event is JSON");
+        assert_eq!(e["resource"], "/items/{id}");
+        assert_eq!(e["path"], "/items/7");
+        assert_eq!(e["httpMethod"], "GET");
+        assert_eq!(e["headers"]["x-multi"], "two \"quoted\"");
+        assert_eq!(
+            e["multiValueHeaders"]["x-multi"],
+            serde_json::json!(["one", "two \"quoted\""])
+        );
+        assert_eq!(e["headers"]["x-forwarded-for"], "127.0.0.9");
+        assert_eq!(
+            e["multiValueHeaders"]["x-forwarded-for"],
+            serde_json::json!(["10.0.0.1", "127.0.0.9"])
+        );
+        assert_eq!(e["headers"]["x-forwarded-proto"], "http");
+        assert_eq!(e["headers"]["x-forwarded-port"], "3000");
+        assert!(
+            e["headers"]["x-amzn-trace-id"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Root=1-"))
+        );
+        assert_eq!(
+            e["queryStringParameters"],
+            serde_json::json!({"a": "2", "b": "x y", "flag": ""})
+        );
+        assert_eq!(
+            e["multiValueQueryStringParameters"],
+            serde_json::json!({"a": ["1", "2"], "b": ["x y"], "flag": [""]})
+        );
+        assert_eq!(e["pathParameters"], serde_json::json!({"id": "7"}));
+        assert_eq!(e["stageVariables"], Json::Null);
+        assert_eq!(e["body"], "hi");
+        assert_eq!(e["isBase64Encoded"], false);
+        let rc = &e["requestContext"];
+        assert_eq!(rc["path"], "/v1/items/7");
+        assert_eq!(rc["stage"], "v1");
+        assert_eq!(rc["domainName"], "abc.example.com:3000");
+        assert_eq!(rc["domainPrefix"], "abc");
+        assert_eq!(rc["identity"]["sourceIp"], "127.0.0.9");
+        assert_eq!(rc["identity"]["userAgent"], "t/1");
+        assert_eq!(rc["identity"]["user"], Json::Null);
+        assert_eq!(rc["authorizer"]["claims"], claims);
+        assert_eq!(rc["requestId"].as_str().map(str::len), Some(36));
+        assert!(rc["requestTimeEpoch"].as_u64().is_some());
+
+        // No query, no path parameters, a binary body, no claims.
+        let (parts, ()) = Request::get("/").body(()).expect("request").into_parts();
+        let none = BTreeMap::new();
+        let ctx = Context {
+            params: &none,
+            claims: None,
+            ..ctx
+        };
+        let e: Json = serde_json::from_slice(&build(&ctx, &parts, &Bytes::from_static(&[0xff, 0])))
+            .expect("the event is JSON");
+        assert_eq!(e["queryStringParameters"], Json::Null);
+        assert_eq!(e["multiValueQueryStringParameters"], Json::Null);
+        assert_eq!(e["pathParameters"], Json::Null);
+        assert_eq!(e["requestContext"].get("authorizer"), None);
+        assert_eq!(e["body"], "/wA=");
+        assert_eq!(e["isBase64Encoded"], true);
+        assert_eq!(e["headers"]["x-forwarded-port"], "80");
     }
 
     #[test]
