@@ -115,8 +115,23 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         }
     }
     let mut built: BTreeMap<(PathBuf, String), PathBuf> = BTreeMap::new();
+    let records = args.state_dir.join("builds.json");
     for (dir, binaries) in by_crate {
         let what = binaries.join(", ");
+        let (d, b, r) = (dir.clone(), binaries.clone(), records.clone());
+        let unchanged = tokio::task::spawn_blocking(move || {
+            lambda::build::unchanged_since_recorded(&d, &b, &r)
+        })
+        .await
+        .ok()
+        .flatten();
+        if let Some(paths) = unchanged {
+            tracing::info!("{what}: sources unchanged since the last build, cargo not run");
+            for (b, p) in binaries.into_iter().zip(paths) {
+                built.insert((dir.clone(), b), p);
+            }
+            continue;
+        }
         tracing::info!("building {what} (cargo build --release)");
         let bar = build_progress(&what);
         let tick = |name: &str| {
@@ -131,6 +146,12 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         }
         let paths =
             paths.with_context(|| format!("the functions in {} did not build", dir.display()))?;
+        let (d, b, r) = (dir.clone(), binaries.clone(), records.clone());
+        let paths = tokio::task::spawn_blocking(move || {
+            lambda::build::record(&d, &b, &paths, &r);
+            paths.paths
+        })
+        .await?;
         for (b, p) in binaries.into_iter().zip(paths) {
             built.insert((dir.clone(), b), p);
         }
