@@ -71,7 +71,11 @@ fn tokens(c: &mut Criterion) {
         let mut it = token.split('.');
         (it.next().unwrap(), it.next().unwrap(), it.next().unwrap())
     };
-    let forged = format!("{h}.{p}.{}", s.chars().rev().collect::<String>());
+    let reversed = format!("{h}.{p}.{}", s.chars().rev().collect::<String>());
+    // One bit of the signature flipped: well-formed, so only the RSA check refuses it.
+    let mut raw = userpool::util::b64url_decode(s).unwrap();
+    raw[100] ^= 1;
+    let tampered = format!("{h}.{p}.{}", userpool::util::b64url(&raw));
 
     c.bench_function("token issuance (one RS256 ID token)", |b| {
         b.iter(|| keys.id.sign(black_box(&claims)))
@@ -87,11 +91,30 @@ fn tokens(c: &mut Criterion) {
     c.bench_function("authorizer: valid token, cached", |b| {
         b.iter(|| auth::authorize(&authorizer, Some(black_box(&token)), &source, &cache).unwrap())
     });
-    c.bench_function("authorizer: forged signature (401)", |b| {
+    c.bench_function(
+        "authorizer: tampered signature, first time (RSA check, 401)",
+        |b| {
+            b.iter(|| {
+                let cache = Cache::default();
+                auth::authorize(&authorizer, Some(black_box(&tampered)), &source, &cache)
+                    .unwrap_err()
+            })
+        },
+    );
+    c.bench_function("authorizer: tampered signature, seen before (401)", |b| {
         b.iter(|| {
-            auth::authorize(&authorizer, Some(black_box(&forged)), &source, &cache).unwrap_err()
+            auth::authorize(&authorizer, Some(black_box(&tampered)), &source, &cache).unwrap_err()
         })
     });
+    c.bench_function(
+        "authorizer: reversed signature, not a signature's base64url (401)",
+        |b| {
+            b.iter(|| {
+                auth::authorize(&authorizer, Some(black_box(&reversed)), &source, &cache)
+                    .unwrap_err()
+            })
+        },
+    );
     c.bench_function("authorizer: garbage header (401)", |b| {
         b.iter(|| {
             auth::authorize(&authorizer, Some(black_box("not-a-token")), &source, &cache)

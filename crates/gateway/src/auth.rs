@@ -50,10 +50,13 @@ pub struct Verified {
     pub user: String,
 }
 
-/// Cached verifications, bounded.
+/// Cached verifications, bounded: tokens verified, and (by SHA-256) tokens whose signature
+/// did not verify, so the same forged token again costs a hash instead of an RSA check. A
+/// signature that failed never verifies later: a new key has a new `kid`.
 #[derive(Debug, Default)]
 pub struct Cache {
     map: Mutex<HashMap<String, Arc<Verified>>>,
+    forged: Mutex<std::collections::HashSet<[u8; 32]>>,
 }
 
 const CACHE_LIMIT: usize = 10_000;
@@ -80,6 +83,24 @@ impl Cache {
             }
         }
         map.insert(token.to_string(), v);
+    }
+
+    fn forged(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<[u8; 32]>> {
+        self.forged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn is_forged(&self, digest: &[u8; 32]) -> bool {
+        self.forged().contains(digest)
+    }
+
+    fn put_forged(&self, digest: [u8; 32]) {
+        let mut set = self.forged();
+        if set.len() >= CACHE_LIMIT {
+            set.clear();
+        }
+        set.insert(digest);
     }
 }
 
@@ -110,6 +131,10 @@ pub fn authorize(
             Err(Denied::Expired)
         };
     }
+    let digest = userpool::util::sha256(&[token.as_bytes()]);
+    if cache.is_forged(&digest) {
+        return Err(Denied::Unauthorized);
+    }
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -130,6 +155,7 @@ pub fn authorize(
     let key = pool_keys.by_kid(kid).ok_or(Denied::Unauthorized)?;
     let sig = b64url_decode(s).ok_or(Denied::Unauthorized)?;
     if !key.verifies(&token.as_bytes()[..h.len() + 1 + p.len()], &sig) {
+        cache.put_forged(digest);
         return Err(Denied::Unauthorized);
     }
     // With no OAuth scopes on the method, only ID tokens are accepted.
@@ -187,6 +213,55 @@ pub fn string_claims(claims: &Json) -> Json {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    const ISS: &str = "http://127.0.0.1:9229/us-east-1_Test";
+
+    #[derive(Debug)]
+    struct OnePool(Arc<PoolKeys>);
+
+    impl KeySource for OnePool {
+        fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
+            (iss == ISS).then(|| ("us-east-1_Test".to_string(), Arc::clone(&self.0)))
+        }
+        fn client_pool(&self, client_id: &str) -> Option<String> {
+            (client_id == "client").then(|| "us-east-1_Test".to_string())
+        }
+    }
+
+    #[test]
+    fn a_tampered_signature_is_refused_every_time_and_the_real_token_still_passes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let keys = Arc::new(PoolKeys::load_or_create(dir.path(), "us-east-1_Test").expect("keys"));
+        let source = OnePool(Arc::clone(&keys));
+        let authorizer = Authorizer {
+            name: "A".into(),
+            pool_ids: vec!["us-east-1_Test".into()],
+            header: "Authorization".into(),
+        };
+        let token = keys.id.sign(&json!({
+            "iss": ISS, "aud": "client", "token_use": "id", "sub": "s",
+            "email": "e@x", "exp": now_secs() + 60, "iat": now_secs()
+        }));
+        // One bit of the signature flipped: still well-formed base64url of 256 bytes.
+        let (signed, sig) = token.rsplit_once('.').expect("a JWS");
+        let mut raw = b64url_decode(sig).expect("base64url");
+        raw[100] ^= 1;
+        let tampered = format!("{signed}.{}", userpool::util::b64url(&raw));
+        let cache = Cache::default();
+        for _ in 0..3 {
+            assert_eq!(
+                authorize(&authorizer, Some(&tampered), &source, &cache).err(),
+                Some(Denied::Unauthorized)
+            );
+        }
+        assert_eq!(
+            cache.forged().len(),
+            1,
+            "remembered once, refused from memory after"
+        );
+        let ok = authorize(&authorizer, Some(&token), &source, &cache).expect("the real token");
+        assert_eq!(ok.claims["email"], "e@x");
+    }
 
     #[test]
     fn claims_become_strings_with_api_gateway_dates() {
