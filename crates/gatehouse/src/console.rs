@@ -14,6 +14,7 @@ const LINGER: Duration = Duration::from_millis(5);
 
 static BUF: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 static WAITING: Condvar = Condvar::new();
+static WRITING: Mutex<()> = Mutex::new(());
 
 fn buf() -> MutexGuard<'static, Vec<u8>> {
     BUF.lock().unwrap_or_else(PoisonError::into_inner)
@@ -26,9 +27,18 @@ fn write_out(buf: &mut Vec<u8>) {
     }
 }
 
-/// Writes out whatever is buffered now; call before printing anything else to stderr.
+/// Writes out whatever is buffered now; call before printing anything else to stderr. The
+/// lines are taken out first, so a slow stderr holds up a thread that logs only once 64 KiB wait.
 pub fn flush() {
-    write_out(&mut buf());
+    // One writer at a time, so batches reach stderr in the order they were taken.
+    let _writing = WRITING.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut lines = std::mem::take(&mut *buf());
+    write_out(&mut lines);
+    // Keep the allocation for the next lines when nothing came in meanwhile.
+    let mut b = buf();
+    if b.is_empty() && lines.capacity() <= FLUSH_AT * 2 {
+        *b = lines;
+    }
 }
 
 /// Buffers from now on: starts the thread that writes the lines out, and makes a panic write
@@ -72,8 +82,12 @@ impl Write for Writer {
         let mut b = buf();
         let was_empty = b.is_empty();
         b.extend_from_slice(bytes);
-        if b.len() >= FLUSH_AT {
-            write_out(&mut b);
+        let full = b.len() >= FLUSH_AT;
+        drop(b);
+        if full {
+            // A burst: written out now, which also holds the logging thread back while stderr
+            // is slower than the lines come.
+            flush();
         } else if was_empty {
             WAITING.notify_one();
         }
