@@ -154,7 +154,8 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     random_bytes(&mut random);
     let trace = format!("Root=1-{now:08x}-{}", userpool::util::hex(&random[..12]));
     let extended_id = b64(&random[12..22]);
-    let request_id = uuid_from(&random[22..38]);
+    let request_id =
+        userpool::util::uuid_from(random[22..38].try_into().expect("16 bytes of the draw"));
     // The port the client connected to: the URI's (rarely there on a server), else the Host's.
     let port = parts
         .uri
@@ -311,23 +312,6 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     o.raw(if b64_encoded { "true" } else { "false" });
     o.raw("}");
     o.0
-}
-
-/// A version-4 UUID from 16 random bytes.
-fn uuid_from(random: &[u8]) -> String {
-    let mut b = [0u8; 16];
-    b.copy_from_slice(random);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = userpool::util::hex(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 /// Maps the function's answer to HTTP; `Err` (the reason) when it is not the proxy shape.

@@ -37,6 +37,11 @@ pub const MIXED_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 pub fn uuid() -> String {
     let mut b = [0u8; 16];
     random_bytes(&mut b);
+    uuid_from(b)
+}
+
+/// A version 4 UUID, in its usual text form, from 16 random bytes already drawn.
+pub fn uuid_from(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex(&b);
