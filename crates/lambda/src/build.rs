@@ -123,7 +123,7 @@ pub async fn cargo_build_all(
 }
 
 /// A build as recorded in the state dir, to skip cargo next time when nothing changed.
-#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Record {
     binaries: Vec<String>,
     paths: Vec<PathBuf>,
@@ -175,7 +175,7 @@ fn read_records(records: &Path) -> serde_json::Map<String, Json> {
         .unwrap_or_default()
 }
 
-/// A digest of everything [`cargo_build_all_cached`] treats as the build's inputs.
+/// A digest of everything [`unchanged_since_recorded`] treats as the build's inputs.
 fn inputs(dir: &Path, packages: &[PathBuf], binaries: &[PathBuf]) -> String {
     use std::hash::{Hash, Hasher};
     // SipHash with fixed keys: the same inputs give the same digest in every process.

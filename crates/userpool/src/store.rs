@@ -153,9 +153,9 @@ impl Store {
     /// later change is never overtaken by an earlier lazy one).
     pub fn write(&self, changes: Vec<Change>) -> Result<(), StoreError> {
         let mut pending = self.pending();
-        let mut all = std::mem::take(&mut *pending);
-        all.extend(changes);
-        self.commit(all)
+        self.commit(pending.iter().chain(&changes))?;
+        pending.clear();
+        Ok(())
     }
 
     /// Keeps changes for the next [`Store::flush`] or [`Store::write`], without touching the
@@ -171,18 +171,20 @@ impl Store {
         if pending.is_empty() {
             return Ok(());
         }
-        let all = std::mem::take(&mut *pending);
-        self.commit(all)
+        self.commit(pending.iter())?;
+        pending.clear();
+        Ok(())
     }
 
-    /// The pending lazy changes; holding the lock orders the commits.
+    /// The pending lazy changes; holding the lock orders the commits. They are dropped only
+    /// once committed: a failed write keeps them for the next.
     fn pending(&self) -> std::sync::MutexGuard<'_, Vec<Change>> {
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
+    fn commit<'c>(&self, changes: impl IntoIterator<Item = &'c Change>) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db_err)?;
         for change in changes {
             match change {
