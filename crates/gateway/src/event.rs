@@ -192,17 +192,18 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
         headers.push((name, values));
     }
 
-    let mut query: Vec<(String, Vec<Cow<'_, str>>)> = Vec::new();
+    // Grouped by name (a map: a long query string must not cost a scan per parameter).
+    let mut grouped: BTreeMap<String, Vec<Cow<'_, str>>> = BTreeMap::new();
     if let Some(q) = parts.uri.query() {
         for pair in q.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (percent_decode(k), Cow::Owned(percent_decode(v)));
-            match query.iter_mut().find(|(name, _)| *name == k) {
-                Some((_, values)) => values.push(v),
-                None => query.push((k, vec![v])),
-            }
+            grouped
+                .entry(percent_decode(k))
+                .or_default()
+                .push(Cow::Owned(percent_decode(v)));
         }
     }
+    let query: Vec<(String, Vec<Cow<'_, str>>)> = grouped.into_iter().collect();
     let params: Vec<(&str, Vec<Cow<'_, str>>)> = ctx
         .params
         .iter()
