@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -23,12 +22,6 @@ use userpool::{Settings, UserPools, password, srp};
 const POOL: &str = "us-east-1_Bench0001";
 const CLIENT: &str = "benchclient0000000000000001";
 const ISS: &str = "http://127.0.0.1:9229/us-east-1_Bench0001";
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gatehouse-micro-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 /// One pool's keys and client, as the gateway's authorizer sees them.
 #[derive(Debug)]
@@ -57,8 +50,8 @@ fn id_claims() -> Json {
 }
 
 fn tokens(c: &mut Criterion) {
-    let dir = scratch("keys");
-    let keys = Arc::new(PoolKeys::load_or_create(&dir, POOL).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Arc::new(PoolKeys::load_or_create(dir.path(), POOL).unwrap());
     let source = Keys(Arc::clone(&keys));
     let authorizer = Authorizer {
         name: "CognitoAuthorizer".into(),
@@ -121,7 +114,6 @@ fn tokens(c: &mut Criterion) {
                 .unwrap_err()
         })
     });
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn proxy(c: &mut Criterion) {
@@ -190,9 +182,9 @@ fn passwords(c: &mut Criterion) {
     });
     g.finish();
 
-    let dir = scratch("pools");
+    let dir = tempfile::tempdir().unwrap();
     let pools = UserPools::open(Settings {
-        state_dir: dir.clone(),
+        state_dir: dir.path().to_path_buf(),
         region: "us-east-1".into(),
         account_id: "000000000000".into(),
         base_url: "http://127.0.0.1:9229".into(),
@@ -239,8 +231,6 @@ fn passwords(c: &mut Criterion) {
             })
         },
     );
-    drop(pools);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, tokens, proxy, srp_step, passwords);
