@@ -3,11 +3,12 @@
 
 Each scenario is a bounded wrk run on loopback (wrk -t1 -c50, BENCH_SECONDS each, BENCH_RUNS
 times, median reported). Prints a table with ratios to the baseline and writes
-bench/results.json. PEERS=1 adds, in the same run, ministack (the same template deployed through
+bench/results.json (or BENCH_OUT). PEERS=1 adds, in the same run, ministack (the same template deployed through
 its CloudFormation API, the same release binaries as its functions) and moto's InitiateAuth.
 """
 
 import base64
+import io
 import json
 import os
 import pathlib
@@ -22,6 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 
 import boto3
 
@@ -141,6 +143,20 @@ def first_sign_in_ms(endpoint, client_id, user, password):
     return (time.perf_counter() - t) * 1000
 
 
+def make_users(c, pool, names):
+    """Confirmed users with a permanent password, as the bench signs them in."""
+    users = [(name, "Bench-Passw0rd") for name in names]
+    for u, p in users:
+        c.admin_create_user(UserPoolId=pool, Username=u, MessageAction="SUPPRESS", TemporaryPassword="Temp0rary!x")
+        c.admin_set_user_password(UserPoolId=pool, Username=u, Password=p, Permanent=True)
+    return users
+
+
+def id_token(c, client, user):
+    return c.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+                           AuthParameters={"USERNAME": user[0], "PASSWORD": user[1]})["AuthenticationResult"]["IdToken"]
+
+
 def moto_initiate_auth(tmp):
     port = free_port()
     proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "moto_server"), "-p", str(port)],
@@ -153,10 +169,7 @@ def moto_initiate_auth(tmp):
         pool = c.create_user_pool(PoolName="bench")["UserPool"]["Id"]
         client = c.create_user_pool_client(UserPoolId=pool, ClientName="b",
                                            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])["UserPoolClient"]["ClientId"]
-        users = [(f"u{i}", "Bench-Passw0rd") for i in range(5)]
-        for u, p in users:
-            c.admin_create_user(UserPoolId=pool, Username=u, MessageAction="SUPPRESS", TemporaryPassword="Temp0rary!x")
-            c.admin_set_user_password(UserPoolId=pool, Username=u, Password=p, Permanent=True)
+        users = make_users(c, pool, [f"u{i}" for i in range(5)])
         return wrk(url + "/", script=initiate_auth_script(client, users, str(tmp / "moto.lua")))["rps"]
     finally:
         proc.terminate()
@@ -164,13 +177,11 @@ def moto_initiate_auth(tmp):
 
 
 MINISTACK_VENV = ROOT / ".venv-ministack"
-MINISTACK_VERSION = "1.5.33"  # pinned in bench/ministack-requirements.txt
+MINISTACK_VERSION = re.search(r"==(\S+)", (ROOT / "bench" / "ministack-requirements.txt").read_text()).group(1)
 
 
 def function_zip(binary):
     """A provided.al2023 deployment package: the release binary as an executable `bootstrap`."""
-    import io
-    import zipfile
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         info = zipfile.ZipInfo("bootstrap")
@@ -200,7 +211,7 @@ def ministack(tmp):
         s3.create_bucket(Bucket="bench-code")
         template = cfn_yaml.loads((ROOT / "template.yaml").read_text())
         del template["Globals"]["Function"]["CodeUri"]
-        # ministack 1.5.33 refuses AWS::Cognito::UserPoolUser ("Unrecognized resource types");
+        # ministack (1.5.33) refuses AWS::Cognito::UserPoolUser ("Unrecognized resource types");
         # the bench creates its users through the API anyway.
         del template["Resources"]["UserPoolUser"]
         for logical, binary in (("OpenFunction", "open"), ("AuthenticatedFunction", "authenticated")):
@@ -221,12 +232,8 @@ def ministack(tmp):
 
         c = boto3.client("cognito-idp", endpoint_url=url)
         pool, client = outputs["CognitoID"], outputs["CognitoClientID"]
-        users = [(f"bench{i}@example.com", "Bench-Passw0rd") for i in range(5)]
-        for u, p in users:
-            c.admin_create_user(UserPoolId=pool, Username=u, MessageAction="SUPPRESS", TemporaryPassword="Temp0rary!x")
-            c.admin_set_user_password(UserPoolId=pool, Username=u, Password=p, Permanent=True)
-        token = c.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
-                                AuthParameters={"USERNAME": users[0][0], "PASSWORD": users[0][1]})["AuthenticationResult"]["IdToken"]
+        users = make_users(c, pool, [f"bench{i}@example.com" for i in range(5)])
+        token = id_token(c, client, users[0])
         if get(api, {"Authorization": token}) != 200 or get(api) != 401:
             raise SystemExit("ministack did not enforce the authorizer as expected")
         open_ = wrk(api + "/open")
@@ -281,13 +288,9 @@ def main():
     outputs = json.loads((state / "outputs.json").read_text())
     pool, client = outputs["CognitoID"], outputs["CognitoClientID"]
     c = boto3.client("cognito-idp", endpoint_url=cognito)
-    users = [(f"bench{i}@example.com", "Bench-Passw0rd") for i in range(5)]
-    for u, p in users:
-        c.admin_create_user(UserPoolId=pool, Username=u, MessageAction="SUPPRESS", TemporaryPassword="Temp0rary!x")
-        c.admin_set_user_password(UserPoolId=pool, Username=u, Password=p, Permanent=True)
+    users = make_users(c, pool, [f"bench{i}@example.com" for i in range(5)])
     results["first_sign_in_ms"] = first_sign_in_ms(cognito, client, *users[0])
-    token = c.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
-                            AuthParameters={"USERNAME": users[0][0], "PASSWORD": users[0][1]})["AuthenticationResult"]["IdToken"]
+    token = id_token(c, client, users[0])
     # A forged token: one bit of the signature flipped, so it is well-formed and only the RSA
     # check refuses it (the first time; the authorizer remembers refused signatures).
     signed, sig = token.rsplit(".", 1)
@@ -344,9 +347,9 @@ def main():
             print(f"{name:<32} {ours:>10.0f} {theirs:>10.0f} {'' if moto is None else f'{moto:.0f}':>8} {ahead:>18.1f}x")
         print(f"function processes under load: gatehouse {results['instances']}, ministack {peer['processes']} "
               f"({peer['functions_rss_mb']:.0f} MB)")
-    out = ROOT / "bench" / "results.json"
+    out = pathlib.Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "results.json")).resolve()
     out.write_text(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in results.items()}, indent=2) + "\n")
-    print(f"\nwrote {out.relative_to(ROOT)}")
+    print(f"\nwrote {out}")
     shutil.rmtree(tmp, ignore_errors=True)
 
 
