@@ -15,6 +15,8 @@ const LINGER: Duration = Duration::from_millis(5);
 static BUF: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 static WAITING: Condvar = Condvar::new();
 static WRITING: Mutex<()> = Mutex::new(());
+/// Set by [`buffer`]: until then the log goes straight to stderr.
+static BUFFERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn buf() -> MutexGuard<'static, Vec<u8>> {
     BUF.lock().unwrap_or_else(PoisonError::into_inner)
@@ -67,8 +69,6 @@ pub fn buffer() {
         }));
     }
 }
-
-static BUFFERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The log's writer: buffered once [`buffer`] has run, else stderr.
 #[derive(Debug)]
