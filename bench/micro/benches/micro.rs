@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::Request;
+use common::date::now_secs;
 use criterion::{Criterion, criterion_group, criterion_main};
 use gateway::auth::{self, Cache, KeySource};
 use gateway::event::{self, Context};
 use gateway::spec::Authorizer;
 use serde_json::{Value as Json, json};
 use userpool::token::PoolKeys;
-use userpool::util::now_secs;
 use userpool::{Settings, UserPools, password, srp};
 
 const POOL: &str = "us-east-1_Bench0001";
@@ -28,8 +28,8 @@ const ISS: &str = "http://127.0.0.1:9229/us-east-1_Bench0001";
 struct Keys(Arc<PoolKeys>);
 
 impl KeySource for Keys {
-    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
-        (iss == ISS).then(|| (POOL.to_string(), Arc::clone(&self.0)))
+    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<common::jwt::KeySet>)> {
+        (iss == ISS).then(|| (POOL.to_string(), Arc::clone(&self.0.public)))
     }
     fn client_pool(&self, client_id: &str) -> Option<String> {
         (client_id == CLIENT).then(|| POOL.to_string())
@@ -66,9 +66,9 @@ fn tokens(c: &mut Criterion) {
     };
     let reversed = format!("{h}.{p}.{}", s.chars().rev().collect::<String>());
     // One bit of the signature flipped: well-formed, so only the RSA check refuses it.
-    let mut raw = userpool::util::b64url_decode(s).unwrap();
+    let mut raw = common::encoding::b64url_decode(s).unwrap();
     raw[100] ^= 1;
-    let tampered = format!("{h}.{p}.{}", userpool::util::b64url(&raw));
+    let tampered = format!("{h}.{p}.{}", common::encoding::b64url(&raw));
 
     c.bench_function("token issuance (one RS256 ID token)", |b| {
         b.iter(|| keys.id.sign(black_box(&claims)))

@@ -1,5 +1,6 @@
 //! The `gatehouse` command line: each subcommand hands off to its module or crate.
 
+mod adapters;
 mod console;
 mod local;
 mod login;

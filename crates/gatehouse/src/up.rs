@@ -198,8 +198,8 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
 
     let gateway = Arc::new(gateway::Gateway::new(
         plan.apis,
-        Arc::clone(&host) as Arc<dyn gateway::Invoke>,
-        Arc::clone(&pools) as Arc<dyn gateway::auth::KeySource>,
+        Arc::new(crate::adapters::Functions(Arc::clone(&host))),
+        Arc::new(crate::adapters::Keys(Arc::clone(&pools))),
         &args.region,
         &stack.pseudo.account_id,
     ));

@@ -5,27 +5,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use common::date::{cognito_date, now_secs};
+use common::jwt::{Jws, KeySet};
 use serde_json::{Map, Value as Json};
-use userpool::token::PoolKeys;
-use userpool::util::{Civil, b64url_decode, now_secs};
 
 use crate::spec::Authorizer;
 
-/// Where signing keys come from: the local pools, or (later) a remote JWKS.
+/// Where the authorizer finds an issuer's keys and a client's pool: the gateway's port to the
+/// user pools (the CLI adapts the local pools to it), or later a remote JWKS.
 pub trait KeySource: Send + Sync + std::fmt::Debug {
-    /// The pool id and keys for a token issuer.
-    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)>;
+    /// The pool id and public keys of a token issuer (`iss`).
+    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<KeySet>)>;
     /// The pool a client id belongs to.
     fn client_pool(&self, client_id: &str) -> Option<String>;
-}
-
-impl KeySource for userpool::UserPools {
-    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
-        userpool::UserPools::keys_for_issuer(self, iss)
-    }
-    fn client_pool(&self, client_id: &str) -> Option<String> {
-        userpool::UserPools::client_pool(self, client_id)
-    }
 }
 
 /// Why a request was refused.
@@ -104,10 +96,6 @@ impl Cache {
     }
 }
 
-fn part(s: &str) -> Option<Json> {
-    b64url_decode(s).and_then(|b| serde_json::from_slice(&b).ok())
-}
-
 /// Checks the request's identity header against `authorizer`.
 pub fn authorize(
     authorizer: &Authorizer,
@@ -131,30 +119,26 @@ pub fn authorize(
             Err(Denied::Expired)
         };
     }
-    let digest = userpool::util::sha256(&[token.as_bytes()]);
+    let digest = common::digest::sha256(&[token.as_bytes()]);
     if cache.is_forged(&digest) {
         return Err(Denied::Unauthorized);
     }
-    let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Denied::Unauthorized);
-    };
-    let header = part(h).ok_or(Denied::Unauthorized)?;
-    if header["alg"] != "RS256" {
+    let jws = Jws::parse(token).ok_or(Denied::Unauthorized)?;
+    if jws.alg() != "RS256" {
         return Err(Denied::Unauthorized);
     }
-    let kid = header["kid"].as_str().ok_or(Denied::Unauthorized)?;
-    let claims = part(p).ok_or(Denied::Unauthorized)?;
+    let claims = &jws.claims;
     let iss = claims["iss"].as_str().ok_or(Denied::Unauthorized)?;
     let (pool_id, pool_keys) = keys.keys_for_issuer(iss).ok_or(Denied::Unauthorized)?;
     if !authorizer.pool_ids.contains(&pool_id) {
         return Err(Denied::Unauthorized);
     }
-    let key = pool_keys.by_kid(kid).ok_or(Denied::Unauthorized)?;
-    let sig = b64url_decode(s).ok_or(Denied::Unauthorized)?;
-    if !key.verifies(&token.as_bytes()[..h.len() + 1 + p.len()], &sig) {
+    // An unknown `kid` is refused but not remembered: a key set can gain keys.
+    let key = jws
+        .kid()
+        .and_then(|kid| pool_keys.by_kid(kid))
+        .ok_or(Denied::Unauthorized)?;
+    if !key.verifies(jws.signing_input(), jws.signature()) {
         cache.put_forged(digest);
         return Err(Denied::Unauthorized);
     }
@@ -177,7 +161,7 @@ pub fn authorize(
         .to_string();
     let verified = Arc::new(Verified {
         pool_id,
-        claims: string_claims(&claims),
+        claims: string_claims(claims),
         exp,
         user,
     });
@@ -192,9 +176,9 @@ pub fn string_claims(claims: &Json) -> Json {
     if let Json::Object(map) = claims {
         for (k, v) in map {
             let s = match (k.as_str(), v) {
-                ("exp" | "iat", Json::Number(n)) => n
-                    .as_i64()
-                    .map_or_else(|| n.to_string(), |t| Civil::from_epoch(t).cognito_format()),
+                ("exp" | "iat", Json::Number(n)) => {
+                    n.as_i64().map_or_else(|| n.to_string(), cognito_date)
+                }
                 (_, Json::String(s)) => s.clone(),
                 (_, Json::Array(items)) => items
                     .iter()
@@ -217,10 +201,10 @@ mod tests {
     const ISS: &str = "http://127.0.0.1:9229/us-east-1_Test";
 
     #[derive(Debug)]
-    struct OnePool(Arc<PoolKeys>);
+    struct OnePool(Arc<KeySet>);
 
     impl KeySource for OnePool {
-        fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
+        fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<KeySet>)> {
             (iss == ISS).then(|| ("us-east-1_Test".to_string(), Arc::clone(&self.0)))
         }
         fn client_pool(&self, client_id: &str) -> Option<String> {
@@ -230,23 +214,22 @@ mod tests {
 
     #[test]
     fn a_tampered_signature_is_refused_every_time_and_the_real_token_still_passes() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let keys = Arc::new(PoolKeys::load_or_create(dir.path(), "us-east-1_Test").expect("keys"));
-        let source = OnePool(Arc::clone(&keys));
+        let (key, _) = common::jwt::SigningKey::generate();
+        let source = OnePool(Arc::new(KeySet::new(vec![key.public().clone()])));
         let authorizer = Authorizer {
             name: "A".into(),
             pool_ids: vec!["us-east-1_Test".into()],
             header: "Authorization".into(),
         };
-        let token = keys.id.sign(&json!({
+        let token = key.sign(&json!({
             "iss": ISS, "aud": "client", "token_use": "id", "sub": "s",
             "email": "e@x", "exp": now_secs() + 60, "iat": now_secs()
         }));
         // One bit of the signature flipped: still well-formed base64url of 256 bytes.
         let (signed, sig) = token.rsplit_once('.').expect("a JWS");
-        let mut raw = b64url_decode(sig).expect("base64url");
+        let mut raw = common::encoding::b64url_decode(sig).expect("base64url");
         raw[100] ^= 1;
-        let tampered = format!("{signed}.{}", userpool::util::b64url(&raw));
+        let tampered = format!("{signed}.{}", common::encoding::b64url(&raw));
         let cache = Cache::default();
         for _ in 0..3 {
             assert_eq!(

@@ -7,8 +7,11 @@ use axum::body::{Body, Bytes};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use common::date::{now_secs, request_time};
+use common::digest::sha256;
+use common::encoding::{b64, b64_decode};
+use common::id::{random_bytes, uuid};
 use serde_json::Value as Json;
-use userpool::util::{Civil, b64, b64_decode, now_secs, random_bytes, sha256, uuid};
 
 use crate::router::Resource;
 use crate::spec::ApiSpec;
@@ -152,10 +155,10 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     // The trace id, extendedRequestId and requestId, from one draw.
     let mut random = [0u8; 38];
     random_bytes(&mut random);
-    let trace = format!("Root=1-{now:08x}-{}", userpool::util::hex(&random[..12]));
+    let trace = format!("Root=1-{now:08x}-{}", common::encoding::hex(&random[..12]));
     let extended_id = b64(&random[12..22]);
     let request_id =
-        userpool::util::uuid_from(random[22..38].try_into().expect("16 bytes of the draw"));
+        common::id::uuid_from(random[22..38].try_into().expect("16 bytes of the draw"));
     // The port the client connected to: the URI's (rarely there on a server), else the Host's.
     let port = parts
         .uri
@@ -261,7 +264,7 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     o.key("extendedRequestId", false);
     o.str(&extended_id);
     o.key("requestTime", false);
-    o.str(&Civil::from_epoch(now as i64).request_time_format());
+    o.str(&request_time(now as i64));
     o.key("path", false);
     o.str(&stage_path);
     o.key("accountId", false);

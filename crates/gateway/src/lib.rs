@@ -37,24 +37,36 @@ pub const MAX_BODY: usize = 10 * 1024 * 1024;
 /// API Gateway's integration timeout.
 pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
 
-/// Runs a function with an event; the gateway's only way to reach functions.
-pub trait Invoke: Send + Sync + std::fmt::Debug + 'static {
-    /// Invokes `function` with the JSON `event`.
-    fn invoke<'a>(
-        &'a self,
-        function: &'a str,
-        event: Vec<u8>,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, lambda::InvokeError>> + Send + 'a>>;
+/// Why an invocation produced no payload: the gateway's view of the function host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    /// No function by that name.
+    #[error("no function named {0}")]
+    UnknownFunction(String),
+    /// The function answered with an error.
+    #[error("the function failed: {error_type}: {message}")]
+    Function {
+        /// `errorType`.
+        error_type: String,
+        /// `errorMessage`.
+        message: String,
+    },
+    /// The function's process failed (exited, could not start, reported an init error).
+    #[error("the function's process failed: {0}")]
+    Crashed(String),
+    /// No answer within the function's Timeout.
+    #[error("the function timed out after {0:?}")]
+    Timeout(Duration),
 }
 
-impl Invoke for lambda::Host {
-    fn invoke<'a>(
-        &'a self,
-        function: &'a str,
-        event: Vec<u8>,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, lambda::InvokeError>> + Send + 'a>> {
-        Box::pin(lambda::Host::invoke(self, function, event))
-    }
+/// The future an [`Invoke`] returns.
+pub type Invocation<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, InvokeError>> + Send + 'a>>;
+
+/// Runs a function with an event: the gateway's only way to reach functions (the CLI adapts
+/// the Lambda host to it; tests use a fake).
+pub trait Invoke: Send + Sync + std::fmt::Debug + 'static {
+    /// Invokes `function` with the JSON `event`.
+    fn invoke<'a>(&'a self, function: &'a str, event: Vec<u8>) -> Invocation<'a>;
 }
 
 /// One API with its router.
@@ -216,7 +228,7 @@ impl Gateway {
         )
         .await;
         let resp = match out {
-            Err(_) | Ok(Err(lambda::InvokeError::Timeout(_))) => gateway_error(Gw::Timeout),
+            Err(_) | Ok(Err(InvokeError::Timeout(_))) => gateway_error(Gw::Timeout),
             Ok(Err(e)) => {
                 tracing::warn!(target: "gateway", "{}: {e}", route.function);
                 gateway_error(Gw::Internal)
@@ -261,22 +273,22 @@ impl Gateway {
                 );
                 return resp;
             }
-            Err(lambda::InvokeError::UnknownFunction(_)) => {
+            Err(InvokeError::UnknownFunction(_)) => {
                 return json_error(
                     StatusCode::NOT_FOUND,
                     &format!("Function not found: {name}"),
                     Some("ResourceNotFoundException"),
                 );
             }
-            Err(lambda::InvokeError::Function {
+            Err(InvokeError::Function {
                 error_type,
                 message,
             }) => (error_type, message),
-            Err(lambda::InvokeError::Timeout(d)) => (
+            Err(InvokeError::Timeout(d)) => (
                 "Sandbox.Timedout".into(),
                 format!("Task timed out after {:.2} seconds", d.as_secs_f64()),
             ),
-            Err(lambda::InvokeError::Crashed(why)) => ("Runtime.ExitError".into(), why),
+            Err(InvokeError::Crashed(why)) => ("Runtime.ExitError".into(), why),
         };
         let body = json!({"errorMessage": message, "errorType": error_type}).to_string();
         let mut resp = Response::new(Body::from(body));
@@ -366,7 +378,7 @@ fn json_error(status: StatusCode, message: &str, error_type: Option<&str>) -> Re
     if let Some(t) = error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
         h.insert("x-amzn-errortype", t);
     }
-    if let Ok(v) = HeaderValue::from_str(&userpool::util::uuid()) {
+    if let Ok(v) = HeaderValue::from_str(&common::id::uuid()) {
         h.insert("x-amzn-requestid", v);
     }
     resp

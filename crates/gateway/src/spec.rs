@@ -88,7 +88,7 @@ fn unquote(s: &str) -> String {
 
 fn api_id(logical_id: &str) -> String {
     // Stable across restarts: derived from the logical id.
-    let h = userpool::util::sha256(&[logical_id.as_bytes()]);
+    let h = common::digest::sha256(&[logical_id.as_bytes()]);
     h.iter()
         .take(10)
         .map(|b| (b"abcdefghijklmnopqrstuvwxyz0123456789"[(*b % 36) as usize]) as char)

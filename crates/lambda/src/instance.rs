@@ -205,7 +205,7 @@ impl Instance {
         timeout: Duration,
         limit: Duration,
     ) -> Result<Vec<u8>, InvokeError> {
-        let request_id = userpool::util::uuid();
+        let request_id = common::id::uuid();
         let (done_tx, done_rx) = oneshot::channel();
         *lock(&self.pending) = Some(Pending {
             request_id: request_id.clone(),
@@ -306,12 +306,12 @@ async fn next(State(api): State<Arc<Api>>) -> Response {
     };
     let deadline = now_ms() + inv.timeout.as_millis();
     let mut trace_tail = [0u8; 12];
-    userpool::util::random_bytes(&mut trace_tail);
+    common::id::random_bytes(&mut trace_tail);
     let trace = format!(
         "Root=1-{:08x}-{};Parent={};Sampled=0",
         now_ms() / 1000,
-        userpool::util::hex(&trace_tail),
-        &userpool::util::hex(&trace_tail)[..16]
+        common::encoding::hex(&trace_tail),
+        &common::encoding::hex(&trace_tail)[..16]
     );
     let mut resp = Response::new(Body::from(inv.body));
     let h = resp.headers_mut();

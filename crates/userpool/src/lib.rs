@@ -8,7 +8,7 @@
 //! - [`model`], [`store`]: records and their crash-safe storage (redb).
 //! - [`password`], [`srp`], [`token`]: argon2id and policy, the SRP server, keys and JWTs.
 //! - [`outbox`]: messages the pool "sends".
-//! - [`error`], [`util`]: wire errors; ids, base64, dates.
+//! - [`error`]: wire errors.
 
 pub mod error;
 pub mod model;
@@ -20,7 +20,6 @@ pub mod service;
 pub mod srp;
 pub mod store;
 pub mod token;
-pub mod util;
 
 pub use error::CognitoError;
 pub use pools::{Settings, UserPools};

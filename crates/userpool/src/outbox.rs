@@ -57,7 +57,7 @@ impl Outbox {
     /// Records a message; a write failure is logged, not fatal (the console line still shows it).
     pub fn send(&self, m: &Message) {
         let mut record = json!({
-            "time": crate::util::now_f64(),
+            "time": common::date::now_f64(),
             "poolId": m.pool_id,
             "username": m.username,
             "to": m.to,

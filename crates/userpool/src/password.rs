@@ -9,7 +9,7 @@ use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CognitoError;
-use crate::util::{random_bytes, random_string};
+use common::id::{random_bytes, random_string};
 
 /// `Policies.PasswordPolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

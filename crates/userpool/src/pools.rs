@@ -18,7 +18,10 @@ use crate::outbox::Outbox;
 use crate::srp::ServerStep;
 use crate::store::{self, Change, Store, StoreError};
 use crate::token::PoolKeys;
-use crate::util::{b64url, hex, now_secs, random_bytes, sha256, uuid};
+use common::date::now_secs;
+use common::digest::sha256;
+use common::encoding::{b64url, hex};
+use common::id::{random_bytes, uuid};
 
 /// Where the service keeps its state and how it names itself.
 #[derive(Debug, Clone)]
@@ -245,7 +248,7 @@ impl UserPools {
         password: &str,
         hash: &str,
     ) -> bool {
-        let key = crate::util::hmac_sha256(
+        let key = common::digest::hmac_sha256(
             &self.verified_key,
             &[
                 pool_id.as_bytes(),
@@ -453,10 +456,10 @@ impl UserPools {
     /// The refresh record a token names, if the token's secret matches.
     pub fn refresh_record(&self, token: &str) -> Option<RefreshRecord> {
         let (jti, secret) = token.split_once('.')?;
-        let secret = crate::util::b64url_decode(secret)?;
+        let secret = common::encoding::b64url_decode(secret)?;
         let state = self.read();
         let record = state.refresh.get(jti)?;
-        crate::util::constant_time_eq(
+        common::digest::constant_time_eq(
             record.secret_hash.as_bytes(),
             hex(&sha256(&[&secret])).as_bytes(),
         )

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::error::CognitoError;
 use crate::pools::UserPools;
-use crate::util::uuid;
+use common::id::uuid;
 
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;

@@ -11,7 +11,9 @@ use std::sync::LazyLock;
 
 use num_bigint::BigUint;
 
-use crate::util::{b64, random_bytes, sha256};
+use common::digest::sha256;
+use common::encoding::b64;
+use common::id::random_bytes;
 
 const N_HEX: [&str; 12] = [
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
@@ -75,7 +77,7 @@ pub fn make_verifier(pool_id: &str, user_id_for_srp: &str, password: &str) -> Ve
     let x = private_key(pool_id, user_id_for_srp, password, &salt);
     let v = GROUP.g.modpow(&x, &GROUP.n);
     Verifier {
-        salt_hex: crate::util::hex(&salt),
+        salt_hex: common::encoding::hex(&salt),
         verifier_hex: v.to_str_radix(16),
     }
 }
@@ -181,7 +183,7 @@ pub fn expected_signature(
     secret_block: &[u8],
     timestamp: &str,
 ) -> [u8; 32] {
-    crate::util::hmac_sha256(
+    common::digest::hmac_sha256(
         key,
         &[
             pool_name(pool_id).as_bytes(),
@@ -222,7 +224,7 @@ mod tests {
         let base = (&b_pub + &g.n * &g.k - (&g.k * gx) % &g.n) % &g.n;
         let s = base.modpow(&(a + &u * x), &g.n);
         let key = hkdf16(&pad(&s), &pad(&u));
-        let block = crate::util::b64_decode(secret_block_b64).expect("b64");
+        let block = common::encoding::b64_decode(secret_block_b64).expect("b64");
         (
             expected_signature(&key, pool_id, user, &block, timestamp),
             a_pub,
@@ -272,7 +274,7 @@ mod tests {
         let (_, a_pub) = client_signature(pool, "user-1", "x", "2", &v.salt_hex, "AAAA", ts);
         let step = server_start(&a_pub.to_str_radix(16), &v).expect("A");
         let key = session_key(&step, &v).expect("key");
-        let block = crate::util::b64_decode(&step.secret_block).expect("b64");
+        let block = common::encoding::b64_decode(&step.secret_block).expect("b64");
         let expected = expected_signature(&key, pool, "user-1", &block, ts);
         // A client with another random a and the wrong password cannot produce it.
         let (sig, _) = client_signature(

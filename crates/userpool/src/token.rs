@@ -7,89 +7,14 @@
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey};
+use common::date::now_secs;
+use common::encoding::{b64, b64_decode};
+pub use common::jwt::SigningKey;
+use common::jwt::{Jws, KeySet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
-
-use crate::util::{b64, b64_decode, b64url, b64url_decode, now_secs, sha256};
-
-/// One RSA signing key with everything derived from it computed once.
-#[derive(Debug)]
-pub struct SigningKey {
-    /// `kid` in token headers and the JWKS.
-    pub kid: String,
-    pair: RsaKeyPair,
-    /// The public key, PKCS#1 DER, for verification.
-    public_der: Vec<u8>,
-    /// base64url of `{"kid":…,"alg":"RS256"}`, the same for every token.
-    header_b64: String,
-    /// JWKS `n` and `e`.
-    n: String,
-    e: String,
-}
-
-impl SigningKey {
-    fn from_pkcs8(der: &[u8]) -> Result<Self, String> {
-        let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| format!("bad signing key: {e}"))?;
-        let public = pair.public_key();
-        let public_der = public.as_ref().to_vec();
-        let n = public.modulus().big_endian_without_leading_zero().to_vec();
-        let e = public.exponent().big_endian_without_leading_zero().to_vec();
-        let kid = b64(&sha256(&[&public_der]));
-        let header = json!({"kid": kid, "alg": "RS256"}).to_string();
-        Ok(SigningKey {
-            header_b64: b64url(header.as_bytes()),
-            kid,
-            pair,
-            public_der,
-            n: b64url(&n),
-            e: b64url(&e),
-        })
-    }
-
-    fn generate() -> (Self, Vec<u8>) {
-        let pair = RsaKeyPair::generate(KeySize::Rsa2048).expect("RSA-2048 key generation");
-        let der = pair.as_der().expect("PKCS#8 export").as_ref().to_vec();
-        let key = Self::from_pkcs8(&der).expect("a key just generated parses");
-        (key, der)
-    }
-
-    /// Signs `claims` into a compact JWS.
-    pub fn sign(&self, claims: &Json) -> String {
-        let payload = b64url(claims.to_string().as_bytes());
-        let mut token = String::with_capacity(self.header_b64.len() + payload.len() + 344 + 2);
-        token.push_str(&self.header_b64);
-        token.push('.');
-        token.push_str(&payload);
-        let mut sig = vec![0u8; self.pair.public_modulus_len()];
-        self.pair
-            .sign(
-                &signature::RSA_PKCS1_SHA256,
-                &aws_lc_rs::rand::SystemRandom::new(),
-                token.as_bytes(),
-                &mut sig,
-            )
-            .expect("signing with a valid key and buffer");
-        token.push('.');
-        token.push_str(&b64url(&sig));
-        token
-    }
-
-    /// This key as a JWK.
-    pub fn jwk(&self) -> Json {
-        json!({"alg": "RS256", "e": self.e, "kid": self.kid, "kty": "RSA", "n": self.n, "use": "sig"})
-    }
-
-    /// Whether `sig` is this key's RS256 signature of `message`.
-    pub fn verifies(&self, message: &[u8], sig: &[u8]) -> bool {
-        UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.public_der)
-            .verify(message, sig)
-            .is_ok()
-    }
-}
 
 /// A pool's two keys.
 #[derive(Debug)]
@@ -98,6 +23,8 @@ pub struct PoolKeys {
     pub id: SigningKey,
     /// Signs access tokens.
     pub access: SigningKey,
+    /// Both public keys, as verifiers (the gateway's authorizer) take them.
+    pub public: Arc<KeySet>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -107,6 +34,14 @@ struct KeyFile {
 }
 
 impl PoolKeys {
+    fn new(id: SigningKey, access: SigningKey) -> PoolKeys {
+        let public = Arc::new(KeySet::new(vec![
+            id.public().clone(),
+            access.public().clone(),
+        ]));
+        PoolKeys { id, access, public }
+    }
+
     /// Reads the pool's keys from `dir`, or makes and saves new ones (mode 0600).
     pub fn load_or_create(dir: &Path, pool_id: &str) -> Result<PoolKeys, String> {
         let path = dir.join(format!("{pool_id}.json"));
@@ -115,10 +50,10 @@ impl PoolKeys {
                 let file: KeyFile = serde_json::from_slice(&bytes)
                     .map_err(|e| format!("{}: not a key file: {e}", path.display()))?;
                 let der = |s: &str| b64_decode(s).ok_or(format!("{}: bad base64", path.display()));
-                Ok(PoolKeys {
-                    id: SigningKey::from_pkcs8(&der(&file.id)?)?,
-                    access: SigningKey::from_pkcs8(&der(&file.access)?)?,
-                })
+                Ok(PoolKeys::new(
+                    SigningKey::from_pkcs8(&der(&file.id)?)?,
+                    SigningKey::from_pkcs8(&der(&file.access)?)?,
+                ))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 create_private_dir(dir)?;
@@ -130,7 +65,7 @@ impl PoolKeys {
                 };
                 let text = serde_json::to_vec(&file).expect("serializing strings");
                 write_private(&path, &text)?;
-                Ok(PoolKeys { id, access })
+                Ok(PoolKeys::new(id, access))
             }
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
@@ -139,11 +74,6 @@ impl PoolKeys {
     /// `{"keys": [...]}` as served at `/.well-known/jwks.json`.
     pub fn jwks(&self) -> Json {
         json!({"keys": [self.id.jwk(), self.access.jwk()]})
-    }
-
-    /// The key with `kid`, if it is one of this pool's.
-    pub fn by_kid(&self, kid: &str) -> Option<&SigningKey> {
-        [&self.id, &self.access].into_iter().find(|k| k.kid == kid)
     }
 }
 
@@ -193,29 +123,11 @@ pub fn verify(
     issuer: &str,
     token_use: &str,
 ) -> Result<Json, TokenError> {
-    let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(TokenError::Invalid);
-    };
-    let header: Json = b64url_decode(h)
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or(TokenError::Invalid)?;
-    if header["alg"] != "RS256" {
+    let jws = Jws::parse(token).ok_or(TokenError::Invalid)?;
+    if !keys.public.verifies(&jws) {
         return Err(TokenError::Invalid);
     }
-    let key = header["kid"]
-        .as_str()
-        .and_then(|kid| keys.by_kid(kid))
-        .ok_or(TokenError::Invalid)?;
-    let sig = b64url_decode(s).ok_or(TokenError::Invalid)?;
-    if !key.verifies(&token.as_bytes()[..h.len() + 1 + p.len()], &sig) {
-        return Err(TokenError::Invalid);
-    }
-    let claims: Json = b64url_decode(p)
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or(TokenError::Invalid)?;
+    let claims = jws.claims;
     if claims["iss"] != issuer || claims["token_use"] != token_use {
         return Err(TokenError::Invalid);
     }
@@ -229,6 +141,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::encoding::b64url;
 
     fn keys() -> (tempfile::TempDir, PoolKeys) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -247,8 +160,8 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let again = PoolKeys::load_or_create(dir.path(), "us-east-1_Test").expect("reload");
-        assert_eq!(again.id.kid, keys.id.kid);
-        assert_ne!(keys.id.kid, keys.access.kid);
+        assert_eq!(again.id.kid(), keys.id.kid());
+        assert_ne!(keys.id.kid(), keys.access.kid());
     }
 
     #[test]

@@ -12,7 +12,9 @@ use crate::password;
 use crate::pools::{Session, SrpPending, UserPools, save_user};
 use crate::srp;
 use crate::token::PoolKeys;
-use crate::util::{Civil, b64, b64_decode, constant_time_eq, hmac_sha256, now_f64, now_secs};
+use common::date::{now_f64, now_secs, parse_cognito_date};
+use common::digest::{constant_time_eq, hmac_sha256};
+use common::encoding::{b64, b64_decode};
 
 /// Consecutive failures after which sign-in is locked for a while.
 const LOCKOUT_AFTER: u32 = 5;
@@ -514,7 +516,7 @@ impl UserPools {
                 ))
             });
         let given = b64_decode(signature);
-        let ok = Civil::parse_cognito(timestamp).is_some()
+        let ok = parse_cognito_date(timestamp).is_some()
             && matches!((&expected, &given), (Some(e), Some(g)) if constant_time_eq(e, g));
         if !ok {
             self.record_failure(&s.pool.id, &s.user.username)?;

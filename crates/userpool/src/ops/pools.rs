@@ -11,7 +11,9 @@ use crate::model::{ClientConfig, PoolConfig};
 use crate::password::PasswordPolicy;
 use crate::pools::{PoolEntry, UserPools, user_key};
 use crate::store::{self, Change};
-use crate::util::{LOWER_ALNUM, MIXED_ALNUM, b64url, b64url_decode, now_f64, random_string};
+use common::date::now_f64;
+use common::encoding::{b64url, b64url_decode};
+use common::id::{LOWER_ALNUM, MIXED_ALNUM, random_string};
 
 /// Fields of CreateUserPool the pool acts on; the rest is kept and echoed.
 const POOL_FIELDS: &[&str] = &[

@@ -12,7 +12,9 @@ use crate::outbox::Message;
 use crate::pools::{UserPools, save_user, user_key};
 use crate::store::{self, Change};
 use crate::token::{self, TokenError};
-use crate::util::{b64url, b64url_decode, now_f64, now_secs, random_string, uuid};
+use common::date::{now_f64, now_secs};
+use common::encoding::{b64url, b64url_decode};
+use common::id::{random_string, uuid};
 
 /// Attributes every pool has (custom ones are `custom:*`).
 const STANDARD_ATTRIBUTES: &[&str] = &[
@@ -184,12 +186,7 @@ impl UserPools {
         let token = r.str("AccessToken")?;
         let invalid = || CognitoError::not_authorized("Invalid Access Token");
         // Find the pool from the unverified issuer, then verify with that pool's keys.
-        let claims: Json = token
-            .split('.')
-            .nth(1)
-            .and_then(b64url_decode)
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(invalid)?;
+        let claims = common::jwt::peek_claims(token).ok_or_else(invalid)?;
         let iss = claims["iss"].as_str().ok_or_else(invalid)?;
         let (pool_id, keys) = self.keys_for_issuer(iss).ok_or_else(invalid)?;
         let claims = match token::verify(token, &keys, iss, "access") {
@@ -890,7 +887,7 @@ fn check_code(stored: Option<&Code>, given: &str) -> Result<()> {
     if code.expires <= now_secs() {
         return Err(CognitoError::expired_code());
     }
-    if !crate::util::constant_time_eq(code.code.as_bytes(), given.as_bytes()) {
+    if !common::digest::constant_time_eq(code.code.as_bytes(), given.as_bytes()) {
         return Err(CognitoError::code_mismatch());
     }
     Ok(())

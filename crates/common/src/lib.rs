@@ -1,0 +1,18 @@
+//! Small helpers the services share, written once: random ids, the clock and AWS's date
+//! formats, base64 and hex, and JWT parsing (with RS256 verification behind the `crypto`
+//! feature).
+//!
+//! # Layout
+//! - [`id`]: randomness, UUIDs, random strings.
+//! - [`date`]: now, and the date formats Cognito and API Gateway write.
+//! - [`encoding`]: base64 (standard and url-safe) and hex.
+//! - [`jwt`]: a compact JWS split into header, claims and signature; RS256 public keys and
+//!   key sets (`crypto`).
+//! - [`digest`]: SHA-256, HMAC-SHA256, constant-time comparison (`crypto`).
+
+pub mod date;
+#[cfg(feature = "crypto")]
+pub mod digest;
+pub mod encoding;
+pub mod id;
+pub mod jwt;
