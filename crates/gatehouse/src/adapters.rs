@@ -44,3 +44,97 @@ impl gateway::auth::KeySource for Keys {
         self.0.client_pool(client_id)
     }
 }
+
+/// The local user pools as the SAM plan's [`sam::Provisioner`] port: the template's pools,
+/// clients and users are created once and found again by logical id.
+#[derive(Debug)]
+pub struct Provision<'a>(pub &'a userpool::UserPools);
+
+impl sam::Provisioner for Provision<'_> {
+    fn user_pool(
+        &mut self,
+        logical_id: &str,
+        request: &serde_json::Value,
+    ) -> Result<sam::ProvisionedPool, String> {
+        let pool = self
+            .0
+            .ensure_pool(logical_id, request)
+            .map_err(|e| e.to_string())?;
+        Ok(sam::ProvisionedPool {
+            provider_url: self.0.issuer(&pool.id),
+            arn: pool.arn,
+            id: pool.id,
+        })
+    }
+
+    fn user_pool_client(
+        &mut self,
+        logical_id: &str,
+        request: &serde_json::Value,
+    ) -> Result<sam::ProvisionedClient, String> {
+        let c = self
+            .0
+            .ensure_client(logical_id, request)
+            .map_err(|e| e.to_string())?;
+        Ok(sam::ProvisionedClient {
+            id: c.id,
+            secret: c.secret,
+            name: c.name,
+        })
+    }
+
+    fn user_pool_user(
+        &mut self,
+        logical_id: &str,
+        request: &serde_json::Value,
+    ) -> Result<String, String> {
+        self.0
+            .ensure_user(logical_id, request)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A REST API as the SAM plan describes it -> as the gateway serves it.
+pub fn rest_api(a: sam::RestApi) -> gateway::spec::ApiSpec {
+    use gateway::spec;
+    spec::ApiSpec {
+        logical_id: a.logical_id,
+        id: a.id,
+        stage: a.stage,
+        cors: a.cors.map(|c| spec::Cors {
+            allow_origin: c.allow_origin,
+            allow_headers: c.allow_headers,
+            allow_methods: c.allow_methods,
+            max_age: c.max_age,
+            allow_credentials: c.allow_credentials,
+        }),
+        authorizers: a
+            .authorizers
+            .into_iter()
+            .map(|(name, z)| {
+                let pool_ids = match z.kind {
+                    sam::api::AuthorizerKind::Cognito { pool_ids } => pool_ids,
+                    // Not run locally yet (the plan warned): no pool accepts the request.
+                    sam::api::AuthorizerKind::Lambda { .. } => Vec::new(),
+                };
+                let a = spec::Authorizer {
+                    name: z.name,
+                    pool_ids,
+                    header: z.header,
+                };
+                (name, a)
+            })
+            .collect(),
+        authorize_preflight: a.authorize_preflight,
+        routes: a
+            .routes
+            .into_iter()
+            .map(|r| spec::Route {
+                path: r.path,
+                method: r.method,
+                function: r.function,
+                authorizer: r.authorizer,
+            })
+            .collect(),
+    }
+}

@@ -1,17 +1,13 @@
-//! The `gatehouse` command line: each subcommand hands off to its module or crate.
-
-mod adapters;
-mod console;
-mod local;
-mod login;
-mod up;
-mod users;
-mod watch;
+//! The `gatehouse` command line: flags, then each subcommand handed to the library.
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use gatehouse::cli::{
+    self, OutboxArgs, StateArgs, invoke::InvokeArgs, login::LoginArgs, users::UsersArgs,
+};
+use gatehouse::console;
 
 /// Serve an API Gateway + Cognito + Lambda stack locally from its SAM template.
 #[derive(Debug, Parser)]
@@ -40,78 +36,101 @@ enum Command {
     Up(UpArgs),
     /// Sign in (locally, or on AWS with --stack) and print the IdToken, for
     /// `curl -H "Authorization: $(gatehouse login …)"`.
-    Login(login::LoginArgs),
+    Login(LoginArgs),
     /// Print the local stack's outputs (CognitoID, CognitoClientID, ApiUrl).
     Outputs(StateArgs),
     /// Print the messages the local user pool "sent" (temporary passwords, codes), newest last.
     Outbox(OutboxArgs),
     /// List, add or delete users of the local user pool.
-    Users(users::UsersArgs),
+    Users(UsersArgs),
     /// Send one raw event straight to a function of the running stack (like `sam local
     /// invoke`) and print what it returned.
     Invoke(InvokeArgs),
 }
 
-/// Flags of `gatehouse invoke`.
-#[derive(Debug, clap::Args)]
-pub struct InvokeArgs {
-    /// The function's logical id (e.g. OpenFunction).
-    function: String,
-    /// The event: a JSON file, or `-` for standard input (default `{}`).
-    #[arg(long)]
-    event: Option<PathBuf>,
-    #[command(flatten)]
-    state: StateArgs,
-}
-
 /// Flags of `gatehouse up`.
 #[derive(Debug, clap::Args)]
-pub struct UpArgs {
+struct UpArgs {
     /// The SAM/CloudFormation template.
     #[arg(long, default_value = "template.yaml")]
-    pub template: PathBuf,
+    template: PathBuf,
     /// Template parameters, as `Name=Value` (several may follow one flag).
     #[arg(long, num_args = 1.., value_name = "NAME=VALUE")]
-    pub parameter_overrides: Vec<String>,
+    parameter_overrides: Vec<String>,
     /// Port of the API (`http://127.0.0.1:<port>/<stage>/...`).
     #[arg(long, default_value_t = 3000)]
-    pub api_port: u16,
+    api_port: u16,
     /// Port of the Cognito-compatible endpoint.
     #[arg(long, default_value_t = 9229)]
-    pub cognito_port: u16,
+    cognito_port: u16,
     /// Where pools, users, keys, outputs.json and outbox.jsonl are kept.
     #[arg(long, default_value = ".gatehouse")]
-    pub state_dir: PathBuf,
+    state_dir: PathBuf,
     /// Address to listen on; the default keeps the stack private to this machine.
     #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
+    host: String,
     /// Region in pool ids, ARNs and `AWS::Region`.
     #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+    region: String,
     /// Rebuild and reload a function when its sources change.
     #[arg(long)]
-    pub watch: bool,
+    watch: bool,
 }
 
-/// The state dir of a local stack.
-#[derive(Debug, clap::Args)]
-pub struct StateArgs {
-    /// The local stack's state dir.
-    #[arg(long, default_value = ".gatehouse")]
-    pub state_dir: PathBuf,
+fn parse_overrides(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    raw.iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => bail!("--parameter-overrides takes Name=Value pairs, got {pair:?}"),
+        })
+        .collect()
 }
 
-/// Flags of `gatehouse outbox`.
-#[derive(Debug, clap::Args)]
-pub struct OutboxArgs {
-    #[command(flatten)]
-    state: StateArgs,
-    /// Keep printing new messages as they arrive.
-    #[arg(long, conflicts_with = "temporary_password")]
-    follow: bool,
-    /// Print only the latest temporary password sent to this address (for scripts).
-    #[arg(long, value_name = "EMAIL")]
-    temporary_password: Option<String>,
+/// `gatehouse up` on one async thread: a request hands work between the gateway, the Runtime
+/// API listeners and the pool's tasks, and across threads each hand-off is a futex wake-up (a
+/// profile under load showed ~30% of gatehouse's time in the kernel switching tasks). On one
+/// thread the same throughput costs a third less CPU, left to the function processes. Slow
+/// work (argon2, the store, SRP math) runs on the blocking pool, bounded: that work is CPU
+/// bound, so more threads than a few per core only add memory (each thread its own malloc
+/// arena and stack: 50 sign-ins at once grew gatehouse from 22 to 44 MB with 59 threads).
+fn up(args: UpArgs) -> anyhow::Result<()> {
+    let config = gatehouse::Config {
+        parameter_overrides: parse_overrides(&args.parameter_overrides)?,
+        template: args.template,
+        state_dir: args.state_dir,
+        region: args.region,
+        watch: args.watch,
+    };
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(cores * 2)
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let listeners = gatehouse::Listeners {
+            cognito: gatehouse::bind(&args.host, args.cognito_port, "--cognito-port").await?,
+            api: gatehouse::bind(&args.host, args.api_port, "--api-port").await?,
+        };
+        gatehouse::run(config, listeners, shutdown_signal()).await
+    })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let ctrl_c = tokio::signal::ctrl_c();
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -119,78 +138,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
-    if let Some(to) = &args.temporary_password {
-        let messages = local::outbox(&args.state.state_dir)?;
-        let password = messages
-            .iter()
-            .rev()
-            .filter(|m| m["to"] == to.as_str())
-            .find_map(|m| m["temporaryPassword"].as_str())
-            .with_context(|| {
-                format!("no temporary password was sent to {to} (see `gatehouse outbox`)")
-            })?;
-        println!("{password}");
-        return Ok(());
-    }
-    let mut seen = 0;
-    loop {
-        let messages = local::outbox(&args.state.state_dir)?;
-        for m in messages.iter().skip(seen) {
-            println!("{}", local::render_message(m));
-        }
-        seen = messages.len();
-        if !args.follow {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(300));
-    }
-}
-
-fn invoke(args: &InvokeArgs) -> anyhow::Result<()> {
-    use std::io::{Read, Write};
-    let event = match args.event.as_deref() {
-        None => b"{}".to_vec(),
-        Some(p) if p == std::path::Path::new("-") => {
-            let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf)?;
-            buf
-        }
-        Some(p) => std::fs::read(p)
-            .with_context(|| format!("cannot read the event file {}", p.display()))?,
-    };
-    let api = local::endpoints(&args.state.state_dir)?.api;
-    let host = api.trim_start_matches("http://").to_string();
-    // Loopback, one request: plain HTTP/1.1 is all it takes.
-    let mut stream = std::net::TcpStream::connect(&host).with_context(|| {
-        format!("cannot reach the local stack at {api}: is `gatehouse up` running?")
-    })?;
-    let head = format!(
-        "POST /2015-03-31/functions/{}/invocations HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        args.function,
-        event.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(&event)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("the local stack sent a malformed answer")?;
-    let headers = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-    let body = &raw[split + 4..];
-    if !headers.starts_with("http/1.1 200") {
-        anyhow::bail!("{}", String::from_utf8_lossy(body));
-    }
-    std::io::stdout().write_all(body)?;
-    println!();
-    if headers.contains("x-amz-function-error") {
-        anyhow::bail!("the function failed (its error is printed above)");
-    }
-    Ok(())
 }
 
 fn main() -> std::process::ExitCode {
@@ -209,16 +156,13 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up(args) => {
             console::buffer();
-            up::run(args)
+            up(args)
         }
-        Command::Login(args) => runtime().and_then(|rt| rt.block_on(login::run(args))),
-        Command::Outputs(args) => local::outputs(&args.state_dir).and_then(|o| {
-            println!("{}", serde_json::to_string_pretty(&o)?);
-            Ok(())
-        }),
-        Command::Outbox(args) => outbox(&args),
-        Command::Users(args) => runtime().and_then(|rt| rt.block_on(users::run(args))),
-        Command::Invoke(args) => invoke(&args),
+        Command::Login(args) => runtime().and_then(|rt| rt.block_on(cli::login::run(args))),
+        Command::Outputs(args) => cli::outputs(&args),
+        Command::Outbox(args) => cli::outbox(&args),
+        Command::Users(args) => runtime().and_then(|rt| rt.block_on(cli::users::run(args))),
+        Command::Invoke(args) => runtime().and_then(|rt| rt.block_on(cli::invoke::run(args))),
     };
     console::flush();
     match result {

@@ -8,16 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use lambda::{FunctionConfig, Host};
+use lambda::Host;
 
-/// A function to watch: its config and, for Rust functions, the binary to rebuild.
-#[derive(Debug, Clone)]
-pub struct Watched {
-    /// The function as it runs now.
-    pub config: FunctionConfig,
-    /// `Some(binary)`: rebuild with cargo on change.
-    pub cargo_binary: Option<String>,
-}
+use crate::functions::Runnable as Watched;
 
 /// (files, newest modification, total size) of the sources under `dir`.
 type Fingerprint = (u64, SystemTime, u64);
@@ -52,8 +45,8 @@ fn fingerprint(dir: &Path) -> Fingerprint {
     fp
 }
 
-/// Watches every function's folder until the process ends.
-pub fn spawn(host: Arc<Host>, functions: Vec<Watched>) {
+/// Watches every function's folder until the task is aborted.
+pub fn spawn(host: Arc<Host>, functions: Vec<Watched>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let dirs: Vec<PathBuf> = functions
             .iter()
@@ -82,7 +75,7 @@ pub fn spawn(host: Arc<Host>, functions: Vec<Watched>) {
                 reload(&host, f).await;
             }
         }
-    });
+    })
 }
 
 async fn reload(host: &Host, f: &Watched) {

@@ -1,14 +1,16 @@
 //! API Gateway REST (v1) with Lambda proxy integrations, served locally as AWS serves it.
 //!
 //! # Layout
-//! - [`spec`]: the APIs a SAM template declares (stages, routes, authorizers, CORS).
+//! - [`spec`]: the APIs it serves (stages, routes, authorizers, CORS), as plain data.
 //! - [`router`]: path matching with AWS's precedence.
 //! - [`auth`]: the Cognito user pool authorizer and its cache of verified tokens.
 //! - [`event`]: the proxy event (payload 1.0) and the mapping of the function's answer.
-//! - this file: the server, and the gateway's own errors (`x-amzn-ErrorType`).
+//! - this file: the request path ([`Gateway`]), the router factory ([`app`]) and server
+//!   ([`serve`]), and the gateway's own errors (`x-amzn-ErrorType`).
 //!
-//! The gateway knows nothing of processes or key storage: it invokes through [`Invoke`] and
-//! reads keys through [`auth::KeySource`].
+//! The gateway knows nothing of processes, key storage or templates: it invokes through the
+//! [`Invoke`] port and reads keys through the [`auth::KeySource`] port, which the CLI meets
+//! with the Lambda host and the user pools.
 
 pub mod auth;
 pub mod event;
@@ -384,12 +386,19 @@ fn json_error(status: StatusCode, message: &str, error_type: Option<&str>) -> Re
     resp
 }
 
-async fn entry(
-    State(gw): State<Arc<Gateway>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request<Body>,
-) -> Response {
-    gw.handle(req, Some(peer)).await
+/// The gateway as an axum router: tests drive it with `tower::ServiceExt::oneshot`, no socket;
+/// [`serve`] puts it on a listener. The client's address comes from axum's `ConnectInfo`
+/// when there is one.
+pub fn app(gateway: Arc<Gateway>) -> axum::Router {
+    axum::Router::new().fallback(entry).with_state(gateway)
+}
+
+async fn entry(State(gw): State<Arc<Gateway>>, req: Request<Body>) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    gw.handle(req, peer).await
 }
 
 /// Serves the gateway on `listener` until `shutdown` completes.
@@ -398,10 +407,9 @@ pub async fn serve(
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = axum::Router::new().fallback(entry).with_state(gateway);
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app(gateway).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

@@ -1,6 +1,7 @@
 //! `template.yaml` read into a [`Stack`]: parameters with their values, conditions evaluated,
-//! resources in dependency order, and a resolver for intrinsic functions that takes the
-//! physical ids of the resources created so far.
+//! resources in template order, and a resolver for intrinsic functions that takes the physical
+//! ids of the resources created so far. It knows nothing of SAM or of any service: the `sam`
+//! crate orders the resources and gives them meaning.
 //!
 //! # Layout
 //! - [`node`]: YAML with line numbers; short tags turned into long-form intrinsics.
@@ -77,6 +78,8 @@ pub struct Resource {
     pub properties: Node,
     /// `Metadata`, unresolved.
     pub metadata: Option<Node>,
+    /// `DependsOn`: logical ids, as written.
+    pub depends_on: Vec<String>,
 }
 
 /// Physical ids and attributes of the resources created so far; what `Ref` and `Fn::GetAtt`
@@ -111,7 +114,7 @@ pub struct Stack {
     pub parameters: BTreeMap<String, Json>,
     /// Condition name -> truth.
     pub conditions: HashMap<String, bool>,
-    /// Resources whose condition holds, in dependency order (a resource after all it refers to).
+    /// Resources whose condition holds, in template order.
     pub resources: Vec<Resource>,
     /// `Outputs`: name -> (line, value node), in template order.
     pub outputs: Vec<(String, usize, Node)>,
@@ -282,10 +285,18 @@ impl Stack {
                     value: Value::Null,
                 }),
                 metadata: body.get("Metadata").cloned(),
+                depends_on: match body.get("DependsOn").map(|d| &d.value) {
+                    Some(Value::Str(s)) => vec![s.clone()],
+                    Some(Value::Seq(items)) => items
+                        .iter()
+                        .filter_map(Node::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                    _ => Vec::new(),
+                },
             });
         }
-        stack.resources =
-            order(&all, resources).map_err(|(line, id, m)| err(line, Some(&id), m))?;
+        stack.resources = all;
 
         if let Some(outputs) = root.get("Outputs").and_then(Node::entries) {
             for (name, body) in outputs {
@@ -766,8 +777,9 @@ pub fn json_text(v: &Json) -> String {
     }
 }
 
-/// The logical ids a node refers to (through Ref, GetAtt, Sub).
-fn references(node: &Node, out: &mut HashSet<String>) {
+/// The names a node refers to through `Ref`, `Fn::GetAtt` and `Fn::Sub` (resources,
+/// parameters and pseudo parameters alike: callers keep the ones they care about).
+pub fn references(node: &Node, out: &mut HashSet<String>) {
     if let Some((name, arg)) = node.intrinsic() {
         match (name, &arg.value) {
             ("Ref", Value::Str(s)) => {
@@ -801,59 +813,6 @@ fn references(node: &Node, out: &mut HashSet<String>) {
         Value::Map(entries) => entries.iter().for_each(|(_, n)| references(n, out)),
         _ => {}
     }
-}
-
-/// Orders resources so that each comes after the resources it refers to.
-fn order(
-    all: &[Resource],
-    raw: &[(String, Node)],
-) -> Result<Vec<Resource>, (usize, String, String)> {
-    let ids: HashSet<&str> = all.iter().map(|r| r.logical_id.as_str()).collect();
-    let mut deps: HashMap<&str, HashSet<String>> = HashMap::new();
-    for r in all {
-        let mut refs = HashSet::new();
-        references(&r.properties, &mut refs);
-        if let Some((_, body)) = raw.iter().find(|(k, _)| *k == r.logical_id) {
-            match body.get("DependsOn").map(|d| &d.value) {
-                Some(Value::Str(s)) => {
-                    refs.insert(s.clone());
-                }
-                Some(Value::Seq(items)) => {
-                    refs.extend(items.iter().filter_map(Node::as_str).map(str::to_string));
-                }
-                _ => {}
-            }
-        }
-        refs.retain(|d| ids.contains(d.as_str()));
-        deps.insert(&r.logical_id, refs);
-    }
-    let mut done: Vec<Resource> = Vec::with_capacity(all.len());
-    let mut placed: HashSet<String> = HashSet::new();
-    while done.len() < all.len() {
-        let before = done.len();
-        for r in all {
-            if !placed.contains(&r.logical_id)
-                && deps[r.logical_id.as_str()]
-                    .iter()
-                    .all(|d| placed.contains(d))
-            {
-                placed.insert(r.logical_id.clone());
-                done.push(r.clone());
-            }
-        }
-        if done.len() == before {
-            let stuck = all
-                .iter()
-                .find(|r| !placed.contains(&r.logical_id))
-                .expect("some resource is not placed");
-            return Err((
-                stuck.line,
-                stuck.logical_id.clone(),
-                "circular reference between resources".into(),
-            ));
-        }
-    }
-    Ok(done)
 }
 
 /// Standard base64 with padding (for `Fn::Base64`).

@@ -1,5 +1,6 @@
-//! Pools and clients: create, describe, list, delete; and the template's pools, clients and
-//! users, created on the first `gatehouse up` and found again (same ids) on later ones.
+//! Pools and clients: create, describe, list, delete; and the pools, clients and users a
+//! template declares, created on the first `gatehouse up` and found again (same ids, by logical
+//! id) on later ones. The template's properties arrive as the API requests that create them.
 
 use std::sync::Arc;
 
@@ -453,14 +454,11 @@ impl UserPools {
         Ok(out)
     }
 
-    /// The template's `AWS::Cognito::UserPool`: created once, then kept (same id) and updated
-    /// from the template on each start. Returns the pool's settings.
-    pub fn ensure_pool(&self, logical_id: &str, props: &Json) -> Result<PoolConfig> {
-        let mut req = props.as_object().cloned().unwrap_or_default();
-        let name = req
-            .remove("UserPoolName")
-            .unwrap_or_else(|| json!(logical_id));
-        req.insert("PoolName".into(), name);
+    /// A pool the template declares (`request` is its CreateUserPool request): created once,
+    /// then kept (same id) and updated from the template on each start, found again by the
+    /// template's logical id. Returns the pool's settings.
+    pub fn ensure_pool(&self, logical_id: &str, request: &Json) -> Result<PoolConfig> {
+        let req = request.as_object().cloned().unwrap_or_default();
         let existing = self.logical(logical_id)?.and_then(|id| {
             let state = self.read();
             state.pools.get(&id).map(|p| (id.clone(), p.config.created))
@@ -472,10 +470,10 @@ impl UserPools {
         Ok(config)
     }
 
-    /// The template's `AWS::Cognito::UserPoolClient`, kept like [`UserPools::ensure_pool`].
-    pub fn ensure_client(&self, logical_id: &str, props: &Json) -> Result<ClientConfig> {
-        let mut req = props.as_object().cloned().unwrap_or_default();
-        req.entry("ClientName").or_insert_with(|| json!(logical_id));
+    /// A client the template declares (`request` is its CreateUserPoolClient request), kept
+    /// like [`UserPools::ensure_pool`].
+    pub fn ensure_client(&self, logical_id: &str, request: &Json) -> Result<ClientConfig> {
+        let req = request.as_object().cloned().unwrap_or_default();
         let r = Req(&req);
         r.require(&["UserPoolId"])?;
         let pool_id = r.str("UserPoolId")?.to_string();
@@ -514,10 +512,10 @@ impl UserPools {
         Ok(client)
     }
 
-    /// The template's `AWS::Cognito::UserPoolUser`: created (and its invitation sent) once.
-    /// Returns the stored username.
-    pub fn ensure_user(&self, logical_id: &str, props: &Json) -> Result<String> {
-        let req = props.as_object().cloned().unwrap_or_default();
+    /// A user the template declares (`request` is its AdminCreateUser request): created (and
+    /// its invitation sent) once. Returns the stored username.
+    pub fn ensure_user(&self, logical_id: &str, request: &Json) -> Result<String> {
+        let req = request.as_object().cloned().unwrap_or_default();
         let r = Req(&req);
         r.require(&["UserPoolId"])?;
         let pool_id = r.str("UserPoolId")?.to_string();

@@ -7,8 +7,8 @@ use aws_sdk_cognitoidentityprovider as cognito;
 use cognito::config::{BehaviorVersion, Credentials, Region};
 use cognito::types::{AttributeType, DeliveryMediumType};
 
+use crate::cli::login::sdk_failure;
 use crate::local;
-use crate::login::sdk_failure;
 
 /// Flags of `gatehouse users`.
 #[derive(Debug, clap::Args)]

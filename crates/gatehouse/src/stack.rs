@@ -1,0 +1,248 @@
+//! The whole local stack in one process: the template planned (`sam`), its Cognito resources
+//! provisioned, its functions built and hosted (`lambda`), the user pools (`userpool`) and the
+//! APIs (`gateway`) served on listeners the caller bound, until a shutdown future completes.
+//! This module wires and reports; it does not interpret the template.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use template::{Pseudo, Stack};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use userpool::{Settings, UserPools};
+
+use crate::adapters;
+
+/// What to serve, and where to keep its state.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The SAM template.
+    pub template: PathBuf,
+    /// `--parameter-overrides`, as `(Name, Value)`.
+    pub parameter_overrides: Vec<(String, String)>,
+    /// The state dir (store, keys, outputs.json, outbox.jsonl, builds.json).
+    pub state_dir: PathBuf,
+    /// Region in pool ids, ARNs and `AWS::Region`.
+    pub region: String,
+    /// Rebuild and reload functions when their sources change.
+    pub watch: bool,
+}
+
+/// The listeners the stack serves on, already bound (tests bind port 0).
+#[derive(Debug)]
+pub struct Listeners {
+    /// The APIs.
+    pub api: TcpListener,
+    /// The Cognito-compatible endpoint.
+    pub cognito: TcpListener,
+}
+
+/// A started stack.
+#[derive(Debug)]
+pub struct Running {
+    /// `http://<cognito listener>`.
+    pub cognito_url: String,
+    /// `http://<api listener>`.
+    pub api_url: String,
+    /// The template's outputs, local URLs in place of AWS's.
+    pub outputs: BTreeMap<String, String>,
+    /// The route table.
+    pub routes: Vec<crate::summary::RouteRow>,
+    /// What the template declares that is not emulated.
+    pub not_emulated: Vec<sam::NotEmulated>,
+    /// The function host (instances, pids).
+    pub host: Arc<lambda::Host>,
+    state_dir: PathBuf,
+    pools: Arc<UserPools>,
+    stop: tokio::sync::watch::Sender<bool>,
+    servers: Vec<JoinHandle<std::io::Result<()>>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+/// Reads the template, provisions and builds what it declares, and starts serving.
+pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Running> {
+    let pseudo = Pseudo {
+        region: config.region.clone(),
+        ..Pseudo::default()
+    };
+    let stack = Stack::load(&config.template, &config.parameter_overrides, pseudo)?;
+    let cognito_url = format!("http://{}", listeners.cognito.local_addr()?);
+    let api_url = format!("http://{}", listeners.api.local_addr()?);
+    let account = stack.pseudo.account_id.clone();
+    let settings = Settings {
+        state_dir: config.state_dir.clone(),
+        region: config.region.clone(),
+        account_id: account.clone(),
+        base_url: cognito_url.clone(),
+    };
+    let state_dir = config.state_dir.clone();
+    let pools = tokio::task::spawn_blocking(move || UserPools::open(settings))
+        .await?
+        .with_context(|| format!("cannot open the state dir {}", state_dir.display()))?;
+    let pools = Arc::new(pools);
+
+    // Planning is pure; provisioning writes the store: both off the async thread.
+    let local = sam::Local {
+        api_url: api_url.clone(),
+    };
+    let p = Arc::clone(&pools);
+    let app = tokio::task::spawn_blocking(move || {
+        let mut plan = sam::plan(&stack)?;
+        plan.provision(&mut adapters::Provision(&p))?;
+        anyhow::Ok(plan.resolve_app(&local)?)
+    })
+    .await??;
+    for w in &app.warnings {
+        tracing::warn!("{w}");
+    }
+
+    let host = lambda::Host::new();
+    let runnable =
+        crate::functions::build(&app, &config.region, &account, &config.state_dir).await?;
+    for f in &runnable {
+        host.add(f.config.clone());
+    }
+    let mut background = Vec::new();
+    if config.watch {
+        background.push(crate::watch::spawn(Arc::clone(&host), runnable));
+    }
+
+    write_outputs(&config.state_dir, &app.outputs)?;
+    crate::local::write_endpoints(
+        &config.state_dir,
+        &crate::local::Endpoints {
+            cognito: cognito_url.clone(),
+            api: api_url.clone(),
+        },
+    )?;
+
+    let gateway = Arc::new(gateway::Gateway::new(
+        app.apis.into_iter().map(adapters::rest_api).collect(),
+        Arc::new(adapters::Functions(Arc::clone(&host))),
+        Arc::new(adapters::Keys(Arc::clone(&pools))),
+        &config.region,
+        &account,
+    ));
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let servers = vec![
+        tokio::spawn(userpool::service::serve(
+            listeners.cognito,
+            Arc::clone(&pools),
+            stopped(stop_rx.clone()),
+        )),
+        tokio::spawn(gateway::serve(
+            listeners.api,
+            Arc::clone(&gateway),
+            stopped(stop_rx),
+        )),
+    ];
+    // Sign-ins write refresh tokens without waiting for the disk; make them durable each second.
+    background.push({
+        let pools = Arc::clone(&pools);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let p = Arc::clone(&pools);
+                let _ = tokio::task::spawn_blocking(move || p.flush()).await;
+            }
+        })
+    });
+    Ok(Running {
+        cognito_url,
+        api_url,
+        outputs: app.outputs,
+        routes: gateway.route_table(),
+        not_emulated: app.not_emulated,
+        host,
+        state_dir: config.state_dir,
+        pools,
+        stop,
+        servers,
+        background,
+    })
+}
+
+impl Running {
+    /// The start-up summary (see [`crate::summary`]).
+    pub fn summary(&self, elapsed_ms: u128) -> String {
+        crate::summary::render(
+            elapsed_ms,
+            &self.cognito_url,
+            &self.api_url,
+            &self.outputs,
+            &self.routes,
+            &self.not_emulated,
+            &self.state_dir,
+        )
+    }
+
+    /// Stops serving: the listeners close, every function instance stops, pending writes
+    /// reach the disk.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.host.shutdown().await;
+        for t in &self.background {
+            t.abort();
+        }
+        let p = Arc::clone(&self.pools);
+        let _ = tokio::task::spawn_blocking(move || p.flush()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            for s in self.servers {
+                let _ = s.await;
+            }
+        })
+        .await;
+    }
+}
+
+/// Serves the stack until `shutdown` completes, printing the summary on stdout once it is up.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let running = start(config, listeners).await?;
+    let summary = running.summary(started.elapsed().as_millis());
+    // The log lines before it first, so the summary comes after them on a terminal; on
+    // stdout, once, so scripts can wait for it.
+    crate::console::flush();
+    print!("{summary}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    shutdown.await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}
+
+/// Binds `host:port`, saying which flag changes the port when it is taken.
+pub async fn bind(host: &str, port: u16, flag: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind((host, port)).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "port {port} on {host} is in use (another gatehouse up?): stop it, or pass {flag} <another port>"
+            )
+        } else {
+            anyhow::anyhow!("cannot listen on {host}:{port}: {e}")
+        }
+    })
+}
+
+/// Writes `outputs.json` atomically.
+fn write_outputs(dir: &Path, outputs: &BTreeMap<String, String>) -> anyhow::Result<()> {
+    let path = dir.join("outputs.json");
+    let tmp = dir.join("outputs.json.tmp");
+    let text = serde_json::to_string_pretty(outputs)? + "\n";
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

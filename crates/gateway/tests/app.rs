@@ -1,0 +1,324 @@
+//! The gateway's request path through its router, with no socket, no function process and no
+//! user pool: a fake invoker and a key source of one signing key. Each answer is API
+//! Gateway's: 403 for no stage, route or method; 401 for a missing, forged or expired token;
+//! the CORS preflight; 413; 502 for a crash, an error or a malformed answer; 504 on timeout.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::date::now_secs;
+use common::jwt::{KeySet, SigningKey};
+use gateway::auth::KeySource;
+use gateway::spec::{ApiSpec, Authorizer, Cors, Route};
+use gateway::{Gateway, Invocation, Invoke, InvokeError};
+use serde_json::{Value as Json, json};
+use tower::ServiceExt;
+
+const ISS: &str = "http://127.0.0.1:9229/us-east-1_Test";
+const POOL: &str = "us-east-1_Test";
+const CLIENT: &str = "client1";
+
+/// Answers by function name; remembers every event.
+#[derive(Debug, Default)]
+struct FakeFunctions {
+    events: Mutex<Vec<(String, Json)>>,
+}
+
+impl Invoke for FakeFunctions {
+    fn invoke<'a>(&'a self, function: &'a str, event: Vec<u8>) -> Invocation<'a> {
+        Box::pin(async move {
+            let ev: Json = serde_json::from_slice(&event).expect("the event is JSON");
+            self.events
+                .lock()
+                .expect("lock")
+                .push((function.to_string(), ev));
+            match function {
+                "ok" => {
+                    Ok(br#"{"statusCode":200,"headers":{"x-fn":"yes"},"body":"hello"}"#.to_vec())
+                }
+                "crash" => Err(InvokeError::Crashed("the process exited (signal 9)".into())),
+                "error" => Err(InvokeError::Function {
+                    error_type: "Oops".into(),
+                    message: "it failed".into(),
+                }),
+                "malformed" => Ok(br#"{"body":"no status"}"#.to_vec()),
+                "slow" => Err(InvokeError::Timeout(Duration::from_secs(1))),
+                other => Err(InvokeError::UnknownFunction(other.into())),
+            }
+        })
+    }
+}
+
+#[derive(Debug)]
+struct OneKey(Arc<KeySet>);
+
+impl KeySource for OneKey {
+    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<KeySet>)> {
+        (iss == ISS).then(|| (POOL.to_string(), Arc::clone(&self.0)))
+    }
+    fn client_pool(&self, client_id: &str) -> Option<String> {
+        (client_id == CLIENT).then(|| POOL.to_string())
+    }
+}
+
+struct Setup {
+    app: axum::Router,
+    functions: Arc<FakeFunctions>,
+    key: SigningKey,
+}
+
+fn route(path: &str, method: &str, function: &str, auth: bool) -> Route {
+    Route {
+        path: path.into(),
+        method: method.into(),
+        function: function.into(),
+        authorizer: auth.then(|| "Pool".to_string()),
+    }
+}
+
+fn setup(authorize_preflight: bool) -> Setup {
+    let (key, _) = SigningKey::generate();
+    let keys = Arc::new(KeySet::new(vec![key.public().clone()]));
+    let api = ApiSpec {
+        logical_id: "Api".into(),
+        id: "abcdefghij".into(),
+        stage: "v1".into(),
+        cors: Some(Cors {
+            allow_origin: "https://app.example.com".into(),
+            allow_headers: Some("Authorization".into()),
+            ..Cors::default()
+        }),
+        authorizers: BTreeMap::from([(
+            "Pool".to_string(),
+            Authorizer {
+                name: "Pool".into(),
+                pool_ids: vec![POOL.into()],
+                header: "Authorization".into(),
+            },
+        )]),
+        authorize_preflight: authorize_preflight.then(|| "Pool".to_string()),
+        routes: vec![
+            route("/open", "GET", "ok", false),
+            route("/private", "GET", "ok", true),
+            route("/crash", "GET", "crash", false),
+            route("/error", "GET", "error", false),
+            route("/malformed", "GET", "malformed", false),
+            route("/slow", "GET", "slow", false),
+            route("/upload", "POST", "ok", false),
+        ],
+    };
+    let functions = Arc::new(FakeFunctions::default());
+    let gw = Gateway::new(
+        vec![api],
+        Arc::clone(&functions) as Arc<dyn Invoke>,
+        Arc::new(OneKey(keys)),
+        "us-east-1",
+        "123456789012",
+    );
+    Setup {
+        app: gateway::app(Arc::new(gw)),
+        functions,
+        key,
+    }
+}
+
+fn id_token(key: &SigningKey, exp: u64) -> String {
+    key.sign(&json!({
+        "iss": ISS, "aud": CLIENT, "token_use": "id", "sub": "s-1", "email": "e@example.com",
+        "cognito:username": "s-1", "exp": exp, "iat": now_secs(), "auth_time": now_secs()
+    }))
+}
+
+async fn send(
+    app: &axum::Router,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let resp = app.clone().oneshot(req).await.expect("the router answers");
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
+    (parts.status, parts.headers, bytes.to_vec())
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).expect("request")
+}
+
+fn message(body: &[u8]) -> Json {
+    serde_json::from_slice::<Json>(body).expect("a JSON error")["message"].clone()
+}
+
+#[tokio::test]
+async fn no_stage_route_or_method_is_403_missing_authentication_token() {
+    let s = setup(true);
+    for req in [
+        get("/v2/open"),
+        get("/v1/nope"),
+        get("/v1/open/deeper"),
+        Request::delete("/v1/open")
+            .body(Body::empty())
+            .expect("request"),
+    ] {
+        let (status, headers, body) = send(&s.app, req).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(message(&body), "Missing Authentication Token");
+        assert_eq!(
+            headers["x-amzn-errortype"],
+            "MissingAuthenticationTokenException"
+        );
+    }
+    assert!(
+        s.functions.events.lock().expect("lock").is_empty(),
+        "no function ran"
+    );
+}
+
+#[tokio::test]
+async fn an_open_route_reaches_its_function_with_the_proxy_event() {
+    let s = setup(true);
+    let (status, headers, body) = send(&s.app, get("/v1/open/?a=1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"hello");
+    assert_eq!(headers["x-fn"], "yes");
+    let events = s.functions.events.lock().expect("lock");
+    let (function, ev) = &events[0];
+    assert_eq!(function, "ok");
+    assert_eq!(ev["resource"], "/open");
+    assert_eq!(ev["path"], "/open");
+    assert_eq!(ev["requestContext"]["path"], "/v1/open");
+    assert_eq!(ev["queryStringParameters"], json!({"a": "1"}));
+    assert!(ev["requestContext"].get("authorizer").is_none());
+}
+
+#[tokio::test]
+async fn a_protected_route_needs_a_valid_unexpired_id_token() {
+    let s = setup(true);
+    let (status, headers, body) = send(&s.app, get("/v1/private")).await;
+    assert_eq!(
+        (status, message(&body)),
+        (StatusCode::UNAUTHORIZED, json!("Unauthorized"))
+    );
+    assert_eq!(headers["x-amzn-errortype"], "UnauthorizedException");
+
+    let good = id_token(&s.key, now_secs() + 60);
+    let (other, _) = SigningKey::generate();
+    for bad in ["garbage".to_string(), id_token(&other, now_secs() + 60)] {
+        let req = Request::get("/v1/private")
+            .header("authorization", bad)
+            .body(Body::empty())
+            .expect("request");
+        let (status, _, body) = send(&s.app, req).await;
+        assert_eq!(
+            (status, message(&body)),
+            (StatusCode::UNAUTHORIZED, json!("Unauthorized"))
+        );
+    }
+    let expired = id_token(&s.key, now_secs() - 1);
+    let req = Request::get("/v1/private")
+        .header("authorization", expired)
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, body) = send(&s.app, req).await;
+    assert_eq!(
+        (status, message(&body)),
+        (
+            StatusCode::UNAUTHORIZED,
+            json!("The incoming token has expired")
+        )
+    );
+    assert!(
+        s.functions.events.lock().expect("lock").is_empty(),
+        "refused before the function"
+    );
+
+    let req = Request::get("/v1/private")
+        .header("authorization", format!("Bearer {good}"))
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = send(&s.app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    let events = s.functions.events.lock().expect("lock");
+    let claims = &events[0].1["requestContext"]["authorizer"]["claims"];
+    assert_eq!(claims["email"], "e@example.com");
+    assert_eq!(claims["sub"], "s-1");
+}
+
+#[tokio::test]
+async fn a_preflight_is_answered_from_the_cors_settings_and_may_need_the_authorizer() {
+    let s = setup(false);
+    let req = Request::options("/v1/open")
+        .body(Body::empty())
+        .expect("request");
+    let (status, headers, _) = send(&s.app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert_eq!(headers["access-control-allow-methods"], "GET,OPTIONS");
+    assert_eq!(headers["access-control-allow-headers"], "Authorization");
+
+    let s = setup(true);
+    let req = Request::options("/v1/open")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = send(&s.app, req).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the default authorizer guards the preflight"
+    );
+    assert!(s.functions.events.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_body_over_10_mb_is_413() {
+    let s = setup(true);
+    let req = Request::post("/v1/upload")
+        .body(Body::from(vec![b'x'; gateway::MAX_BODY + 1]))
+        .expect("request");
+    let (status, _, _) = send(&s.app, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let req = Request::post("/v1/upload")
+        .body(Body::from(vec![b'x'; 1024]))
+        .expect("request");
+    let (status, _, _) = send(&s.app, req).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_crash_an_error_or_a_malformed_answer_is_502_and_a_timeout_504() {
+    let s = setup(true);
+    for path in ["/v1/crash", "/v1/error", "/v1/malformed"] {
+        let (status, headers, body) = send(&s.app, get(path)).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "{path}");
+        assert_eq!(message(&body), "Internal server error", "{path}");
+        assert_eq!(headers["x-amzn-errortype"], "InternalServerErrorException");
+    }
+    let (status, _, body) = send(&s.app, get("/v1/slow")).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(message(&body), "Endpoint request timed out");
+}
+
+#[tokio::test]
+async fn lambdas_invoke_api_reports_unknown_functions_and_errors_as_lambda_does() {
+    let s = setup(true);
+    let invoke = |name: &str| {
+        Request::post(format!("/2015-03-31/functions/{name}/invocations"))
+            .body(Body::from("{}"))
+            .expect("request")
+    };
+    let (status, _, body) = send(&s.app, invoke("nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(message(&body), "Function not found: nope");
+    let (status, headers, body) = send(&s.app, invoke("error")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-amz-function-error"], "Unhandled");
+    let v: Json = serde_json::from_slice(&body).expect("json");
+    assert_eq!(
+        (v["errorType"].as_str(), v["errorMessage"].as_str()),
+        (Some("Oops"), Some("it failed"))
+    );
+}

@@ -1,0 +1,338 @@
+//! REST APIs: `AWS::Serverless::Api` (its Globals merged in) and the `Api` events of
+//! functions, following SAM's rules: an event without `RestApiId` goes to the implicit
+//! `ServerlessRestApi` on stage `Prod`; `Auth.Authorizer: NONE` opts a route out of the API's
+//! `DefaultAuthorizer`; CORS values are quoted string expressions (`"'*'"`).
+
+use std::collections::BTreeMap;
+
+use common::digest::sha256;
+use common::id::{LOWER_ALNUM, stable_id};
+use serde_json::Value as Json;
+use template::Stack;
+
+use crate::function::Function;
+use crate::{Plan, cognito};
+
+/// The logical id of the API that events without `RestApiId` go to.
+pub const IMPLICIT_API: &str = "ServerlessRestApi";
+
+/// What kind of authorizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizerKind {
+    /// A Cognito user pool authorizer (`UserPoolArn`: one ARN or a list).
+    Cognito {
+        /// The pools' ids.
+        pool_ids: Vec<String>,
+    },
+    /// A Lambda (TOKEN or REQUEST) authorizer.
+    Lambda {
+        /// `FunctionArn`.
+        function_arn: String,
+        /// `FunctionPayloadType`: `TOKEN` (default) or `REQUEST`.
+        payload_type: String,
+    },
+}
+
+/// An authorizer under `Auth.Authorizers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorizer {
+    /// Its name.
+    pub name: String,
+    /// Cognito or Lambda.
+    pub kind: AuthorizerKind,
+    /// `Identity.Header`, default `Authorization`.
+    pub header: String,
+}
+
+/// `Cors`, with SAM's quoted values unquoted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cors {
+    /// `AllowOrigin`.
+    pub allow_origin: String,
+    /// `AllowHeaders`.
+    pub allow_headers: Option<String>,
+    /// `AllowMethods`; absent: the path's methods plus OPTIONS.
+    pub allow_methods: Option<String>,
+    /// `MaxAge`.
+    pub max_age: Option<String>,
+    /// `AllowCredentials`.
+    pub allow_credentials: bool,
+}
+
+/// One method on one resource path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The resource path template, e.g. `/items/{id}` or `/{proxy+}`.
+    pub path: String,
+    /// Upper-case method, or `ANY`.
+    pub method: String,
+    /// The function's name (as the Lambda host knows it).
+    pub function: String,
+    /// The authorizer's name, if the route has one.
+    pub authorizer: Option<String>,
+}
+
+/// One REST API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestApi {
+    /// Logical id (`ServerlessRestApi` for the implicit one).
+    pub logical_id: String,
+    /// The API id (10 lower-case alphanumerics), stable for a logical id.
+    pub id: String,
+    /// The stage name.
+    pub stage: String,
+    /// CORS preflight settings.
+    pub cors: Option<Cors>,
+    /// Authorizers by name.
+    pub authorizers: BTreeMap<String, Authorizer>,
+    /// `Auth.DefaultAuthorizer`: routes without their own `Auth.Authorizer` get it.
+    pub default_authorizer: Option<String>,
+    /// The authorizer OPTIONS preflights get (the default one, unless
+    /// `AddDefaultAuthorizerToCorsPreflight` is false).
+    pub authorize_preflight: Option<String>,
+    /// Routes.
+    pub routes: Vec<Route>,
+}
+
+/// The API id for a logical id: the same on every start.
+pub fn api_id(logical_id: &str) -> String {
+    stable_id(&sha256(&[logical_id.as_bytes()]), LOWER_ALNUM, 10)
+}
+
+fn unquote(s: &str) -> String {
+    s.strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .unwrap_or(s)
+        .to_string()
+}
+
+/// Whether any function has an `Api` event without `RestApiId` (so the implicit API exists).
+pub fn uses_implicit_api(stack: &Stack) -> bool {
+    stack
+        .resources
+        .iter()
+        .filter(|r| r.kind == "AWS::Serverless::Function")
+        .filter_map(|r| r.properties.get("Events").and_then(template::Node::entries))
+        .flatten()
+        .any(|(_, ev)| {
+            ev.get("Type").and_then(template::Node::as_str) == Some("Api")
+                && ev
+                    .get("Properties")
+                    .and_then(|p| p.get("RestApiId"))
+                    .is_none()
+        })
+}
+
+impl RestApi {
+    /// An API from `AWS::Serverless::Api` properties (Globals merged, resolved). Authorizers
+    /// the gateway does not enforce yet add a line to `warnings`.
+    pub fn from_sam(
+        logical_id: &str,
+        id: String,
+        props: &Json,
+        warnings: &mut Vec<String>,
+    ) -> Result<RestApi, String> {
+        let stage = props["StageName"]
+            .as_str()
+            .ok_or("StageName is required")?
+            .to_string();
+        let cors = cors(&props["Cors"])?;
+        let auth = &props["Auth"];
+        let mut authorizers = BTreeMap::new();
+        if let Some(map) = auth["Authorizers"].as_object() {
+            for (name, a) in map {
+                let kind = match (&a["UserPoolArn"], &a["FunctionArn"]) {
+                    (Json::String(s), _) => AuthorizerKind::Cognito {
+                        pool_ids: cognito::pool_id_of_arn(s).into_iter().collect(),
+                    },
+                    (Json::Array(list), _) => AuthorizerKind::Cognito {
+                        pool_ids: list
+                            .iter()
+                            .filter_map(Json::as_str)
+                            .filter_map(cognito::pool_id_of_arn)
+                            .collect(),
+                    },
+                    (Json::Null, Json::String(arn)) => {
+                        warnings.push(format!(
+                            "{logical_id}: authorizer {name} is a Lambda authorizer, which the local gateway does not run yet: requests it guards are refused with 401"
+                        ));
+                        AuthorizerKind::Lambda {
+                            function_arn: arn.clone(),
+                            payload_type: a["FunctionPayloadType"]
+                                .as_str()
+                                .unwrap_or("TOKEN")
+                                .to_string(),
+                        }
+                    }
+                    (Json::Null, _) => {
+                        return Err(format!(
+                            "Authorizers.{name} needs a UserPoolArn (Cognito) or a FunctionArn (Lambda)"
+                        ));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "Authorizers.{name}.UserPoolArn must be an ARN or a list"
+                        ));
+                    }
+                };
+                let header = a["Identity"]["Header"]
+                    .as_str()
+                    .unwrap_or("Authorization")
+                    .to_string();
+                authorizers.insert(
+                    name.clone(),
+                    Authorizer {
+                        name: name.clone(),
+                        kind,
+                        header,
+                    },
+                );
+            }
+        }
+        let default = auth["DefaultAuthorizer"].as_str().map(str::to_string);
+        if let Some(d) = &default
+            && d != "AWS_IAM"
+            && !authorizers.contains_key(d)
+        {
+            return Err(format!(
+                "DefaultAuthorizer {d} is not one of Auth.Authorizers"
+            ));
+        }
+        let preflight = auth["AddDefaultAuthorizerToCorsPreflight"]
+            .as_bool()
+            .unwrap_or(true);
+        Ok(RestApi {
+            logical_id: logical_id.into(),
+            id,
+            stage,
+            cors,
+            authorizers,
+            authorize_preflight: default.clone().filter(|_| preflight),
+            default_authorizer: default,
+            routes: Vec::new(),
+        })
+    }
+
+    /// Adds a function's `Api` event (its resolved `Properties`).
+    pub fn add_event(&mut self, function: &str, event: &Json) -> Result<(), String> {
+        let path = event["Path"].as_str().ok_or("an Api event needs a Path")?;
+        let method = event["Method"]
+            .as_str()
+            .ok_or("an Api event needs a Method")?;
+        let method = match method.to_ascii_uppercase().as_str() {
+            "ANY" | "X-AMAZON-APIGATEWAY-ANY-METHOD" => "ANY".to_string(),
+            m => m.to_string(),
+        };
+        let authorizer = match event["Auth"]["Authorizer"].as_str() {
+            Some("NONE") => None,
+            Some(name) => {
+                if !self.authorizers.contains_key(name) {
+                    return Err(format!(
+                        "Auth.Authorizer {name} is not an authorizer of {}",
+                        self.logical_id
+                    ));
+                }
+                Some(name.to_string())
+            }
+            None => self.default_authorizer.clone(),
+        };
+        let path = normalize(path);
+        if self
+            .routes
+            .iter()
+            .any(|r| r.path == path && r.method == method)
+        {
+            return Err(format!("{method} {path} is defined twice"));
+        }
+        self.routes.push(Route {
+            path,
+            method,
+            function: function.into(),
+            authorizer,
+        });
+        Ok(())
+    }
+}
+
+fn cors(v: &Json) -> Result<Option<Cors>, String> {
+    Ok(match v {
+        Json::Null => None,
+        Json::String(origin) => Some(Cors {
+            allow_origin: unquote(origin),
+            ..Cors::default()
+        }),
+        Json::Object(c) => {
+            let s = |k: &str| c.get(k).and_then(Json::as_str).map(unquote);
+            Some(Cors {
+                allow_origin: s("AllowOrigin").ok_or("Cors.AllowOrigin is required")?,
+                allow_headers: s("AllowHeaders"),
+                allow_methods: s("AllowMethods"),
+                max_age: c
+                    .get("MaxAge")
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), unquote)),
+                allow_credentials: c
+                    .get("AllowCredentials")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false),
+            })
+        }
+        _ => return Err("Cors must be a string or a map".into()),
+    })
+}
+
+/// Adds `f`'s `Api` events to their APIs (the implicit one when `RestApiId` is absent); other
+/// event types add a line to `warnings`.
+pub(crate) fn add_events(
+    apis: &mut [RestApi],
+    plan: &Plan<'_>,
+    f: &Function,
+    props: &Json,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    let Some(events) = props["Events"].as_object() else {
+        return Ok(());
+    };
+    for (name, ev) in events {
+        if ev["Type"] != "Api" {
+            warnings.push(format!(
+                "{}: event {name} ({}) is not emulated: nothing triggers it locally",
+                f.logical_id,
+                ev["Type"].as_str().unwrap_or("no Type")
+            ));
+            continue;
+        }
+        let p = &ev["Properties"];
+        let api = match p["RestApiId"].as_str() {
+            Some(id) => apis.iter_mut().find(|a| a.id == id).ok_or_else(|| {
+                let named = plan
+                    .physical()
+                    .refs
+                    .iter()
+                    .find(|(_, v)| *v == id)
+                    .map_or(id, |(k, _)| k.as_str());
+                format!(
+                    "event {name}: RestApiId {named} is not an AWS::Serverless::Api of this template"
+                )
+            })?,
+            None => apis
+                .iter_mut()
+                .find(|a| a.logical_id == IMPLICIT_API)
+                .expect("the plan adds the implicit API when an event needs it"),
+        };
+        api.add_event(&f.name, p)
+            .map_err(|e| format!("event {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `/a/b/` -> `/a/b`; `` -> `/`.
+pub fn normalize(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".into()
+    } else if trimmed.starts_with('/') {
+        trimmed.into()
+    } else {
+        format!("/{trimmed}")
+    }
+}

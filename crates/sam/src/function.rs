@@ -1,0 +1,104 @@
+//! `AWS::Serverless::Function`, its Globals merged in: what the Lambda host needs to build and
+//! run it.
+
+use std::path::Path;
+use std::path::PathBuf;
+
+use serde_json::Value as Json;
+use template::{Physical, Resource, Stack};
+
+/// One function, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// Logical id.
+    pub logical_id: String,
+    /// `FunctionName`, else the logical id: what the host and routes call it.
+    pub name: String,
+    /// `arn:aws:lambda:<region>:<account>:function:<name>`.
+    pub arn: String,
+    /// The line of the logical id.
+    pub line: usize,
+    /// `Runtime` (`provided.al2023`, `python3.12`, ...; empty when absent).
+    pub runtime: String,
+    /// `Handler`.
+    pub handler: String,
+    /// `CodeUri` joined to the template's folder (the folder itself when absent, as SAM does).
+    pub code_dir: PathBuf,
+    /// `Metadata.BuildMethod: rust-cargolambda`: the binary to build with cargo.
+    pub cargo_binary: Option<String>,
+    /// `Environment.Variables`, as text.
+    pub env: Vec<(String, String)>,
+    /// `Timeout`, seconds (Lambda's default 3).
+    pub timeout_secs: u64,
+    /// `MemorySize`, MB (default 128).
+    pub memory_mb: u32,
+    /// `ReservedConcurrentExecutions`.
+    pub reserved_concurrency: Option<usize>,
+}
+
+fn int(props: &Json, key: &str) -> Option<u64> {
+    props[key]
+        .as_u64()
+        .or_else(|| props[key].as_str().and_then(|s| s.parse().ok()))
+}
+
+impl Function {
+    /// A function from its properties (Globals merged, resolved).
+    pub fn from_props(
+        stack: &Stack,
+        r: &Resource,
+        props: &Json,
+        dir: &Path,
+    ) -> Result<Function, String> {
+        let code_dir = match &props["CodeUri"] {
+            Json::Null => dir.to_path_buf(),
+            Json::String(code) => dir.join(code),
+            _ => {
+                return Err(
+                    "CodeUri must be a local folder (an S3 location cannot run locally)".into(),
+                );
+            }
+        };
+        let metadata = match &r.metadata {
+            Some(m) => stack
+                .resolve(m, &Physical::default(), &r.logical_id)
+                .unwrap_or(Json::Null),
+            None => Json::Null,
+        };
+        let cargo_binary = (metadata["BuildMethod"] == "rust-cargolambda").then(|| {
+            metadata["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or(&r.logical_id)
+                .to_string()
+        });
+        let env = props["Environment"]["Variables"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), template::json_text(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = props["FunctionName"]
+            .as_str()
+            .unwrap_or(&r.logical_id)
+            .to_string();
+        Ok(Function {
+            logical_id: r.logical_id.clone(),
+            arn: crate::identity::function_arn(&stack.pseudo, &name),
+            name,
+            line: r.line,
+            runtime: props["Runtime"].as_str().unwrap_or_default().to_string(),
+            handler: props["Handler"].as_str().unwrap_or("bootstrap").to_string(),
+            code_dir,
+            cargo_binary,
+            env,
+            timeout_secs: int(props, "Timeout").unwrap_or(3),
+            memory_mb: int(props, "MemorySize")
+                .and_then(|m| u32::try_from(m).ok())
+                .unwrap_or(128),
+            reserved_concurrency: int(props, "ReservedConcurrentExecutions")
+                .and_then(|c| usize::try_from(c).ok()),
+        })
+    }
+}

@@ -1,0 +1,467 @@
+//! All of SAM's and CloudFormation's semantics, in one place: a [`Stack`] (the template, read)
+//! becomes a [`Plan`], the Cognito resources in it are provisioned through the
+//! [`Provisioner`] port, and the rest resolves into an [`App`]: the functions, the APIs with
+//! their routes and authorizers, the outputs, and the resources not emulated with what their
+//! `Ref` and `Fn::GetAtt` resolve to. Pure: no I/O, no service types.
+//!
+//! # Layout
+//! - this file: [`Kind`], [`plan`], [`Plan`] (identities, provisioning, resolution), [`App`].
+//! - [`graph`]: the dependency order over Ref/GetAtt/Sub/DependsOn and Globals; cycles.
+//! - [`identity`]: what `Ref`/`GetAtt` give for each resource type, AWS-shaped.
+//! - [`cognito`]: user pool resources as the Cognito API requests that create them.
+//! - [`function`]: `AWS::Serverless::Function` with its Globals.
+//! - [`api`]: `AWS::Serverless::Api` and functions' `Api` events -> REST APIs.
+//!
+//! Every error is a [`TemplateError`] naming the file, the line and the resource.
+
+pub mod api;
+pub mod cognito;
+pub mod function;
+mod graph;
+pub mod identity;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use template::{Physical, ResolveError, Resource};
+pub use template::{Stack, TemplateError};
+
+pub use api::RestApi;
+pub use function::Function;
+
+/// What a resource is to the local stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `AWS::Cognito::UserPool`: provisioned in the local user pool service.
+    UserPool,
+    /// `AWS::Cognito::UserPoolClient`: provisioned.
+    UserPoolClient,
+    /// `AWS::Cognito::UserPoolUser`: provisioned.
+    UserPoolUser,
+    /// `AWS::Serverless::Function`: run by the Lambda host.
+    Function,
+    /// `AWS::Serverless::Api`: served by the gateway.
+    RestApi,
+    /// Anything else: not emulated; its `Ref`/`GetAtt` resolve to AWS-shaped values.
+    NotEmulated,
+}
+
+impl Kind {
+    /// The kind of a resource `Type`.
+    pub fn of(type_name: &str) -> Kind {
+        match type_name {
+            "AWS::Cognito::UserPool" => Kind::UserPool,
+            "AWS::Cognito::UserPoolClient" => Kind::UserPoolClient,
+            "AWS::Cognito::UserPoolUser" => Kind::UserPoolUser,
+            "AWS::Serverless::Function" => Kind::Function,
+            "AWS::Serverless::Api" => Kind::RestApi,
+            _ => Kind::NotEmulated,
+        }
+    }
+
+    /// Whether the Cognito service creates it (its ids come from provisioning).
+    pub fn is_provisioned(self) -> bool {
+        matches!(
+            self,
+            Kind::UserPool | Kind::UserPoolClient | Kind::UserPoolUser
+        )
+    }
+}
+
+/// A user pool as provisioned.
+#[derive(Debug, Clone)]
+pub struct ProvisionedPool {
+    /// Pool id (`Ref`).
+    pub id: String,
+    /// Its ARN.
+    pub arn: String,
+    /// Its issuer URL (`ProviderURL`).
+    pub provider_url: String,
+}
+
+/// A user pool client as provisioned.
+#[derive(Debug, Clone)]
+pub struct ProvisionedClient {
+    /// Client id (`Ref`).
+    pub id: String,
+    /// Its secret, when it has one.
+    pub secret: Option<String>,
+    /// Its name.
+    pub name: String,
+}
+
+/// The port through which the Cognito resources of a template are created or found again
+/// (same ids on every start). Each call gets the Cognito API request that creates the
+/// resource (CreateUserPool, CreateUserPoolClient, AdminCreateUser shapes), fully resolved.
+/// An `Err` is the service's message; the plan names the template line.
+pub trait Provisioner {
+    /// `AWS::Cognito::UserPool`.
+    fn user_pool(&mut self, logical_id: &str, request: &Json) -> Result<ProvisionedPool, String>;
+    /// `AWS::Cognito::UserPoolClient`.
+    fn user_pool_client(
+        &mut self,
+        logical_id: &str,
+        request: &Json,
+    ) -> Result<ProvisionedClient, String>;
+    /// `AWS::Cognito::UserPoolUser`; returns the stored username.
+    fn user_pool_user(&mut self, logical_id: &str, request: &Json) -> Result<String, String>;
+}
+
+/// Where the local stack serves, for outputs that name AWS's endpoints.
+#[derive(Debug, Clone, Default)]
+pub struct Local {
+    /// The API base URL, e.g. `http://127.0.0.1:3000`.
+    pub api_url: String,
+}
+
+/// A resource the local stack does not emulate, and what references to it resolve to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotEmulated {
+    /// Logical id.
+    pub logical_id: String,
+    /// `Type`.
+    pub type_name: String,
+    /// The line of the logical id.
+    pub line: usize,
+    /// What `Ref` gives.
+    pub reference: String,
+    /// What `Fn::GetAtt` gives, by attribute.
+    pub attributes: BTreeMap<String, Json>,
+}
+
+/// The template planned: every resource classified, in dependency order, with the identity
+/// (`Ref`, `GetAtt`) of everything that is not provisioned already known.
+#[derive(Debug)]
+pub struct Plan<'s> {
+    stack: &'s Stack,
+    /// Indices into `stack.resources`, each after what it depends on.
+    order: Vec<usize>,
+    /// The kind of each resource (same index as `stack.resources`).
+    kinds: Vec<Kind>,
+    /// What `Ref` and `GetAtt` resolve to so far.
+    physical: Physical,
+    /// The resources not emulated, in dependency order.
+    not_emulated: Vec<NotEmulated>,
+    /// The folder the template is in: code paths are relative to it.
+    dir: PathBuf,
+}
+
+/// The app the template describes, resolved: what the local stack serves.
+#[derive(Debug)]
+pub struct App {
+    /// The template file (for messages).
+    pub file: PathBuf,
+    /// Functions, in dependency order.
+    pub functions: Vec<Function>,
+    /// REST APIs with their routes.
+    pub apis: Vec<RestApi>,
+    /// Outputs, as strings (AWS's API URLs turned into the local ones).
+    pub outputs: BTreeMap<String, String>,
+    /// Resources served by nobody here.
+    pub not_emulated: Vec<NotEmulated>,
+    /// What the template asks for that the local stack does not do; printed at start-up.
+    pub warnings: Vec<String>,
+}
+
+/// Plans `stack`: classifies its resources, orders them by dependency and works out what
+/// references to everything but the provisioned Cognito resources resolve to.
+pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
+    let kinds: Vec<Kind> = stack.resources.iter().map(|r| Kind::of(&r.kind)).collect();
+    let order = graph::order(stack, &kinds)?;
+    let dir = stack
+        .file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut plan = Plan {
+        stack,
+        order,
+        kinds,
+        physical: Physical::default(),
+        not_emulated: Vec::new(),
+        dir,
+    };
+    if api::uses_implicit_api(stack) {
+        let id = api::api_id(api::IMPLICIT_API);
+        plan.physical.insert(
+            api::IMPLICIT_API,
+            id,
+            &[("RootResourceId", Json::String("root".into()))],
+        );
+    }
+    for &i in &plan.order.clone() {
+        let r = &stack.resources[i];
+        match plan.kinds[i] {
+            k if k.is_provisioned() => {}
+            Kind::Function => {
+                let name = plan.name_property(r, "FunctionName");
+                let arn = identity::function_arn(&stack.pseudo, &name);
+                plan.physical
+                    .insert(&r.logical_id, name, &[("Arn", Json::String(arn))]);
+            }
+            Kind::RestApi => {
+                plan.physical.insert(
+                    &r.logical_id,
+                    api::api_id(&r.logical_id),
+                    &[("RootResourceId", Json::String("root".into()))],
+                );
+            }
+            _ => {
+                let props = plan.try_resolve(&r.properties, &r.logical_id)?;
+                let (reference, attributes) =
+                    identity::not_emulated(&stack.pseudo, &r.kind, &r.logical_id, &props);
+                let attrs: Vec<(&str, Json)> = attributes
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.clone()))
+                    .collect();
+                plan.physical
+                    .insert(&r.logical_id, reference.clone(), &attrs);
+                plan.not_emulated.push(NotEmulated {
+                    logical_id: r.logical_id.clone(),
+                    type_name: r.kind.clone(),
+                    line: r.line,
+                    reference,
+                    attributes,
+                });
+            }
+        }
+    }
+    Ok(plan)
+}
+
+impl<'s> Plan<'s> {
+    /// Logical ids in dependency order.
+    pub fn order(&self) -> impl Iterator<Item = &'s str> + '_ {
+        self.order
+            .iter()
+            .map(|i| self.stack.resources[*i].logical_id.as_str())
+    }
+
+    /// The kind of the resource `logical_id`.
+    pub fn kind(&self, logical_id: &str) -> Option<Kind> {
+        self.stack
+            .resources
+            .iter()
+            .position(|r| r.logical_id == logical_id)
+            .map(|i| self.kinds[i])
+    }
+
+    fn error(&self, r: &Resource, message: String) -> TemplateError {
+        TemplateError {
+            file: self.stack.file.clone(),
+            line: r.line,
+            resource: Some(r.logical_id.clone()),
+            message,
+        }
+    }
+
+    /// Resolves `node` with what is known now; a reference to something not known yet (a
+    /// pool not provisioned) resolves to `null` rather than failing.
+    fn try_resolve(&self, node: &template::Node, at: &str) -> Result<Json, TemplateError> {
+        match self.stack.resolve(node, &self.physical, at) {
+            Ok(v) => Ok(v),
+            Err(ResolveError::Unresolved { .. }) => Ok(Json::Null),
+            Err(ResolveError::Invalid(e)) => Err(e),
+        }
+    }
+
+    /// Resolves `node` completely: everything it refers to must be known.
+    fn resolve(&self, r: &Resource, node: &template::Node) -> Result<Json, TemplateError> {
+        self.stack
+            .resolve(node, &self.physical, &r.logical_id)
+            .map_err(|e| match e {
+                ResolveError::Invalid(e) => e,
+                ResolveError::Unresolved { logical_id } => self.error(
+                    r,
+                    format!(
+                        "refers to {logical_id}, whose value is not known at this point (a reference the local stack cannot order; please report it)"
+                    ),
+                ),
+            })
+    }
+
+    /// A name property (`FunctionName`, ...) when it resolves to a string now, else the
+    /// logical id.
+    fn name_property(&self, r: &Resource, key: &str) -> String {
+        r.properties
+            .get(key)
+            .and_then(|n| self.stack.resolve(n, &self.physical, &r.logical_id).ok())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| r.logical_id.clone())
+    }
+
+    /// Creates or finds again the template's Cognito resources through `p`, in dependency
+    /// order, recording their ids for the references that follow.
+    pub fn provision(&mut self, p: &mut dyn Provisioner) -> Result<(), TemplateError> {
+        for &i in &self.order.clone() {
+            let r = &self.stack.resources[i];
+            let kind = self.kinds[i];
+            if !kind.is_provisioned() {
+                continue;
+            }
+            let props = self.resolve(r, &r.properties)?;
+            let at = |e: String| self.error(r, e);
+            match kind {
+                Kind::UserPool => {
+                    let request = cognito::create_user_pool(&r.logical_id, props);
+                    let pool = p.user_pool(&r.logical_id, &request).map_err(at)?;
+                    let attrs = cognito::pool_attributes(&self.stack.pseudo, &pool);
+                    self.physical.insert(&r.logical_id, pool.id, &attrs);
+                }
+                Kind::UserPoolClient => {
+                    let request = cognito::create_user_pool_client(&r.logical_id, props);
+                    let client = p.user_pool_client(&r.logical_id, &request).map_err(at)?;
+                    let attrs = cognito::client_attributes(&client);
+                    self.physical.insert(&r.logical_id, client.id, &attrs);
+                }
+                Kind::UserPoolUser => {
+                    let request = cognito::admin_create_user(props);
+                    let username = p.user_pool_user(&r.logical_id, &request).map_err(at)?;
+                    self.physical.insert(&r.logical_id, username, &[]);
+                }
+                _ => unreachable!("only provisioned kinds get here"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves everything else, now that every reference has a value.
+    pub fn resolve_app(self, local: &Local) -> Result<App, TemplateError> {
+        let mut warnings = Vec::new();
+        let mut functions = Vec::new();
+        let mut apis: Vec<RestApi> = Vec::new();
+        for &i in &self.order {
+            let r = &self.stack.resources[i];
+            match self.kinds[i] {
+                Kind::Function => {
+                    let props = self.with_globals(r, Kind::Function)?;
+                    let f = function::Function::from_props(self.stack, r, &props, &self.dir)
+                        .map_err(|m| self.error(r, m))?;
+                    functions.push((f, props));
+                }
+                Kind::RestApi => {
+                    let props = self.with_globals(r, Kind::RestApi)?;
+                    let id = self.physical.refs[&r.logical_id].clone();
+                    let a = api::RestApi::from_sam(&r.logical_id, id, &props, &mut warnings)
+                        .map_err(|m| self.error(r, m))?;
+                    apis.push(a);
+                }
+                _ => {}
+            }
+        }
+        if api::uses_implicit_api(self.stack) {
+            apis.push(self.implicit_api(&mut warnings)?);
+        }
+        for (f, props) in &functions {
+            let r = self
+                .stack
+                .resources
+                .iter()
+                .find(|r| r.logical_id == f.logical_id)
+                .expect("a planned function is a resource");
+            api::add_events(&mut apis, &self, f, props, &mut warnings)
+                .map_err(|m| self.error(r, m))?;
+        }
+        let outputs = self.outputs(&apis, local)?;
+        Ok(App {
+            file: self.stack.file.clone(),
+            functions: functions.into_iter().map(|(f, _)| f).collect(),
+            apis,
+            outputs,
+            not_emulated: self.not_emulated,
+            warnings,
+        })
+    }
+
+    /// The implicit API, configured by `Globals.Api` as SAM configures it.
+    fn implicit_api(&self, warnings: &mut Vec<String>) -> Result<RestApi, TemplateError> {
+        let mut props = match self.stack.globals.as_ref().and_then(|g| g.get("Api")) {
+            Some(node) => self
+                .stack
+                .resolve(node, &self.physical, "Globals")
+                .map_err(|e| match e {
+                    ResolveError::Invalid(e) => e,
+                    ResolveError::Unresolved { logical_id } => TemplateError {
+                        file: self.stack.file.clone(),
+                        line: node.line,
+                        resource: Some("Globals".into()),
+                        message: format!(
+                            "Globals.Api refers to {logical_id}, whose value is not known"
+                        ),
+                    },
+                })?,
+            None => Json::Null,
+        };
+        if !props.is_object() {
+            props = Json::Object(serde_json::Map::new());
+        }
+        props
+            .as_object_mut()
+            .expect("an object")
+            .entry("StageName")
+            .or_insert_with(|| Json::String("Prod".into()));
+        let id = self.physical.refs[api::IMPLICIT_API].clone();
+        api::RestApi::from_sam(api::IMPLICIT_API, id, &props, warnings).map_err(|m| TemplateError {
+            file: self.stack.file.clone(),
+            line: 0,
+            resource: Some(api::IMPLICIT_API.into()),
+            message: m,
+        })
+    }
+
+    /// A resource's properties merged over the `Globals` section its kind takes, resolved.
+    fn with_globals(&self, r: &Resource, kind: Kind) -> Result<Json, TemplateError> {
+        let globals = match graph::globals_key(kind)
+            .and_then(|k| self.stack.globals.as_ref().and_then(|g| g.get(k)))
+        {
+            Some(node) => self.resolve(r, node)?,
+            None => Json::Null,
+        };
+        let mut merged = globals;
+        merge(&mut merged, self.resolve(r, &r.properties)?);
+        Ok(merged)
+    }
+
+    /// The outputs as strings; an API URL on AWS's host becomes the local one.
+    fn outputs(
+        &self,
+        apis: &[RestApi],
+        local: &Local,
+    ) -> Result<BTreeMap<String, String>, TemplateError> {
+        let mut outputs = self.stack.resolved_outputs(&self.physical)?;
+        for api in apis {
+            let aws = format!(
+                "https://{}.execute-api.{}.amazonaws.com",
+                api.id, self.stack.pseudo.region
+            );
+            for v in outputs.values_mut() {
+                if v.starts_with(&aws) {
+                    *v = v.replacen(&aws, &local.api_url, 1);
+                }
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// What `Ref`/`GetAtt` resolve to so far.
+    pub fn physical(&self) -> &Physical {
+        &self.physical
+    }
+}
+
+/// SAM's Globals merge: maps merge key by key, lists are additive (the Globals' entries
+/// first), and the resource's own scalars win.
+pub fn merge(base: &mut Json, over: Json) {
+    match (base, over) {
+        (Json::Object(b), Json::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k).or_insert(Json::Null), v);
+            }
+        }
+        (Json::Array(b), Json::Array(o)) => b.extend(o),
+        (b, o) => *b = o,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,495 @@
+use std::path::Path;
+
+use serde_json::{Value as Json, json};
+use template::Pseudo;
+
+use super::*;
+
+const TEMPLATE: &str = include_str!("../../../template.yaml");
+const GATEWAY_STACK: &str = include_str!("../../../tests/conformance/stacks/gateway.yaml");
+
+fn stack(text: &str) -> Stack {
+    Stack::parse(
+        Path::new("/app/template.yaml"),
+        text,
+        &[],
+        Pseudo::default(),
+    )
+    .expect("loads")
+}
+
+/// Provisions like the user pool service, in memory: ids from the logical id.
+#[derive(Debug, Default)]
+struct Fake {
+    requests: Vec<(String, Json)>,
+}
+
+impl Provisioner for Fake {
+    fn user_pool(&mut self, logical_id: &str, request: &Json) -> Result<ProvisionedPool, String> {
+        self.requests.push((logical_id.into(), request.clone()));
+        let id = format!("us-east-1_{logical_id}");
+        Ok(ProvisionedPool {
+            arn: format!("arn:aws:cognito-idp:us-east-1:123456789012:userpool/{id}"),
+            provider_url: format!("http://127.0.0.1:9229/{id}"),
+            id,
+        })
+    }
+    fn user_pool_client(
+        &mut self,
+        logical_id: &str,
+        request: &Json,
+    ) -> Result<ProvisionedClient, String> {
+        self.requests.push((logical_id.into(), request.clone()));
+        if request["UserPoolId"]
+            .as_str()
+            .is_none_or(|p| !p.starts_with("us-east-1_"))
+        {
+            return Err(format!("no pool {}", request["UserPoolId"]));
+        }
+        Ok(ProvisionedClient {
+            id: format!("client{}", logical_id.to_lowercase()),
+            secret: None,
+            name: request["ClientName"].as_str().unwrap_or_default().into(),
+        })
+    }
+    fn user_pool_user(&mut self, logical_id: &str, request: &Json) -> Result<String, String> {
+        self.requests.push((logical_id.into(), request.clone()));
+        Ok(request["Username"].as_str().unwrap_or("user").into())
+    }
+}
+
+fn app(text: &str) -> (App, Fake) {
+    let s = stack(text);
+    let mut plan = plan(&s).expect("plans");
+    let mut fake = Fake::default();
+    plan.provision(&mut fake).expect("provisions");
+    let local = Local {
+        api_url: "http://127.0.0.1:3000".into(),
+    };
+    (plan.resolve_app(&local).expect("resolves"), fake)
+}
+
+fn position(s: &Stack, id: &str) -> usize {
+    plan(s)
+        .expect("plans")
+        .order()
+        .position(|x| x == id)
+        .expect(id)
+}
+
+#[test]
+fn resources_come_after_what_they_refer_to() {
+    let s = stack(TEMPLATE);
+    assert!(position(&s, "UserPool") < position(&s, "UserPoolTokenClient"));
+    assert!(position(&s, "UserPool") < position(&s, "UserPoolUser"));
+    assert!(position(&s, "UserPool") < position(&s, "ServiceApi"));
+    assert_eq!(s.resources_of("AWS::Cognito::UserPool").count(), 1);
+}
+
+#[test]
+fn a_sub_reference_orders_like_a_ref() {
+    let s = stack(
+        "Resources:\n  Pool:\n    Type: AWS::Cognito::UserPool\n    Properties:\n      Long: !Sub \"x-${Pool2.Arn}\"\n  Pool2:\n    Type: AWS::Cognito::UserPool\n",
+    );
+    assert!(position(&s, "Pool2") < position(&s, "Pool"));
+}
+
+#[test]
+fn circular_references_are_reported_with_their_members() {
+    let text = "Resources:\n  A: {Type: X, Properties: {B: !Ref B}}\n  B: {Type: X, Properties: {A: !Ref A}}\n";
+    let e = plan(&stack(text)).expect_err("cycle");
+    assert!(e.message.contains("circular"), "{e}");
+    assert!(
+        e.message.contains("A -> B -> A") || e.message.contains("B -> A -> B"),
+        "{e}"
+    );
+    let text = "Resources:\n  A: {Type: X, DependsOn: C}\n  B: {Type: X, DependsOn: A}\n  C: {Type: X, DependsOn: [B]}\n";
+    let e = plan(&stack(text)).expect_err("a DependsOn cycle");
+    assert!(e.message.contains(" -> "), "{e}");
+    assert_eq!(
+        e.resource.as_deref().map(|r| ["A", "B", "C"].contains(&r)),
+        Some(true)
+    );
+}
+
+#[test]
+fn an_event_that_names_its_api_is_not_a_cycle() {
+    // The API's definition names the function; the function's event names the API. SAM moves
+    // the event onto the API, so CloudFormation sees no cycle.
+    let text = r#"
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      Variables: {Fn: !GetAtt Fn.Arn}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: provided.al2023
+      CodeUri: fn/
+      Events:
+        Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /x, Method: get}}
+"#;
+    let (app, _) = app(text);
+    assert_eq!(app.apis[0].routes[0].function, "Fn");
+}
+
+#[test]
+fn the_project_template_plans_provisions_and_resolves() {
+    let (app, fake) = app(TEMPLATE);
+    let names: Vec<&str> = fake.requests.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(names, ["UserPool", "UserPoolTokenClient", "UserPoolUser"]);
+    let pool = &fake.requests[0].1;
+    assert_eq!(
+        pool["PoolName"], "TestingUsers",
+        "UserPoolName is the API's PoolName"
+    );
+    assert!(pool.get("UserPoolName").is_none());
+    assert_eq!(pool["Policies"]["PasswordPolicy"]["MinimumLength"], 6);
+    let client = &fake.requests[1].1;
+    assert_eq!(client["UserPoolId"], "us-east-1_UserPool");
+    assert_eq!(client["ClientName"], "UserPoolTokenClient");
+    assert_eq!(fake.requests[2].1["Username"], "test@example.com");
+
+    let f: Vec<(&str, Option<&str>)> = app
+        .functions
+        .iter()
+        .map(|f| (f.name.as_str(), f.cargo_binary.as_deref()))
+        .collect();
+    assert_eq!(
+        f,
+        [
+            ("OpenFunction", Some("open")),
+            ("AuthenticatedFunction", Some("authenticated"))
+        ]
+    );
+    let open = &app.functions[0];
+    assert_eq!(open.runtime, "provided.al2023");
+    assert_eq!(open.handler, "bootstrap");
+    assert_eq!(open.timeout_secs, 10);
+    assert_eq!(open.memory_mb, 128);
+    assert_eq!(open.code_dir, Path::new("/app/functions/"));
+    assert_eq!(
+        open.arn,
+        "arn:aws:lambda:us-east-1:123456789012:function:OpenFunction"
+    );
+
+    assert_eq!(app.apis.len(), 1);
+    let api = &app.apis[0];
+    assert_eq!(
+        (api.logical_id.as_str(), api.stage.as_str()),
+        ("ServiceApi", "v1")
+    );
+    let routes: Vec<(&str, &str, &str, Option<&str>)> = api
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.method.as_str(),
+                r.path.as_str(),
+                r.function.as_str(),
+                r.authorizer.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("GET", "/open", "OpenFunction", None),
+            (
+                "GET",
+                "/",
+                "AuthenticatedFunction",
+                Some("CognitoAuthorizer")
+            ),
+        ]
+    );
+    assert_eq!(
+        api.authorizers["CognitoAuthorizer"].kind,
+        api::AuthorizerKind::Cognito {
+            pool_ids: vec!["us-east-1_UserPool".into()]
+        }
+    );
+    assert_eq!(
+        api.cors.as_ref().map(|c| c.allow_origin.as_str()),
+        Some("*")
+    );
+
+    assert_eq!(app.outputs["CognitoID"], "us-east-1_UserPool");
+    assert_eq!(app.outputs["CognitoClientID"], "clientuserpooltokenclient");
+    assert_eq!(
+        app.outputs["ApiUrl"], "http://127.0.0.1:3000/v1",
+        "AWS's URL made local"
+    );
+    assert!(app.not_emulated.is_empty());
+    assert!(app.warnings.is_empty(), "{:?}", app.warnings);
+}
+
+#[test]
+fn globals_environment_may_refer_to_a_client_defined_after_the_functions() {
+    let text = r#"
+Globals:
+  Function:
+    Runtime: provided.al2023
+    CodeUri: fn/
+    Environment:
+      Variables:
+        CLIENT_ID: !Ref Client
+        POOL_ARN: !GetAtt Pool.Arn
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          OWN: mine
+  Pool:
+    Type: AWS::Cognito::UserPool
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref Pool
+"#;
+    let s = stack(text);
+    assert!(
+        position(&s, "Client") < position(&s, "Fn"),
+        "Globals count as references"
+    );
+    let (app, _) = app(text);
+    let env: std::collections::BTreeMap<&str, &str> = app.functions[0]
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(env["CLIENT_ID"], "clientclient");
+    assert_eq!(
+        env["POOL_ARN"],
+        "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Pool"
+    );
+    assert_eq!(
+        env["OWN"], "mine",
+        "the function's own variables merge with the Globals'"
+    );
+}
+
+#[test]
+fn resources_not_emulated_resolve_to_aws_shaped_values_and_are_listed() {
+    let text = r#"
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: items
+  Role:
+    Type: AWS::IAM::Role
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Role: !GetAtt Role.Arn
+      Environment:
+        Variables:
+          TABLE: !Ref Table
+          TABLE_ARN: !GetAtt Table.Arn
+Outputs:
+  RoleArn:
+    Value: !GetAtt Role.Arn
+"#;
+    let (app, _) = app(text);
+    let env: std::collections::BTreeMap<&str, &str> = app.functions[0]
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(env["TABLE"], "items");
+    assert_eq!(
+        env["TABLE_ARN"],
+        "arn:aws:dynamodb:us-east-1:123456789012:table/items"
+    );
+    let listed: Vec<(&str, &str)> = app
+        .not_emulated
+        .iter()
+        .map(|n| (n.logical_id.as_str(), n.type_name.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("Table", "AWS::DynamoDB::Table"),
+            ("Role", "AWS::IAM::Role")
+        ]
+    );
+    let role = &app.not_emulated[1];
+    assert!(
+        role.reference.starts_with("gatehouse-Role-"),
+        "{}",
+        role.reference
+    );
+    assert_eq!(
+        app.outputs["RoleArn"],
+        format!("arn:aws:iam::123456789012:role/{}", role.reference),
+        "an output that names a resource not emulated keeps its value"
+    );
+}
+
+#[test]
+fn events_without_rest_api_id_go_to_the_implicit_api_on_prod() {
+    let text = r#"
+Globals:
+  Api:
+    Cors: "'*'"
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: provided.al2023
+      CodeUri: fn/
+      Events:
+        Get: {Type: Api, Properties: {Path: /hello, Method: get}}
+        Queue: {Type: SQS, Properties: {Queue: arn:aws:sqs:us-east-1:1:q}}
+Outputs:
+  Url:
+    Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/hello"
+"#;
+    let (app, _) = app(text);
+    let api = &app.apis[0];
+    assert_eq!(
+        (api.logical_id.as_str(), api.stage.as_str()),
+        (api::IMPLICIT_API, "Prod")
+    );
+    assert_eq!(api.id, api::api_id(api::IMPLICIT_API), "stable id");
+    assert_eq!(
+        api.cors.as_ref().map(|c| c.allow_origin.as_str()),
+        Some("*"),
+        "Globals.Api"
+    );
+    assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000/Prod/hello");
+    assert!(
+        app.warnings
+            .iter()
+            .any(|w| w.contains("Queue (SQS) is not emulated")),
+        "{:?}",
+        app.warnings
+    );
+}
+
+#[test]
+fn default_authorizer_applies_unless_none_and_preflight_gets_it() {
+    let text = r#"
+Resources:
+  Pool: {Type: AWS::Cognito::UserPool}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      Cors: "'*'"
+      Auth:
+        DefaultAuthorizer: Pool
+        Authorizers:
+          Pool: {UserPoolArn: !GetAtt Pool.Arn}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: provided.al2023
+      CodeUri: fn/
+      Events:
+        A: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /a, Method: get}}
+        B: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /b, Method: ANY, Auth: {Authorizer: NONE}}}
+"#;
+    let (app, _) = app(text);
+    let a = &app.apis[0];
+    assert_eq!(a.routes[0].authorizer.as_deref(), Some("Pool"));
+    assert_eq!(a.routes[1].authorizer, None);
+    assert_eq!(a.routes[1].method, "ANY");
+    assert_eq!(a.authorizers["Pool"].header, "Authorization");
+    assert_eq!(a.authorize_preflight.as_deref(), Some("Pool"));
+}
+
+#[test]
+fn preflight_authorization_can_be_turned_off_and_arns_may_be_a_list() {
+    let mut warnings = Vec::new();
+    let a = RestApi::from_sam(
+        "Api",
+        "id".into(),
+        &json!({"StageName": "v1", "Auth": {"DefaultAuthorizer": "P", "AddDefaultAuthorizerToCorsPreflight": false,
+                 "Authorizers": {"P": {"UserPoolArn": ["arn:aws:cognito-idp:r:1:userpool/r_X", "arn:aws:cognito-idp:r:1:userpool/r_Y"]}}}}),
+        &mut warnings,
+    )
+    .expect("valid");
+    assert_eq!(a.authorize_preflight, None);
+    assert_eq!(
+        a.authorizers["P"].kind,
+        api::AuthorizerKind::Cognito {
+            pool_ids: vec!["r_X".into(), "r_Y".into()]
+        }
+    );
+}
+
+#[test]
+fn unknown_authorizer_and_duplicate_routes_are_template_errors() {
+    let mut warnings = Vec::new();
+    let mut a = RestApi::from_sam(
+        "Api",
+        "id".into(),
+        &json!({"StageName": "v1", "Auth": {"Authorizers": {"L": {"FunctionArn": "arn:aws:lambda:r:1:function:auth"}}}}),
+        &mut warnings,
+    )
+    .expect("valid");
+    assert!(warnings[0].contains("Lambda authorizer"), "{warnings:?}");
+    let e = a
+        .add_event(
+            "F",
+            &json!({"Path": "/a", "Method": "get", "Auth": {"Authorizer": "Nope"}}),
+        )
+        .expect_err("unknown");
+    assert!(e.contains("Nope"), "{e}");
+    a.add_event("F", &json!({"Path": "/a/", "Method": "get"}))
+        .expect("ok");
+    let e = a
+        .add_event("G", &json!({"Path": "/a", "Method": "GET"}))
+        .expect_err("twice");
+    assert!(e.contains("defined twice"), "{e}");
+}
+
+#[test]
+fn the_gateway_test_stack_plans() {
+    let (app, _) = app(GATEWAY_STACK);
+    let api = &app.apis[0];
+    assert_eq!(api.stage, "test");
+    assert_eq!(api.authorizers["Cognito"].header, "X-Token");
+    let fault = app
+        .functions
+        .iter()
+        .find(|f| f.name == "Fault")
+        .expect("Fault");
+    assert_eq!(
+        (fault.timeout_secs, fault.reserved_concurrency),
+        (1, Some(2))
+    );
+    let echo = app
+        .functions
+        .iter()
+        .find(|f| f.name == "Echo")
+        .expect("Echo");
+    assert!(
+        echo.env
+            .contains(&("ECHO_GLOBAL".into(), "from-globals".into()))
+    );
+    assert!(echo.env.contains(&("ECHO_OWN".into(), "own-value".into())));
+    assert_eq!(echo.code_dir, Path::new("/app/../../functions"));
+}
+
+#[test]
+fn globals_lists_are_additive_and_maps_merge() {
+    let mut base =
+        json!({"Layers": ["a"], "Environment": {"Variables": {"A": "1", "B": "1"}}, "Timeout": 3});
+    merge(
+        &mut base,
+        json!({"Layers": ["b"], "Environment": {"Variables": {"B": "2"}}, "Timeout": 9}),
+    );
+    assert_eq!(
+        base,
+        json!({"Layers": ["a", "b"], "Environment": {"Variables": {"A": "1", "B": "2"}}, "Timeout": 9})
+    );
+}
