@@ -48,30 +48,6 @@ fn resource_id(api_id: &str, resource: &str) -> String {
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| (h * 16 + l) as u8),
-            _ => None,
-        };
-        match (bytes[i], escaped) {
-            (_, Some(b)) => {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-            (b'+', None) => out.push(b' '),
-            (b, None) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The first label of the host, as API Gateway names it; an IP address has none, so the API id.
 fn domain_prefix<'a>(host: &'a str, api_id: &'a str) -> &'a str {
     let name = host.split(':').next().unwrap_or(host);
@@ -198,12 +174,9 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     // Grouped by name (a map: a long query string must not cost a scan per parameter).
     let mut grouped: BTreeMap<String, Vec<Cow<'_, str>>> = BTreeMap::new();
     if let Some(q) = parts.uri.query() {
-        for pair in q.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            grouped
-                .entry(percent_decode(k))
-                .or_default()
-                .push(Cow::Owned(percent_decode(v)));
+        // As API Gateway decodes a query string: `%XX` and `+` for a space.
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            grouped.entry(k.into_owned()).or_default().push(v);
         }
     }
     let query: Vec<(String, Vec<Cow<'_, str>>)> = grouped.into_iter().collect();
@@ -579,7 +552,24 @@ mod tests {
 
     #[test]
     fn query_strings_are_percent_decoded() {
-        assert_eq!(percent_decode("a%20b+c%2F"), "a b c/");
-        assert_eq!(percent_decode("100%"), "100%");
+        let (parts, ()) = axum::http::Request::get("/v1/x?q=a%20b+c%2F&p=100%")
+            .body(())
+            .expect("request")
+            .into_parts();
+        let none = BTreeMap::new();
+        let ctx = Context {
+            api_id: "api1",
+            stage: "v1",
+            account_id: "000000000000",
+            region: "us-east-1",
+            resource: "/x",
+            path: "/x",
+            params: &none,
+            claims: None,
+            peer: None,
+        };
+        let e: Json = serde_json::from_slice(&build(&ctx, &parts, &Bytes::new())).expect("JSON");
+        assert_eq!(e["queryStringParameters"]["q"], "a b c/");
+        assert_eq!(e["queryStringParameters"]["p"], "100%");
     }
 }

@@ -151,7 +151,7 @@ impl Instance {
                 s = child.wait() => s,
                 _ = kill_rx => {
                     if let Some(pid) = pid {
-                        kill_group(pid).await;
+                        kill_group(pid);
                     }
                     let _ = child.start_kill();
                     child.wait().await
@@ -253,14 +253,15 @@ impl Instance {
     }
 }
 
-async fn kill_group(pid: u32) {
-    // `kill -KILL -- -<pgid>`: the whole group, without unsafe code of our own.
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pid}")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .await;
+/// SIGKILL to the instance's whole process group (a bootstrap script's children too).
+fn kill_group(pid: u32) {
+    if let Some(pgid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        // ESRCH (already gone) is the only failure left once the pid is ours.
+        let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+    }
 }
 
 async fn stream(pipe: impl AsyncRead + Unpin, name: String) {

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use base64::Engine;
 pub use node::{Node, Value};
 use serde_json::Value as Json;
 
@@ -496,7 +497,9 @@ impl Stack {
             }
             "Fn::Base64" => {
                 let text = json_text(&self.eval(arg, ph, res)?.unwrap_or(Json::Null));
-                Ok(Some(Json::String(base64(text.as_bytes()))))
+                Ok(Some(Json::String(
+                    base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
+                )))
             }
             "Fn::GetAZs" => {
                 let r = &self.pseudo.region;
@@ -813,28 +816,6 @@ pub fn references(node: &Node, out: &mut HashSet<String>) {
         Value::Map(entries) => entries.iter().for_each(|(_, n)| references(n, out)),
         _ => {}
     }
-}
-
-/// Standard base64 with padding (for `Fn::Base64`).
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
