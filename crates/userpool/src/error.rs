@@ -5,11 +5,96 @@
 
 use std::fmt;
 
+/// The exceptions the local pool answers with (their names are the wire's `__type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// `AliasExistsException`.
+    AliasExists,
+    /// `CodeMismatchException`.
+    CodeMismatch,
+    /// `ExpiredCodeException`.
+    ExpiredCode,
+    /// `InternalErrorException` (HTTP 500: our own failure).
+    InternalError,
+    /// `InvalidParameterException`.
+    InvalidParameter,
+    /// `MissingAuthenticationTokenException`.
+    MissingAuthenticationToken,
+    /// `NotAuthorizedException`.
+    NotAuthorized,
+    /// `PasswordResetRequiredException`.
+    PasswordResetRequired,
+    /// `ResourceNotFoundException`.
+    ResourceNotFound,
+    /// `SerializationException`.
+    Serialization,
+    /// `UnauthorizedException`.
+    Unauthorized,
+    /// `UnknownOperationException`.
+    UnknownOperation,
+    /// `UnsupportedTokenTypeException`.
+    UnsupportedTokenType,
+    /// `UnsupportedUserStateException`.
+    UnsupportedUserState,
+    /// `UserNotConfirmedException`.
+    UserNotConfirmed,
+    /// `UserNotFoundException`.
+    UserNotFound,
+    /// `UsernameExistsException`.
+    UsernameExists,
+    /// `InvalidPasswordException`.
+    InvalidPassword,
+}
+
+impl ErrorKind {
+    /// The exception's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::AliasExists => "AliasExistsException",
+            ErrorKind::CodeMismatch => "CodeMismatchException",
+            ErrorKind::ExpiredCode => "ExpiredCodeException",
+            ErrorKind::InternalError => "InternalErrorException",
+            ErrorKind::InvalidParameter => "InvalidParameterException",
+            ErrorKind::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ErrorKind::NotAuthorized => "NotAuthorizedException",
+            ErrorKind::PasswordResetRequired => "PasswordResetRequiredException",
+            ErrorKind::ResourceNotFound => "ResourceNotFoundException",
+            ErrorKind::Serialization => "SerializationException",
+            ErrorKind::Unauthorized => "UnauthorizedException",
+            ErrorKind::UnknownOperation => "UnknownOperationException",
+            ErrorKind::UnsupportedTokenType => "UnsupportedTokenTypeException",
+            ErrorKind::UnsupportedUserState => "UnsupportedUserStateException",
+            ErrorKind::UserNotConfirmed => "UserNotConfirmedException",
+            ErrorKind::UserNotFound => "UserNotFoundException",
+            ErrorKind::UsernameExists => "UsernameExistsException",
+            ErrorKind::InvalidPassword => "InvalidPasswordException",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<ErrorKind> for &str {
+    fn eq(&self, other: &ErrorKind) -> bool {
+        *self == other.as_str()
+    }
+}
+
 /// An error as Cognito reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CognitoError {
-    /// The exception name, e.g. `NotAuthorizedException`.
-    pub kind: &'static str,
+    /// The exception.
+    pub kind: ErrorKind,
     /// The human-readable message.
     pub message: String,
 }
@@ -27,7 +112,7 @@ pub type Result<T, E = CognitoError> = std::result::Result<T, E>;
 
 impl CognitoError {
     /// An error of `kind` with `message`.
-    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         CognitoError {
             kind,
             message: message.into(),
@@ -36,7 +121,7 @@ impl CognitoError {
 
     /// HTTP status: Cognito answers every error 400 except its own internal failure.
     pub fn status(&self) -> u16 {
-        if self.kind == "InternalErrorException" {
+        if self.kind == ErrorKind::InternalError {
             500
         } else {
             400
@@ -45,17 +130,17 @@ impl CognitoError {
 
     /// `NotAuthorizedException`.
     pub fn not_authorized(message: impl Into<String>) -> Self {
-        Self::new("NotAuthorizedException", message)
+        Self::new(ErrorKind::NotAuthorized, message)
     }
 
     /// `InvalidParameterException`.
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
-        Self::new("InvalidParameterException", message)
+        Self::new(ErrorKind::InvalidParameter, message)
     }
 
     /// `ResourceNotFoundException`.
     pub fn resource_not_found(message: impl Into<String>) -> Self {
-        Self::new("ResourceNotFoundException", message)
+        Self::new(ErrorKind::ResourceNotFound, message)
     }
 
     /// The wrong-password answer, also given for unknown users when existence errors are hidden.
@@ -65,13 +150,13 @@ impl CognitoError {
 
     /// `UserNotFoundException` "User does not exist.".
     pub fn user_not_found() -> Self {
-        Self::new("UserNotFoundException", "User does not exist.")
+        Self::new(ErrorKind::UserNotFound, "User does not exist.")
     }
 
     /// `InternalErrorException`: our fault (the store failed); details go to the log.
     pub fn internal(context: &str, err: impl fmt::Display) -> Self {
         tracing::error!("{context}: {err}");
-        Self::new("InternalErrorException", "An internal error occurred.")
+        Self::new(ErrorKind::InternalError, "An internal error occurred.")
     }
 
     /// An expired or reused session.
@@ -82,7 +167,7 @@ impl CognitoError {
     /// `CodeMismatchException`.
     pub fn code_mismatch() -> Self {
         Self::new(
-            "CodeMismatchException",
+            ErrorKind::CodeMismatch,
             "Invalid verification code provided, please try again.",
         )
     }
@@ -90,13 +175,13 @@ impl CognitoError {
     /// `ExpiredCodeException`.
     pub fn expired_code() -> Self {
         Self::new(
-            "ExpiredCodeException",
+            ErrorKind::ExpiredCode,
             "Invalid code provided, please request a code again.",
         )
     }
 
     /// `SerializationException`: the body is not JSON or a field has the wrong type.
     pub fn serialization(message: impl Into<String>) -> Self {
-        Self::new("SerializationException", message)
+        Self::new(ErrorKind::Serialization, message)
     }
 }

@@ -4,7 +4,7 @@
 //! # Layout
 //! - [`service`]: the HTTP edge: routing, the awsJson protocol, errors on the wire, JWKS.
 //! - [`ops`]: the operations, with Cognito's validation.
-//! - [`pools`]: the state ([`UserPools`]) and token issuance.
+//! - [`pools`]: the state ([`UserPools`]) and token issuance; [`tx`]: the one way to change it.
 //! - [`model`], [`store`]: records and their crash-safe storage (redb).
 //! - [`password`], [`srp`], [`token`]: argon2id and policy, the SRP server, keys and JWTs.
 //! - [`outbox`]: messages the pool "sends".
@@ -20,6 +20,7 @@ pub mod service;
 pub mod srp;
 pub mod store;
 pub mod token;
+pub mod tx;
 
 pub use error::CognitoError;
 pub use pools::{Settings, UserPools};

@@ -8,6 +8,51 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::password::PasswordPolicy;
 
+/// Where a user is in its life: `UserStatus` on the wire (stored as the same strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    /// Signed up, not confirmed yet.
+    Unconfirmed,
+    /// Can sign in.
+    Confirmed,
+    /// Created by an administrator: must set a new password at first sign-in.
+    ForceChangePassword,
+    /// Must reset the password before signing in.
+    ResetRequired,
+    /// Signed in through a federated identity provider.
+    ExternalProvider,
+}
+
+impl UserStatus {
+    /// The wire's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
+            UserStatus::Confirmed => "CONFIRMED",
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
+        }
+    }
+}
+
+impl std::fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A client's `PreventUserExistenceErrors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExistenceErrors {
+    /// Unknown users are named (`UserNotFoundException`).
+    Legacy,
+    /// Unknown users look like wrong passwords or codes.
+    Enabled,
+}
+
 /// A user pool's settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PoolConfig {
@@ -49,7 +94,7 @@ pub struct ClientConfig {
     /// ExplicitAuthFlows as given.
     pub auth_flows: Vec<String>,
     /// `LEGACY` (unknown users are named) or `ENABLED` (they look like wrong passwords).
-    pub prevent_user_existence_errors: String,
+    pub prevent_user_existence_errors: ExistenceErrors,
     /// Access token lifetime, seconds.
     pub access_validity: u64,
     /// ID token lifetime, seconds.
@@ -146,8 +191,8 @@ pub struct User {
     pub attributes: BTreeMap<String, String>,
     /// AdminDisableUser clears it.
     pub enabled: bool,
-    /// `UNCONFIRMED`, `CONFIRMED`, `FORCE_CHANGE_PASSWORD`, `RESET_REQUIRED`.
-    pub status: String,
+    /// Where it is in its life.
+    pub status: UserStatus,
     /// Epoch seconds.
     pub created: f64,
     /// Epoch seconds.
@@ -192,7 +237,7 @@ impl User {
             "UserCreateDate": self.created,
             "UserLastModifiedDate": self.modified,
             "Enabled": self.enabled,
-            "UserStatus": self.status,
+            "UserStatus": self.status.as_str(),
         })
     }
 }

@@ -51,7 +51,7 @@ impl PasswordPolicy {
     pub fn check(&self, password: &str) -> Result<(), CognitoError> {
         let fail = |why: &str| {
             Err(CognitoError::new(
-                "InvalidPasswordException",
+                crate::error::ErrorKind::InvalidPassword,
                 format!("Password did not conform with policy: {why}"),
             ))
         };

@@ -1,10 +1,11 @@
 //! [`UserPools`]: every pool, client, user and refresh token of one state dir, in memory for
 //! reads and written through to the store on every change.
 //!
-//! Locking: one `RwLock` over the state. Operations run on the blocking pool (never on the
-//! async threads); slow work (argon2, SRP math) happens before the write lock is taken, and the
-//! check-and-insert of a new user happens under it, so concurrent sign-ups of one name have
-//! exactly one winner.
+//! Locking: one `RwLock` over the state, held for reading or for applying changes in memory,
+//! never across I/O. Changes go through [`UserPools::transact`] (`tx.rs`): writers take turns,
+//! so a check and the write it guards are atomic (concurrent sign-ups of one name have exactly
+//! one winner). Operations run on the blocking pool (never on the async threads); slow work
+//! (argon2, SRP math) happens before a transaction starts.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -147,6 +148,8 @@ pub struct UserPools {
     pub settings: Settings,
     store: Store,
     state: RwLock<State>,
+    /// Taken by a transaction from its first read to its last write: writers take turns.
+    writer: Mutex<()>,
     sessions: Mutex<HashMap<String, Session>>,
     srp: Mutex<HashMap<String, SrpPending>>,
     /// Delivered messages.
@@ -199,6 +202,7 @@ impl UserPools {
             settings,
             store,
             state: RwLock::new(state),
+            writer: Mutex::new(()),
             sessions: Mutex::new(HashMap::new()),
             srp: Mutex::new(HashMap::new()),
             outbox,
@@ -218,18 +222,25 @@ impl UserPools {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Writes the state; pair every change with [`UserPools::persist`] before releasing it.
-    pub fn write(&self) -> RwLockWriteGuard<'_, State> {
+    /// The state for applying changes in memory: only transactions (and the lazy refresh
+    /// records) take it, and never across I/O.
+    pub(crate) fn write_state(&self) -> RwLockWriteGuard<'_, State> {
         self.state
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Stores changes durably.
-    pub fn persist(&self, changes: Vec<Change>) -> Result<()> {
-        self.store
-            .write(changes)
-            .map_err(|e| CognitoError::internal("store write", e))
+    /// A transaction's turn to write.
+    pub(crate) fn writer_turn(&self) -> MutexGuard<'_, ()> {
+        lock(&self.writer)
+    }
+
+    /// Stores changes durably (the lazy ones waiting go first).
+    pub(crate) fn store_durably(
+        &self,
+        changes: Vec<Change>,
+    ) -> std::result::Result<(), StoreError> {
+        self.store.write(changes)
     }
 
     /// Writes the lazy changes (refresh tokens) durably; called each second and at shutdown.
@@ -362,10 +373,10 @@ impl UserPools {
 
     /// Records the physical id of a template resource.
     pub fn set_logical(&self, logical_id: &str, physical: &str) -> Result<()> {
-        self.persist(vec![Change::Meta(
-            format!("logical/{logical_id}"),
-            physical.to_string(),
-        )])
+        self.transact(|_, tx| {
+            tx.meta(format!("logical/{logical_id}"), physical.to_string());
+            Ok(())
+        })
     }
 
     /// Issues ID and access tokens (and a refresh token when `refresh` is None: a new sign-in).
@@ -448,7 +459,7 @@ impl UserPools {
                 origin_jti.clone(),
                 &record,
             )]);
-            self.write().refresh.insert(origin_jti, record);
+            self.write_state().refresh.insert(origin_jti, record);
         }
         Ok(result)
     }
@@ -477,19 +488,12 @@ pub struct StoredUser {
     pub user: User,
 }
 
-/// The store change that saves `user` of `pool_id`.
-pub fn save_user(pool_id: &str, user: &User) -> Change {
-    #[derive(serde::Serialize)]
-    struct Ref<'a> {
-        pool_id: &'a str,
-        #[serde(flatten)]
-        user: &'a User,
-    }
-    store::put(
-        store::USERS,
-        user_key(pool_id, &user.username),
-        &Ref { pool_id, user },
-    )
+/// A user as stored, borrowed (what [`StoredUser`] reads back).
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct StoredUserRef<'a> {
+    pub(crate) pool_id: &'a str,
+    #[serde(flatten)]
+    pub(crate) user: &'a User,
 }
 
 /// The store key of a user.

@@ -64,7 +64,7 @@ fn error_response(e: &CognitoError, request_id: &str) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut resp = json_response(
         status,
-        &json!({"__type": e.kind, "message": e.message}),
+        &json!({"__type": e.kind.as_str(), "message": e.message}),
         request_id,
     );
     let h = resp.headers_mut();
@@ -100,7 +100,7 @@ async fn rpc(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Body
         .unwrap_or_default();
     let Some(op) = target.strip_prefix(TARGET_PREFIX).map(str::to_string) else {
         return fail(CognitoError::new(
-            "UnknownOperationException",
+            crate::error::ErrorKind::UnknownOperation,
             format!("X-Amz-Target must be {TARGET_PREFIX}<Operation>"),
         ));
     };
@@ -116,7 +116,7 @@ async fn rpc(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Body
         "application/x-amz-json-1.1" | "application/x-amz-json-1.0" | "application/json"
     ) {
         return fail(CognitoError::new(
-            "UnknownOperationException",
+            crate::error::ErrorKind::UnknownOperation,
             format!("Content-Type must be {CONTENT_TYPE}, not {content_type:?}"),
         ));
     }

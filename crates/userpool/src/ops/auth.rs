@@ -6,10 +6,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json, json};
 
 use super::{Constraint, Req, no_client, no_pool};
-use crate::error::{CognitoError, Result};
-use crate::model::{ClientConfig, PoolConfig, StoredPassword, User};
-use crate::password;
-use crate::pools::{Session, SrpPending, UserPools, save_user};
+use crate::error::{CognitoError, ErrorKind, Result};
+use crate::model::{ClientConfig, ExistenceErrors, PoolConfig, User, UserStatus};
+use crate::pools::{Session, SrpPending, UserPools};
 use crate::srp;
 use crate::token::PoolKeys;
 use common::date::{now_f64, now_secs, parse_cognito_date};
@@ -96,7 +95,7 @@ impl UserPools {
                 client: client.clone(),
                 user: user.clone(),
             }),
-            None if client.prevent_user_existence_errors == "ENABLED" => {
+            None if client.prevent_user_existence_errors == ExistenceErrors::Enabled => {
                 Err(CognitoError::incorrect_credentials())
             }
             None => Err(CognitoError::user_not_found()),
@@ -151,49 +150,49 @@ impl UserPools {
 
     /// Counts a failed password; from the fifth in a row sign-in locks, 1 s doubling to 15 min.
     fn record_failure(&self, pool_id: &str, username: &str) -> Result<()> {
-        let mut state = self.write();
-        let Some(user) = state
-            .pools
-            .get_mut(pool_id)
-            .and_then(|p| p.users.get_mut(username))
-        else {
-            return Ok(());
-        };
-        user.failed_attempts = user.failed_attempts.saturating_add(1);
-        if user.failed_attempts >= LOCKOUT_AFTER {
-            let exp = (user.failed_attempts - LOCKOUT_AFTER).min(10);
-            user.locked_until = now_secs() + (1u64 << exp).min(900);
-        }
-        let change = save_user(pool_id, user);
-        self.persist(vec![change])
+        self.transact(|state, tx| {
+            let Some(user) = state.pools.get(pool_id).and_then(|p| p.users.get(username)) else {
+                return Ok(());
+            };
+            let mut user = user.clone();
+            user.failed_attempts = user.failed_attempts.saturating_add(1);
+            if user.failed_attempts >= LOCKOUT_AFTER {
+                let exp = (user.failed_attempts - LOCKOUT_AFTER).min(10);
+                user.locked_until = now_secs() + (1u64 << exp).min(900);
+            }
+            tx.put_user(pool_id, user);
+            Ok(())
+        })
     }
 
     /// After a correct password: the user's status decides between tokens and a challenge.
     fn after_password(&self, mut s: SignIn) -> Result<Json> {
         if s.user.failed_attempts > 0 {
-            let mut state = self.write();
-            if let Some(u) = state
-                .pools
-                .get_mut(&s.pool.id)
-                .and_then(|p| p.users.get_mut(&s.user.username))
-            {
-                u.failed_attempts = 0;
-                u.locked_until = 0;
-                let change = save_user(&s.pool.id, u);
-                self.persist(vec![change])?;
-            }
+            self.transact(|state, tx| {
+                if let Some(u) = state
+                    .pools
+                    .get(&s.pool.id)
+                    .and_then(|p| p.users.get(&s.user.username))
+                {
+                    let mut u = u.clone();
+                    u.failed_attempts = 0;
+                    u.locked_until = 0;
+                    tx.put_user(&s.pool.id, u);
+                }
+                Ok(())
+            })?;
             s.user.failed_attempts = 0;
         }
-        match s.user.status.as_str() {
-            "UNCONFIRMED" => Err(CognitoError::new(
-                "UserNotConfirmedException",
+        match s.user.status {
+            UserStatus::Unconfirmed => Err(CognitoError::new(
+                ErrorKind::UserNotConfirmed,
                 "User is not confirmed.",
             )),
-            "RESET_REQUIRED" => Err(CognitoError::new(
-                "PasswordResetRequiredException",
+            UserStatus::ResetRequired => Err(CognitoError::new(
+                ErrorKind::PasswordResetRequired,
                 "Password reset required for the user",
             )),
-            "FORCE_CHANGE_PASSWORD" => {
+            UserStatus::ForceChangePassword => {
                 let days = u64::from(s.pool.policy.temporary_password_validity_days);
                 let set_at = s.user.password.as_ref().map_or(0, |p| p.set_at);
                 if set_at + days * 86_400 < now_secs() {
@@ -224,7 +223,7 @@ impl UserPools {
                     },
                 }))
             }
-            _ => {
+            UserStatus::Confirmed | UserStatus::ExternalProvider => {
                 let tokens = self.issue_tokens(&s.keys, &s.client, &s.user, None)?;
                 Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
             }
@@ -447,33 +446,32 @@ impl UserPools {
                 ))
             })
             .collect();
-        let s = {
-            let mut state = self.write();
+        // The session was the user's, and it is used up: the write needs no other check.
+        let s = self.transact(|state, tx| {
             let pool = state
                 .pools
-                .get_mut(&session.pool_id)
+                .get(&session.pool_id)
                 .ok_or_else(CognitoError::invalid_session)?;
-            let user = pool
+            let mut user = pool
                 .users
-                .get_mut(&session.username)
-                .ok_or_else(CognitoError::user_not_found)?;
+                .get(&session.username)
+                .ok_or_else(CognitoError::user_not_found)?
+                .clone();
             user.password = Some(stored);
-            user.status = "CONFIRMED".into();
+            user.status = UserStatus::Confirmed;
             user.failed_attempts = 0;
             user.modified = now_f64();
             for (k, v) in extra {
                 user.attributes.insert(k, v);
             }
-            let user = user.clone();
-            self.persist(vec![save_user(&session.pool_id, &user)])?;
-            pool.reindex(&user.username);
-            SignIn {
+            tx.put_user(&session.pool_id, user.clone());
+            Ok(SignIn {
                 pool: pool.config.clone(),
                 keys: Arc::clone(&pool.keys),
                 client: client.clone(),
                 user,
-            }
-        };
+            })
+        })?;
         let tokens = self.issue_tokens(&s.keys, &s.client, &s.user, None)?;
         Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
     }
@@ -523,22 +521,5 @@ impl UserPools {
             return Err(CognitoError::incorrect_credentials());
         }
         self.after_password(s)
-    }
-
-    /// A password ready to store: argon2id hash and SRP verifier (slow: no lock held).
-    pub(crate) fn stored_password(
-        pool_id: &str,
-        username: &str,
-        password: &str,
-        temporary: bool,
-    ) -> StoredPassword {
-        let v = srp::make_verifier(pool_id, username, password);
-        StoredPassword {
-            hash: password::hash(password),
-            srp_salt: v.salt_hex,
-            srp_verifier: v.verifier_hex,
-            temporary,
-            set_at: now_secs(),
-        }
     }
 }

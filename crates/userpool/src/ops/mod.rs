@@ -1,84 +1,132 @@
 //! The operations, by name: each takes the request body and answers JSON or a [`CognitoError`].
+//! [`OPERATIONS`] is the one list of them: the dispatcher, the signed/unsigned check and the
+//! "not supported" answer read it, and a test checks the README's list against it.
 //!
 //! # Layout
 //! - [`auth`]: InitiateAuth, RespondToAuthChallenge and their Admin forms; sessions, SRP.
-//! - [`users`]: sign-up, codes, passwords, attributes, sign-out, and the Admin user calls.
-//! - [`pools`]: pools and clients, and creating them from the template.
+//! - [`signup`]: SignUp, ConfirmSignUp, ResendConfirmationCode.
+//! - [`passwords`]: ForgotPassword, ConfirmForgotPassword, ChangePassword, AdminSetUserPassword.
+//! - [`attributes`]: GetUser, UpdateUserAttributes, AdminUpdateUserAttributes.
+//! - [`sessions`]: GlobalSignOut, AdminUserGlobalSignOut, RevokeToken; whose token it is.
+//! - [`admin`]: AdminCreateUser, AdminGetUser, AdminDeleteUser, AdminDisable/EnableUser.
+//! - [`list`]: ListUsers and its filters.
+//! - [`pools`], [`clients`]: pools and app clients, and the ones a template declares.
+//! - [`users`]: what the user operations share (lookups, one-user transactions, codes).
 
+pub mod admin;
+pub mod attributes;
 pub mod auth;
+pub mod clients;
+pub mod list;
+pub mod passwords;
 pub mod pools;
+pub mod sessions;
+pub mod signup;
 pub mod users;
 
 use serde_json::{Map, Value as Json};
 
-use crate::error::{CognitoError, Result};
+use crate::error::{CognitoError, ErrorKind, Result};
 use crate::pools::UserPools;
 
-/// Operations that real clients send without SigV4 (they carry a token or a client id instead).
-const UNSIGNED: &[&str] = &[
-    "InitiateAuth",
-    "RespondToAuthChallenge",
-    "SignUp",
-    "ConfirmSignUp",
-    "ResendConfirmationCode",
-    "ForgotPassword",
-    "ConfirmForgotPassword",
-    "GetUser",
-    "ChangePassword",
-    "GlobalSignOut",
-    "RevokeToken",
-    "UpdateUserAttributes",
-];
+/// One operation of the service.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    /// Its name (`X-Amz-Target: AWSCognitoIdentityProviderService.<name>`).
+    pub name: &'static str,
+    /// Whether clients sign it with SigV4 (Admin and management calls); unsigned ones carry a
+    /// token or a client id instead.
+    pub signed: bool,
+    handler: fn(&UserPools, &Req<'_>) -> Result<Json>,
+}
 
-/// Every operation the local pool serves (the README lists the same).
-pub const SUPPORTED: &[&str] = &[
-    "InitiateAuth",
-    "RespondToAuthChallenge",
-    "AdminInitiateAuth",
-    "AdminRespondToAuthChallenge",
-    "SignUp",
-    "ConfirmSignUp",
-    "ResendConfirmationCode",
-    "ForgotPassword",
-    "ConfirmForgotPassword",
-    "ChangePassword",
-    "GetUser",
-    "UpdateUserAttributes",
-    "GlobalSignOut",
-    "RevokeToken",
-    "AdminCreateUser",
-    "AdminSetUserPassword",
-    "AdminGetUser",
-    "AdminDeleteUser",
-    "AdminDisableUser",
-    "AdminEnableUser",
-    "AdminUpdateUserAttributes",
-    "AdminUserGlobalSignOut",
-    "ListUsers",
-    "CreateUserPool",
-    "DescribeUserPool",
-    "ListUserPools",
-    "DeleteUserPool",
-    "CreateUserPoolClient",
-    "DescribeUserPoolClient",
-    "ListUserPoolClients",
+const fn signed(
+    name: &'static str,
+    handler: fn(&UserPools, &Req<'_>) -> Result<Json>,
+) -> Operation {
+    Operation {
+        name,
+        signed: true,
+        handler,
+    }
+}
+
+const fn unsigned(
+    name: &'static str,
+    handler: fn(&UserPools, &Req<'_>) -> Result<Json>,
+) -> Operation {
+    Operation {
+        name,
+        signed: false,
+        handler,
+    }
+}
+
+/// Every operation the local pool serves.
+pub const OPERATIONS: &[Operation] = &[
+    unsigned("InitiateAuth", |p, r| p.initiate_auth(r, false)),
+    unsigned("RespondToAuthChallenge", |p, r| {
+        p.respond_to_challenge(r, false)
+    }),
+    signed("AdminInitiateAuth", |p, r| p.initiate_auth(r, true)),
+    signed("AdminRespondToAuthChallenge", |p, r| {
+        p.respond_to_challenge(r, true)
+    }),
+    unsigned("SignUp", UserPools::sign_up),
+    unsigned("ConfirmSignUp", UserPools::confirm_sign_up),
+    unsigned(
+        "ResendConfirmationCode",
+        UserPools::resend_confirmation_code,
+    ),
+    unsigned("ForgotPassword", UserPools::forgot_password),
+    unsigned("ConfirmForgotPassword", UserPools::confirm_forgot_password),
+    unsigned("ChangePassword", UserPools::change_password),
+    unsigned("GetUser", UserPools::get_user),
+    unsigned("UpdateUserAttributes", UserPools::update_user_attributes),
+    unsigned("GlobalSignOut", UserPools::global_sign_out),
+    unsigned("RevokeToken", UserPools::revoke_token),
+    signed("AdminCreateUser", UserPools::admin_create_user),
+    signed("AdminSetUserPassword", UserPools::admin_set_user_password),
+    signed("AdminGetUser", UserPools::admin_get_user),
+    signed("AdminDeleteUser", UserPools::admin_delete_user),
+    signed("AdminDisableUser", |p, r| p.admin_set_enabled(r, false)),
+    signed("AdminEnableUser", |p, r| p.admin_set_enabled(r, true)),
+    signed(
+        "AdminUpdateUserAttributes",
+        UserPools::admin_update_user_attributes,
+    ),
+    signed(
+        "AdminUserGlobalSignOut",
+        UserPools::admin_user_global_sign_out,
+    ),
+    signed("ListUsers", UserPools::list_users),
+    signed("CreateUserPool", UserPools::create_user_pool),
+    signed("DescribeUserPool", UserPools::describe_user_pool),
+    signed("ListUserPools", UserPools::list_user_pools),
+    signed("DeleteUserPool", UserPools::delete_user_pool),
+    signed("CreateUserPoolClient", UserPools::create_user_pool_client),
+    signed(
+        "DescribeUserPoolClient",
+        UserPools::describe_user_pool_client,
+    ),
+    signed("ListUserPoolClients", UserPools::list_user_pool_clients),
 ];
 
 impl UserPools {
     /// Runs one operation. `signed`: the request carried a SigV4 `Authorization` header.
     /// Blocking (password hashing, the store): call it from the blocking pool.
     pub fn call(&self, op: &str, body: &Json, signed: bool) -> Result<Json> {
-        if !SUPPORTED.contains(&op) {
+        let Some(operation) = OPERATIONS.iter().find(|o| o.name == op) else {
             return Err(CognitoError::new(
-                "UnknownOperationException",
+                ErrorKind::UnknownOperation,
                 format!(
                     "{op} is not an operation the local user pool supports (the README lists those it does)"
                 ),
             ));
-        }
-        if !signed && !UNSIGNED.contains(&op) {
+        };
+        if !signed && operation.signed {
             return Err(CognitoError::new(
-                "MissingAuthenticationTokenException",
+                ErrorKind::MissingAuthenticationToken,
                 "Missing Authentication Token",
             ));
         }
@@ -87,40 +135,7 @@ impl UserPools {
                 "Start of list found where not expected.",
             ));
         };
-        let r = Req(map);
-        match op {
-            "InitiateAuth" => self.initiate_auth(&r, false),
-            "AdminInitiateAuth" => self.initiate_auth(&r, true),
-            "RespondToAuthChallenge" => self.respond_to_challenge(&r, false),
-            "AdminRespondToAuthChallenge" => self.respond_to_challenge(&r, true),
-            "SignUp" => self.sign_up(&r),
-            "ConfirmSignUp" => self.confirm_sign_up(&r),
-            "ResendConfirmationCode" => self.resend_confirmation_code(&r),
-            "ForgotPassword" => self.forgot_password(&r),
-            "ConfirmForgotPassword" => self.confirm_forgot_password(&r),
-            "ChangePassword" => self.change_password(&r),
-            "GetUser" => self.get_user(&r),
-            "UpdateUserAttributes" => self.update_user_attributes(&r),
-            "GlobalSignOut" => self.global_sign_out(&r),
-            "RevokeToken" => self.revoke_token(&r),
-            "AdminCreateUser" => self.admin_create_user(&r),
-            "AdminSetUserPassword" => self.admin_set_user_password(&r),
-            "AdminGetUser" => self.admin_get_user(&r),
-            "AdminDeleteUser" => self.admin_delete_user(&r),
-            "AdminDisableUser" => self.admin_set_enabled(&r, false),
-            "AdminEnableUser" => self.admin_set_enabled(&r, true),
-            "AdminUpdateUserAttributes" => self.admin_update_user_attributes(&r),
-            "AdminUserGlobalSignOut" => self.admin_user_global_sign_out(&r),
-            "ListUsers" => self.list_users(&r),
-            "CreateUserPool" => self.create_user_pool(&r),
-            "DescribeUserPool" => self.describe_user_pool(&r),
-            "ListUserPools" => self.list_user_pools(&r),
-            "DeleteUserPool" => self.delete_user_pool(&r),
-            "CreateUserPoolClient" => self.create_user_pool_client(&r),
-            "DescribeUserPoolClient" => self.describe_user_pool_client(&r),
-            "ListUserPoolClients" => self.list_user_pool_clients(&r),
-            _ => unreachable!("every supported operation is dispatched"),
-        }
+        (operation.handler)(self, &Req(map))
     }
 }
 
@@ -411,7 +426,7 @@ mod tests {
         let r = Req(body.as_object().expect("object"));
         let e = r.str("ClientId").expect_err("object");
         assert_eq!(
-            (e.kind, e.message.as_str()),
+            (e.kind.as_str(), e.message.as_str()),
             (
                 "SerializationException",
                 "Start of structure or map found where not expected."

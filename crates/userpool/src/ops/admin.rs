@@ -1,0 +1,177 @@
+//! The Admin user calls: AdminCreateUser (and the users a template declares), AdminGetUser,
+//! AdminDeleteUser, AdminDisableUser, AdminEnableUser.
+
+use serde_json::{Value as Json, json};
+
+use super::users::destination;
+use super::{Constraint, Req, no_pool};
+use crate::error::{CognitoError, ErrorKind, Result};
+use crate::model::{User, UserStatus};
+use crate::outbox::Message;
+use crate::pools::UserPools;
+use common::date::now_f64;
+
+impl UserPools {
+    pub(crate) fn admin_create_user(&self, r: &Req<'_>) -> Result<Json> {
+        r.require(&["UserPoolId", "Username"])?;
+        let pool_id = r.checked("UserPoolId", Constraint::PoolId)?;
+        let given = r.checked("Username", Constraint::Username)?;
+        let action = match r.opt_str("MessageAction")? {
+            Some(a) => Some(r.one_of("MessageAction", a, &["RESEND", "SUPPRESS"])?),
+            None => None,
+        };
+        let mediums = r
+            .opt_str_list("DesiredDeliveryMediums")?
+            .unwrap_or_else(|| vec!["SMS".into()]);
+        for m in &mediums {
+            r.one_of("DesiredDeliveryMediums", m, &["SMS", "EMAIL"])?;
+        }
+        let (policy, auto_verified) = {
+            let state = self.read();
+            let p = state.pools.get(pool_id).ok_or_else(|| no_pool(pool_id))?;
+            (p.config.policy.clone(), p.config.auto_verified.clone())
+        };
+        let temporary = match r.opt_str("TemporaryPassword")? {
+            Some(p) => {
+                policy.check(p)?;
+                p.to_string()
+            }
+            None => policy.generate(),
+        };
+        let prefer_sms = !mediums.iter().any(|m| m == "EMAIL");
+
+        let user = if action == Some("RESEND") {
+            let username = {
+                let state = self.read();
+                let pool = state.pools.get(pool_id).ok_or_else(|| no_pool(pool_id))?;
+                pool.resolve(given)
+                    .ok_or_else(CognitoError::user_not_found)?
+            };
+            let stored = Self::stored_password(pool_id, &username, &temporary, true);
+            self.update_user(pool_id, &username, |u| {
+                if u.status != UserStatus::ForceChangePassword {
+                    return Err(CognitoError::new(
+                        ErrorKind::UnsupportedUserState,
+                        "Resend not possible. User status is not FORCE_CHANGE_PASSWORD",
+                    ));
+                }
+                u.password = Some(stored);
+                Ok(())
+            })?
+        } else {
+            let attrs = r.opt_attributes("UserAttributes")?.unwrap_or_default();
+            let (username, mut attributes) = self.new_identity(pool_id, given, attrs)?;
+            for attr in ["email", "phone_number"] {
+                let key = format!("{attr}_verified");
+                if auto_verified.iter().any(|a| a == attr)
+                    && attributes.contains_key(attr)
+                    && !attributes.contains_key(&key)
+                {
+                    attributes.insert(key, "true".into());
+                }
+            }
+            let now = now_f64();
+            let user = User {
+                password: Some(Self::stored_password(pool_id, &username, &temporary, true)),
+                username,
+                attributes,
+                enabled: true,
+                status: UserStatus::ForceChangePassword,
+                created: now,
+                modified: now,
+                confirm_code: None,
+                reset_code: None,
+                failed_attempts: 0,
+                locked_until: 0,
+            };
+            self.insert_new_user(
+                pool_id,
+                user.clone(),
+                "An account with the given email already exists.",
+                "User account already exists",
+            )?;
+            user
+        };
+        if action != Some("SUPPRESS") {
+            let to = destination(&user, prefer_sms).map_or_else(|| given.to_string(), |d| d.0);
+            self.outbox.send(&Message {
+                to,
+                subject: "Your temporary password".into(),
+                body: format!("Your username is {given} and temporary password is {temporary}."),
+                temporary_password: Some(temporary),
+                code: None,
+                pool_id: pool_id.into(),
+                username: user.username.clone(),
+            });
+        }
+        Ok(json!({"User": user.render()}))
+    }
+
+    pub(crate) fn admin_get_user(&self, r: &Req<'_>) -> Result<Json> {
+        let (pool_id, username) = self.admin_user(r)?;
+        let state = self.read();
+        let u = state
+            .pools
+            .get(&pool_id)
+            .and_then(|p| p.users.get(&username))
+            .ok_or_else(CognitoError::user_not_found)?;
+        Ok(json!({
+            "Username": u.username,
+            "UserAttributes": u.attribute_list(),
+            "UserCreateDate": u.created,
+            "UserLastModifiedDate": u.modified,
+            "Enabled": u.enabled,
+            "UserStatus": u.status.as_str(),
+        }))
+    }
+
+    pub(crate) fn admin_delete_user(&self, r: &Req<'_>) -> Result<Json> {
+        let (pool_id, username) = self.admin_user(r)?;
+        self.transact(|state, tx| {
+            tx.delete_user(&pool_id, &username);
+            for rec in state.refresh.values() {
+                if rec.pool_id == pool_id && rec.username == username {
+                    tx.delete_refresh(&rec.origin_jti);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(json!({}))
+    }
+
+    pub(crate) fn admin_set_enabled(&self, r: &Req<'_>, enabled: bool) -> Result<Json> {
+        let (pool_id, username) = self.admin_user(r)?;
+        self.update_user(&pool_id, &username, |u| {
+            u.enabled = enabled;
+            Ok(())
+        })?;
+        Ok(json!({}))
+    }
+
+    /// A user the template declares (`request` is its AdminCreateUser request): created (and
+    /// its invitation sent) once, found again by logical id. Returns the stored username.
+    pub fn ensure_user(&self, logical_id: &str, request: &Json) -> Result<String> {
+        let req = request.as_object().cloned().unwrap_or_default();
+        let r = Req(&req);
+        r.require(&["UserPoolId"])?;
+        let pool_id = r.str("UserPoolId")?.to_string();
+        if let Some(mapped) = self.logical(logical_id)?
+            && let Some((p, u)) = mapped.split_once('/')
+            && p == pool_id
+            && self
+                .read()
+                .pools
+                .get(p)
+                .is_some_and(|pool| pool.users.contains_key(u))
+        {
+            return Ok(u.to_string());
+        }
+        let created = self.admin_create_user(&r)?;
+        let username = created["User"]["Username"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        self.set_logical(logical_id, &format!("{pool_id}/{username}"))?;
+        Ok(username)
+    }
+}
