@@ -9,6 +9,8 @@
 //! - [`jwt`]: a compact JWS split into header, claims and signature; RS256 public keys and
 //!   key sets (`crypto`).
 //! - [`digest`]: SHA-256, HMAC-SHA256, constant-time comparison (`crypto`).
+//! - [`management`]: the rule for management endpoints (signed, not from a browser).
+//! - [`server`]: the HTTP/1 server every listener uses, with its limits (`server`).
 
 pub mod date;
 #[cfg(feature = "crypto")]
@@ -16,3 +18,6 @@ pub mod digest;
 pub mod encoding;
 pub mod id;
 pub mod jwt;
+pub mod management;
+#[cfg(feature = "server")]
+pub mod server;

@@ -75,6 +75,17 @@ struct UpArgs {
     /// Rebuild and reload a function when its sources change.
     #[arg(long)]
     watch: bool,
+    /// Seconds a client has to send a request's headers on the API and Cognito ports (an idle
+    /// keep-alive connection is closed after it too); 0: no limit.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    header_timeout: u64,
+    /// Connections open at once on each of the API and Cognito ports; past it new ones are
+    /// closed.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    max_connections: usize,
+    /// Turn off Lambda's Invoke API on the API port (`gatehouse invoke`, `aws lambda invoke`).
+    #[arg(long)]
+    no_invoke_api: bool,
 }
 
 fn parse_overrides(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
@@ -101,6 +112,13 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         state_dir: args.state_dir,
         region: args.region,
         watch: args.watch,
+        invoke_api: !args.no_invoke_api,
+        limits: common::server::Limits {
+            header_timeout: (args.header_timeout > 0)
+                .then(|| std::time::Duration::from_secs(args.header_timeout)),
+            max_connections: args.max_connections.max(1),
+            ..common::server::Limits::default()
+        },
     };
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let rt = tokio::runtime::Builder::new_current_thread()

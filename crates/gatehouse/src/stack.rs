@@ -30,6 +30,10 @@ pub struct Config {
     pub region: String,
     /// Rebuild and reload functions when their sources change.
     pub watch: bool,
+    /// Serve Lambda's Invoke API on the API port.
+    pub invoke_api: bool,
+    /// The limits of the API and Cognito listeners (header timeout, connections).
+    pub limits: common::server::Limits,
 }
 
 /// The listeners the stack serves on, already bound (tests bind port 0).
@@ -126,7 +130,8 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         Arc::new(adapters::Keys(Arc::clone(&pools))),
         &config.region,
         &account,
-    ));
+    )
+    .with_invoke_api(config.invoke_api));
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -135,11 +140,13 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         tokio::spawn(userpool::service::serve(
             listeners.cognito,
             Arc::clone(&pools),
+            config.limits,
             stopped(stop_rx.clone()),
         )),
         tokio::spawn(gateway::serve(
             listeners.api,
             Arc::clone(&gateway),
+            config.limits,
             stopped(stop_rx),
         )),
     ];

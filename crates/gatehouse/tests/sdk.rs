@@ -29,9 +29,14 @@ async fn start() -> Local {
     })
     .expect("open");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(userpool::service::serve(listener, Arc::new(pools), async {
-        let _ = rx.await;
-    }));
+    tokio::spawn(userpool::service::serve(
+        listener,
+        Arc::new(pools),
+        common::server::Limits::default(),
+        async {
+            let _ = rx.await;
+        },
+    ));
     let config = cognito::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

@@ -43,6 +43,8 @@ async fn the_seed_stack_runs_in_process_from_sign_in_to_the_protected_route() {
         state_dir: state.path().to_path_buf(),
         region: "us-east-1".into(),
         watch: false,
+        invoke_api: true,
+        limits: common::server::Limits::default(),
     };
     let listeners = gatehouse::Listeners {
         api: gatehouse::bind("127.0.0.1", 0, "--api-port")

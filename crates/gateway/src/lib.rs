@@ -30,6 +30,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use common::server::BodyError;
+
 use crate::auth::{Cache, Denied, KeySource};
 use crate::router::Router;
 use crate::spec::ApiSpec;
@@ -87,6 +89,8 @@ pub struct Gateway {
     cache: Cache,
     region: String,
     account_id: String,
+    /// Lambda's Invoke API on this port (`--no-invoke-api` turns it off).
+    invoke_api: bool,
 }
 
 impl Gateway {
@@ -112,7 +116,15 @@ impl Gateway {
             cache: Cache::default(),
             region: region.into(),
             account_id: account_id.into(),
+            invoke_api: true,
         }
+    }
+
+    /// Serves Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`) or not;
+    /// it is on unless turned off.
+    pub fn with_invoke_api(mut self, on: bool) -> Gateway {
+        self.invoke_api = on;
+        self
     }
 
     /// `(method, stage path, function, authorizer)` rows for the start-up route table.
@@ -165,7 +177,11 @@ impl Gateway {
             .strip_prefix("/2015-03-31/functions/")
             .and_then(|rest| rest.strip_suffix("/invocations"))
             && req.method() == Method::POST
+            && self.invoke_api
         {
+            if let Some(refused) = management_refusal(&req) {
+                return (refused, None, None);
+            }
             // An ARN names the function in its last part.
             let name = name.rsplit(':').next().unwrap_or(name).to_string();
             return (self.invoke_direct(&name, req).await, Some(name), None);
@@ -208,9 +224,10 @@ impl Gateway {
         let function = Some(route.function.clone());
 
         let (parts, body) = req.into_parts();
-        let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        let body = match common::server::read_body(body, MAX_BODY).await {
             Ok(b) => b,
-            Err(_) => return (gateway_error(Gw::TooLarge), function, user),
+            Err(BodyError::TooLarge) => return (gateway_error(Gw::TooLarge), function, user),
+            Err(BodyError::Malformed) => return (gateway_error(Gw::BadRequest), function, user),
         };
         let ctx = event::Context {
             api_id: &api.spec.id,
@@ -250,10 +267,11 @@ impl Gateway {
     /// is the event, the response body the function's payload; a failure is reported as Lambda
     /// does, with `X-Amz-Function-Error` and `{"errorMessage","errorType"}`.
     async fn invoke_direct(&self, name: &str, req: Request) -> Response {
-        let event = match axum::body::to_bytes(req.into_body(), 6 * 1024 * 1024).await {
+        let event = match common::server::read_body(req.into_body(), 6 * 1024 * 1024).await {
             Ok(b) if b.is_empty() => b"{}".to_vec(),
             Ok(b) => b.to_vec(),
-            Err(_) => {
+            Err(BodyError::Malformed) => return gateway_error(Gw::BadRequest),
+            Err(BodyError::TooLarge) => {
                 return json_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
@@ -315,10 +333,13 @@ impl Gateway {
         let Some(a) = api.spec.authorizer(name) else {
             return Err(Denied::Unauthorized);
         };
-        let value = req
-            .headers()
-            .get(a.header.as_str())
-            .and_then(|v| v.to_str().ok());
+        // The identity header given twice is ambiguous: refused (AWS's behaviour here is
+        // undocumented; refusing cannot let a request through that should not pass).
+        let mut values = req.headers().get_all(a.header.as_str()).iter();
+        let value = values.next().and_then(|v| v.to_str().ok());
+        if values.next().is_some() {
+            return Err(Denied::Unauthorized);
+        }
         auth::authorize(a, value, self.keys.as_ref(), &self.cache)
     }
 }
@@ -328,6 +349,7 @@ impl Gateway {
 enum Gw {
     MissingToken,
     TooLarge,
+    BadRequest,
     Internal,
     Timeout,
 }
@@ -344,6 +366,11 @@ fn gateway_error(kind: Gw) -> Response {
             "Request Too Long",
             Some("RequestTooLongException"),
         ),
+        Gw::BadRequest => (
+            StatusCode::BAD_REQUEST,
+            "Bad request: the body could not be read",
+            Some("BadRequestException"),
+        ),
         Gw::Internal => (
             StatusCode::BAD_GATEWAY,
             "Internal server error",
@@ -356,6 +383,30 @@ fn gateway_error(kind: Gw) -> Response {
         ),
     };
     json_error(status, message, error_type)
+}
+
+/// Lambda's Invoke API is a management call: refused unless SigV4-signed, and refused from a
+/// browser (see `common::management`).
+fn management_refusal(req: &Request) -> Option<Response> {
+    let h = req.headers();
+    let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok());
+    if common::management::from_browser(text(header::ORIGIN), text(header::CONTENT_TYPE)) {
+        tracing::warn!(target: "gateway", "refused a Lambda Invoke request sent by a browser (Origin or a form content type)");
+        return Some(json_error(
+            StatusCode::FORBIDDEN,
+            "Lambda's Invoke API does not accept requests from a web page",
+            Some("AccessDeniedException"),
+        ));
+    }
+    let auth: Vec<&str> = h
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if auth.len() != 1 || !common::management::sigv4_signed(auth.first().copied()) {
+        return Some(gateway_error(Gw::MissingToken));
+    }
+    None
 }
 
 fn denied(d: Denied) -> Response {
@@ -401,16 +452,12 @@ async fn entry(State(gw): State<Arc<Gateway>>, req: Request<Body>) -> Response {
     gw.handle(req, peer).await
 }
 
-/// Serves the gateway on `listener` until `shutdown` completes.
+/// Serves the gateway on `listener` until `shutdown` completes, within `limits`.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
+    limits: common::server::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(gateway).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    common::server::serve(listener, app(gateway), limits, None, shutdown).await
 }

@@ -20,6 +20,7 @@ use tower::ServiceExt;
 const ISS: &str = "http://127.0.0.1:9229/us-east-1_Test";
 const POOL: &str = "us-east-1_Test";
 const CLIENT: &str = "client1";
+const SIGNED: &str = "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00";
 
 /// Answers by function name; remembers every event.
 #[derive(Debug, Default)]
@@ -233,6 +234,14 @@ async fn a_protected_route_needs_a_valid_unexpired_id_token() {
         "refused before the function"
     );
 
+    let twice = Request::get("/v1/private")
+        .header("authorization", good.clone())
+        .header("authorization", good.clone())
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = send(&s.app, twice).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a token given twice is refused");
+
     let req = Request::get("/v1/private")
         .header("authorization", format!("Bearer {good}"))
         .body(Body::empty())
@@ -307,6 +316,7 @@ async fn lambdas_invoke_api_reports_unknown_functions_and_errors_as_lambda_does(
     let s = setup(true);
     let invoke = |name: &str| {
         Request::post(format!("/2015-03-31/functions/{name}/invocations"))
+            .header("authorization", SIGNED)
             .body(Body::from("{}"))
             .expect("request")
     };
@@ -321,4 +331,33 @@ async fn lambdas_invoke_api_reports_unknown_functions_and_errors_as_lambda_does(
         (v["errorType"].as_str(), v["errorMessage"].as_str()),
         (Some("Oops"), Some("it failed"))
     );
+}
+
+#[tokio::test]
+async fn lambdas_invoke_api_refuses_unsigned_and_browser_requests() {
+    let s = setup(true);
+    let post = || Request::post("/2015-03-31/functions/ok/invocations");
+    let unsigned = post().body(Body::from("{}")).expect("request");
+    let (status, headers, body) = send(&s.app, unsigned).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(message(&body), "Missing Authentication Token");
+    assert_eq!(headers["x-amzn-errortype"], "MissingAuthenticationTokenException");
+    for browser in [
+        post().header("authorization", SIGNED).header("origin", "https://evil.example"),
+        post().header("authorization", SIGNED).header("content-type", "text/plain"),
+        post().header("authorization", SIGNED).header("content-type", "application/x-www-form-urlencoded"),
+    ] {
+        let (status, headers, _) = send(&s.app, browser.body(Body::from("{}")).expect("request")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(headers["x-amzn-errortype"], "AccessDeniedException");
+    }
+    let twice = post()
+        .header("authorization", SIGNED)
+        .header("authorization", SIGNED)
+        .body(Body::from("{}"))
+        .expect("request");
+    assert_eq!(send(&s.app, twice).await.0, StatusCode::FORBIDDEN);
+    assert!(s.functions.events.lock().expect("lock").is_empty(), "no function ran");
+    let signed = post().header("authorization", SIGNED).body(Body::from("{}")).expect("request");
+    assert_eq!(send(&s.app, signed).await.0, StatusCode::OK);
 }

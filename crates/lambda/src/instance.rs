@@ -139,8 +139,39 @@ impl Instance {
             instance: Arc::downgrade(&instance),
             arn: cfg.arn(),
         });
+        // Only the instance's own process tree may use its Runtime API; a refused peer is
+        // logged once per connection.
+        let admit: common::server::Admit = match pid {
+            Some(root) => {
+                let label = label.clone();
+                std::sync::Arc::new(move |local, peer| {
+                    let ok = crate::peer::held_by_tree(root, local, peer);
+                    if !ok {
+                        tracing::warn!(
+                            "{label}: refused a Runtime API connection from {peer}, which is not the instance's process or a child of it"
+                        );
+                    }
+                    ok
+                })
+            }
+            None => std::sync::Arc::new(|_, _| false),
+        };
+        let limits = common::server::Limits {
+            // The instance's connection sits idle while its function runs: no header timeout
+            // (the peer is checked instead), and few connections.
+            header_timeout: None,
+            max_connections: 64,
+            max_head_bytes: 64 * 1024,
+        };
         let server = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router(api)).await {
+            let serve = common::server::serve(
+                listener,
+                router(api),
+                limits,
+                Some(admit),
+                std::future::pending(),
+            );
+            if let Err(e) = serve.await {
                 tracing::warn!("runtime API listener failed: {e}");
             }
         });

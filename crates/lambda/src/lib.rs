@@ -7,9 +7,12 @@
 //! - [`instance`]: one process and its own Runtime API listener (`/2018-06-01/runtime/...`):
 //!   the listener knows which process holds which request, so a timeout kills the right one.
 //! - [`build`]: building Rust functions with cargo before they start.
+//! - [`peer`]: who is on the other end of a Runtime API connection (only the instance's own
+//!   process tree is served).
 
 pub mod build;
 pub mod instance;
+pub mod peer;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

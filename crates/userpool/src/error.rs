@@ -8,6 +8,8 @@ use std::fmt;
 /// The exceptions the local pool answers with (their names are the wire's `__type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// `AccessDeniedException`.
+    AccessDenied,
     /// `AliasExistsException`.
     AliasExists,
     /// `CodeMismatchException`.
@@ -50,6 +52,7 @@ impl ErrorKind {
     /// The exception's name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
+            ErrorKind::AccessDenied => "AccessDeniedException",
             ErrorKind::AliasExists => "AliasExistsException",
             ErrorKind::CodeMismatch => "CodeMismatchException",
             ErrorKind::ExpiredCode => "ExpiredCodeException",

@@ -38,15 +38,14 @@ pub fn app(pools: Arc<UserPools>) -> Router {
         .with_state(pools)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// Serves `app` on `listener` until `shutdown` completes, within `limits`.
 pub async fn serve(
     listener: TcpListener,
     pools: Arc<UserPools>,
+    limits: common::server::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(pools))
-        .with_graceful_shutdown(shutdown)
-        .await
+    common::server::serve(listener, app(pools), limits, None, shutdown).await
 }
 
 fn json_response(status: StatusCode, body: &Json, request_id: &str) -> Response {
@@ -120,12 +119,17 @@ async fn rpc(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Body
             format!("Content-Type must be {CONTENT_TYPE}, not {content_type:?}"),
         ));
     }
-    let bytes: Bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+    let bytes: Bytes = match common::server::read_body(body, MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => {
+        Err(common::server::BodyError::TooLarge) => {
             return fail(CognitoError::serialization(format!(
                 "The request body is larger than {MAX_BODY} bytes"
             )));
+        }
+        Err(common::server::BodyError::Malformed) => {
+            return fail(CognitoError::serialization(
+                "The request body could not be read (malformed chunked encoding?)",
+            ));
         }
     };
     let value: Json = match serde_json::from_slice(&bytes) {
@@ -136,10 +140,18 @@ async fn rpc(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Body
             )));
         }
     };
-    let signed = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"));
+    let signed = common::management::sigv4_signed(
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    );
+    // A signed (management) call from a web page is refused, whatever it carries.
+    if signed && headers.contains_key(header::ORIGIN) {
+        return fail(CognitoError::new(
+            crate::error::ErrorKind::AccessDenied,
+            "Signed Cognito calls are not accepted from a web page (Origin header present)",
+        ));
+    }
 
     // Operations hash passwords and write the store: keep them off the async threads.
     let op_name = op.clone();

@@ -44,6 +44,12 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<()> {
         args.function
     ))
     .header(hyper::header::CONTENT_TYPE, "application/json")
+    // The local stack wants a SigV4 header on management calls and accepts any credentials
+    // (it has no IAM): these name local ones.
+    .header(
+        hyper::header::AUTHORIZATION,
+        "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=content-type;host, Signature=0000000000000000000000000000000000000000000000000000000000000000",
+    )
     .body(Full::new(Bytes::from(event)))
     .context("the function name cannot be part of a URL")?;
     let resp = client.request(req).await.with_context(|| {
