@@ -71,10 +71,12 @@ class Stack:
         env = dict(os.environ)
         # Python bootstraps find the venv's interpreter (with awslambdaric) first.
         env["PATH"] = str(ROOT / ".venv" / "bin") + os.pathsep + env["PATH"]
+        # The log lives in the state dir, private like everything there.
+        log = os.fdopen(os.open(self.state_dir / "gatehouse.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
         self.proc = subprocess.Popen(
             [str(BIN), "up", "--template", str(self.template), "--state-dir", str(self.state_dir),
              "--cognito-port", str(self.port), "--api-port", str(self.api_port), *self.extra_args],
-            stdout=subprocess.PIPE, stderr=open(self.state_dir / "gatehouse.log", "w"),
+            stdout=subprocess.PIPE, stderr=log,
             text=True, cwd=ROOT, env=env,
         )
         # The first start builds the functions (release): allow for a cold cargo build.
@@ -109,6 +111,18 @@ class Stack:
                 if int(fields[1]) == self.proc.pid and fields[0] != "Z":
                     pids.append(int(d.name))
         return pids
+
+    def instances(self):
+        """Pids of the function instances among the children (the reaper is a child too)."""
+        out = []
+        for pid in self.children():
+            try:
+                env = pathlib.Path(f"/proc/{pid}/environ").read_bytes()
+            except OSError:
+                continue
+            if b"AWS_LAMBDA_RUNTIME_API=" in env:
+                out.append(pid)
+        return out
 
     def http(self, method, path, headers=None, body=None):
         """A request to the API: (status, headers, body bytes)."""

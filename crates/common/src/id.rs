@@ -42,6 +42,28 @@ pub fn uuid_from(random: [u8; 16]) -> String {
         .to_string()
 }
 
+/// A time-ordered (version 7) UUID for the current millisecond, and that millisecond.
+pub fn uuid_v7() -> (String, u64) {
+    let ms = crate::date::now_ms();
+    let mut rand = [0u8; 10];
+    random_bytes(&mut rand);
+    let id = uuid::Builder::from_unix_timestamp_millis(ms, &rand)
+        .into_uuid()
+        .hyphenated()
+        .to_string();
+    (id, ms)
+}
+
+/// The millisecond a version 7 UUID was made in; `None` for any other text.
+pub fn uuid_v7_millis(text: &str) -> Option<u64> {
+    let id = uuid::Uuid::parse_str(text).ok()?;
+    if id.get_version_num() != 7 {
+        return None;
+    }
+    let (secs, nanos) = id.get_timestamp()?.to_unix();
+    Some(secs * 1000 + u64::from(nanos) / 1_000_000)
+}
+
 /// `len` characters of `alphabet` picked by the first bytes of `digest` (a hash of a name): an
 /// id that stays the same across restarts (API ids, resource ids), not a secret.
 pub fn stable_id(digest: &[u8], alphabet: &[u8], len: usize) -> String {
@@ -63,6 +85,15 @@ mod tests {
         assert_eq!(&u[14..15], "4");
         assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "{u}");
         assert_ne!(u, uuid());
+    }
+
+    #[test]
+    fn a_version_7_uuid_tells_its_millisecond() {
+        let (id, ms) = uuid_v7();
+        assert_eq!(&id[14..15], "7");
+        assert_eq!(uuid_v7_millis(&id), Some(ms));
+        assert_eq!(uuid_v7_millis(&uuid()), None, "a version 4 UUID has none");
+        assert_eq!(uuid_v7_millis("nope"), None);
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub fn peek_claims(token: &str) -> Option<Json> {
 }
 
 #[cfg(feature = "crypto")]
-pub use keys::{KeySet, PublicKey, SigningKey};
+pub use keys::{JweKey, KeySet, PublicKey, SigningKey};
 
 #[cfg(feature = "crypto")]
 mod keys {
@@ -219,6 +219,81 @@ mod keys {
         }
     }
 
+    /// A symmetric key that seals and opens compact JWEs (`alg: dir`, `enc: A256GCM`): tokens
+    /// only their issuer can read, such as Cognito's refresh tokens.
+    pub struct JweKey(aws_lc_rs::aead::LessSafeKey);
+
+    impl std::fmt::Debug for JweKey {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JweKey(..)")
+        }
+    }
+
+    /// The protected header of every JWE this key seals.
+    const JWE_HEADER: &str = r#"{"cty":"JWT","enc":"A256GCM","alg":"dir"}"#;
+
+    impl JweKey {
+        /// A key from its 32 bytes.
+        pub fn new(bytes: &[u8; 32]) -> JweKey {
+            let key = aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, bytes)
+                .expect("32 bytes make an AES-256 key");
+            JweKey(aws_lc_rs::aead::LessSafeKey::new(key))
+        }
+
+        /// `payload` sealed into `header..iv.ciphertext.tag` (the key is the content key, so
+        /// the encrypted-key part is empty).
+        pub fn seal(&self, payload: &[u8]) -> String {
+            use aws_lc_rs::aead::{Aad, Nonce};
+            let header = b64url(JWE_HEADER.as_bytes());
+            let mut iv = [0u8; 12];
+            crate::id::random_bytes(&mut iv);
+            let mut data = payload.to_vec();
+            let tag = self
+                .0
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(iv),
+                    Aad::from(header.as_bytes()),
+                    &mut data,
+                )
+                .expect("AES-GCM seals any payload under 64 GiB");
+            format!(
+                "{header}..{}.{}.{}",
+                b64url(&iv),
+                b64url(&data),
+                b64url(tag.as_ref())
+            )
+        }
+
+        /// The payload of a JWE this key sealed; `None` for anything else (another key, a
+        /// changed byte, not a JWE).
+        pub fn open(&self, token: &str) -> Option<Vec<u8>> {
+            use aws_lc_rs::aead::{Aad, Nonce};
+            let mut parts = token.split('.');
+            let (Some(header), Some(""), Some(iv), Some(data), Some(tag), None) = (
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+            ) else {
+                return None;
+            };
+            let iv: [u8; 12] = b64url_decode(iv)?.try_into().ok()?;
+            let mut sealed = b64url_decode(data)?;
+            sealed.extend(b64url_decode(tag)?);
+            let plain = self
+                .0
+                .open_in_place(
+                    Nonce::assume_unique_for_key(iv),
+                    Aad::from(header.as_bytes()),
+                    &mut sealed,
+                )
+                .ok()?;
+            Some(plain.to_vec())
+        }
+    }
+
     /// An issuer's keys, by `kid`.
     #[derive(Debug, Clone, Default)]
     pub struct KeySet {
@@ -260,6 +335,23 @@ mod keys {
 mod tests {
     use super::*;
     use crate::encoding::b64url;
+
+    #[cfg(feature = "crypto")]
+    #[test]
+    fn a_sealed_jwe_opens_with_its_key_only_and_not_when_changed() {
+        let key = JweKey::new(&[7; 32]);
+        let token = key.seal(br#"{"jti":"a"}"#);
+        assert_eq!(token.split('.').count(), 5, "compact JWE: five parts");
+        assert_eq!(key.open(&token).as_deref(), Some(&br#"{"jti":"a"}"#[..]));
+        assert_ne!(token, key.seal(br#"{"jti":"a"}"#), "a fresh IV each time");
+        assert!(JweKey::new(&[8; 32]).open(&token).is_none(), "another key");
+        let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
+        let mut data = b64url_decode(&parts[3]).expect("b64");
+        data[0] ^= 1;
+        parts[3] = b64url(&data);
+        assert!(key.open(&parts.join(".")).is_none(), "a changed byte");
+        assert!(key.open("a.b.c").is_none());
+    }
 
     #[cfg(feature = "crypto")]
     #[test]

@@ -6,6 +6,7 @@
 //! - [`id`]: randomness, UUIDs, random strings.
 //! - [`date`]: now, and the date formats Cognito and API Gateway write.
 //! - [`encoding`]: base64 (standard and url-safe) and hex.
+//! - [`fs`]: files and folders only their owner can read.
 //! - [`jwt`]: a compact JWS split into header, claims and signature; RS256 public keys and
 //!   key sets (`crypto`).
 //! - [`digest`]: SHA-256, HMAC-SHA256, constant-time comparison (`crypto`).
@@ -16,6 +17,7 @@ pub mod date;
 #[cfg(feature = "crypto")]
 pub mod digest;
 pub mod encoding;
+pub mod fs;
 pub mod id;
 pub mod jwt;
 pub mod management;

@@ -46,7 +46,10 @@ mod tests {
     fn origin_or_a_form_content_type_means_a_browser() {
         assert!(from_browser(Some("https://evil.example"), None));
         assert!(from_browser(None, Some("text/plain;charset=UTF-8")));
-        assert!(from_browser(None, Some("application/x-www-form-urlencoded")));
+        assert!(from_browser(
+            None,
+            Some("application/x-www-form-urlencoded")
+        ));
         assert!(from_browser(None, Some("multipart/form-data; boundary=x")));
         assert!(!from_browser(None, Some("application/json")));
         assert!(!from_browser(None, None));

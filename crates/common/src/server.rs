@@ -98,7 +98,7 @@ pub async fn serve(
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
-            .max_buf_size(limits.max_head_bytes.max(8192));
+            .max_header_size(limits.max_head_bytes);
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _permit = permit;

@@ -19,7 +19,7 @@ pub struct Endpoints {
 /// Writes `endpoints.json`.
 pub fn write_endpoints(dir: &Path, e: &Endpoints) -> anyhow::Result<()> {
     let text = serde_json::json!({"cognito": e.cognito, "api": e.api}).to_string();
-    std::fs::write(dir.join("endpoints.json"), text)
+    common::fs::write_private(&dir.join("endpoints.json"), text.as_bytes())
         .with_context(|| format!("cannot write {}", dir.join("endpoints.json").display()))
 }
 

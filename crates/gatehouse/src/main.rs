@@ -46,6 +46,9 @@ enum Command {
     /// Send one raw event straight to a function of the running stack (like `sam local
     /// invoke`) and print what it returned.
     Invoke(InvokeArgs),
+    /// (internal) Kill the function instances `gatehouse up` lists on stdin once it closes.
+    #[command(hide = true)]
+    Reap,
 }
 
 /// Flags of `gatehouse up`.
@@ -113,6 +116,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         region: args.region,
         watch: args.watch,
         invoke_api: !args.no_invoke_api,
+        reaper: std::env::current_exe().ok(),
         limits: common::server::Limits {
             header_timeout: (args.header_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.header_timeout)),
@@ -181,6 +185,10 @@ fn main() -> std::process::ExitCode {
         Command::Outbox(args) => cli::outbox(&args),
         Command::Users(args) => runtime().and_then(|rt| rt.block_on(cli::users::run(args))),
         Command::Invoke(args) => runtime().and_then(|rt| rt.block_on(cli::invoke::run(args))),
+        Command::Reap => {
+            lambda::reaper::run();
+            Ok(())
+        }
     };
     console::flush();
     match result {

@@ -32,6 +32,9 @@ pub struct Config {
     pub watch: bool,
     /// Serve Lambda's Invoke API on the API port.
     pub invoke_api: bool,
+    /// A program that, run with the argument `reap`, kills the function instances if this
+    /// process dies without stopping them (`gatehouse` itself); `None`: no reaper.
+    pub reaper: Option<PathBuf>,
     /// The limits of the API and Cognito listeners (header timeout, connections).
     pub limits: common::server::Limits,
 }
@@ -60,8 +63,9 @@ pub struct Running {
     pub not_emulated: Vec<sam::NotEmulated>,
     /// The function host (instances, pids).
     pub host: Arc<lambda::Host>,
+    /// The user pools.
+    pub pools: Arc<UserPools>,
     state_dir: PathBuf,
-    pools: Arc<UserPools>,
     stop: tokio::sync::watch::Sender<bool>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
@@ -83,6 +87,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         account_id: account.clone(),
         base_url: cognito_url.clone(),
     };
+    private_state_dir(&config.state_dir)?;
     let state_dir = config.state_dir.clone();
     let pools = tokio::task::spawn_blocking(move || UserPools::open(settings))
         .await?
@@ -104,7 +109,13 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         tracing::warn!("{w}");
     }
 
-    let host = lambda::Host::new();
+    let host = match &config.reaper {
+        Some(program) => lambda::Host::with_reaper(
+            lambda::reaper::Reaper::spawn(program, &["reap"])
+                .with_context(|| format!("cannot start {} reap", program.display()))?,
+        ),
+        None => lambda::Host::new(),
+    };
     let runnable =
         crate::functions::build(&app, &config.region, &account, &config.state_dir).await?;
     for f in &runnable {
@@ -124,14 +135,16 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         },
     )?;
 
-    let gateway = Arc::new(gateway::Gateway::new(
-        app.apis.into_iter().map(adapters::rest_api).collect(),
-        Arc::new(adapters::Functions(Arc::clone(&host))),
-        Arc::new(adapters::Keys(Arc::clone(&pools))),
-        &config.region,
-        &account,
-    )
-    .with_invoke_api(config.invoke_api));
+    let gateway = Arc::new(
+        gateway::Gateway::new(
+            app.apis.into_iter().map(adapters::rest_api).collect(),
+            Arc::new(adapters::Functions(Arc::clone(&host))),
+            Arc::new(adapters::Keys(Arc::clone(&pools))),
+            &config.region,
+            &account,
+        )
+        .with_invoke_api(config.invoke_api),
+    );
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -150,18 +163,6 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
             stopped(stop_rx),
         )),
     ];
-    // Sign-ins write refresh tokens without waiting for the disk; make them durable each second.
-    background.push({
-        let pools = Arc::clone(&pools);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                let p = Arc::clone(&pools);
-                let _ = tokio::task::spawn_blocking(move || p.flush()).await;
-            }
-        })
-    });
     Ok(Running {
         cognito_url,
         api_url,
@@ -191,16 +192,13 @@ impl Running {
         )
     }
 
-    /// Stops serving: the listeners close, every function instance stops, pending writes
-    /// reach the disk.
+    /// Stops serving: the listeners close, every function instance stops.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         self.host.shutdown().await;
         for t in &self.background {
             t.abort();
         }
-        let p = Arc::clone(&self.pools);
-        let _ = tokio::task::spawn_blocking(move || p.flush()).await;
         let _ = tokio::time::timeout(Duration::from_secs(5), async {
             for s in self.servers {
                 let _ = s.await;
@@ -247,9 +245,26 @@ pub async fn bind(host: &str, port: u16, flag: &str) -> anyhow::Result<TcpListen
 /// Writes `outputs.json` atomically.
 fn write_outputs(dir: &Path, outputs: &BTreeMap<String, String>) -> anyhow::Result<()> {
     let path = dir.join("outputs.json");
-    let tmp = dir.join("outputs.json.tmp");
     let text = serde_json::to_string_pretty(outputs)? + "\n";
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    common::fs::write_private(&path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The state dir as only its owner may read it: created 0700, and an existing one (from an
+/// older gatehouse, or copied) tightened to 0700/0600, which is said once.
+fn private_state_dir(dir: &Path) -> anyhow::Result<()> {
+    let existed = dir.exists();
+    common::fs::create_private_dir(dir)
+        .with_context(|| format!("cannot create the state dir {}", dir.display()))?;
+    if existed {
+        let n = common::fs::tighten(dir)
+            .with_context(|| format!("cannot restrict the state dir {}", dir.display()))?;
+        if n > 0 {
+            tracing::warn!(
+                "{}: {n} files or folders were readable by others; now only you can read them (folders 0700, files 0600)",
+                dir.display()
+            );
+        }
+    }
     Ok(())
 }

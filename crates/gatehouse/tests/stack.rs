@@ -44,6 +44,7 @@ async fn the_seed_stack_runs_in_process_from_sign_in_to_the_protected_route() {
         region: "us-east-1".into(),
         watch: false,
         invoke_api: true,
+        reaper: None,
         limits: common::server::Limits::default(),
     };
     let listeners = gatehouse::Listeners {

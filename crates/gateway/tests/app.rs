@@ -240,7 +240,11 @@ async fn a_protected_route_needs_a_valid_unexpired_id_token() {
         .body(Body::empty())
         .expect("request");
     let (status, _, _) = send(&s.app, twice).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a token given twice is refused");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a token given twice is refused"
+    );
 
     let req = Request::get("/v1/private")
         .header("authorization", format!("Bearer {good}"))
@@ -341,13 +345,23 @@ async fn lambdas_invoke_api_refuses_unsigned_and_browser_requests() {
     let (status, headers, body) = send(&s.app, unsigned).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(message(&body), "Missing Authentication Token");
-    assert_eq!(headers["x-amzn-errortype"], "MissingAuthenticationTokenException");
+    assert_eq!(
+        headers["x-amzn-errortype"],
+        "MissingAuthenticationTokenException"
+    );
     for browser in [
-        post().header("authorization", SIGNED).header("origin", "https://evil.example"),
-        post().header("authorization", SIGNED).header("content-type", "text/plain"),
-        post().header("authorization", SIGNED).header("content-type", "application/x-www-form-urlencoded"),
+        post()
+            .header("authorization", SIGNED)
+            .header("origin", "https://evil.example"),
+        post()
+            .header("authorization", SIGNED)
+            .header("content-type", "text/plain"),
+        post()
+            .header("authorization", SIGNED)
+            .header("content-type", "application/x-www-form-urlencoded"),
     ] {
-        let (status, headers, _) = send(&s.app, browser.body(Body::from("{}")).expect("request")).await;
+        let (status, headers, _) =
+            send(&s.app, browser.body(Body::from("{}")).expect("request")).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(headers["x-amzn-errortype"], "AccessDeniedException");
     }
@@ -357,7 +371,13 @@ async fn lambdas_invoke_api_refuses_unsigned_and_browser_requests() {
         .body(Body::from("{}"))
         .expect("request");
     assert_eq!(send(&s.app, twice).await.0, StatusCode::FORBIDDEN);
-    assert!(s.functions.events.lock().expect("lock").is_empty(), "no function ran");
-    let signed = post().header("authorization", SIGNED).body(Body::from("{}")).expect("request");
+    assert!(
+        s.functions.events.lock().expect("lock").is_empty(),
+        "no function ran"
+    );
+    let signed = post()
+        .header("authorization", SIGNED)
+        .body(Body::from("{}"))
+        .expect("request");
     assert_eq!(send(&s.app, signed).await.0, StatusCode::OK);
 }

@@ -162,9 +162,9 @@ pub fn record(dir: &Path, binaries: &[String], built: &Built, records: &Path) {
         dir.display().to_string(),
         serde_json::to_value(&rec).expect("a record serializes"),
     );
-    let _ = std::fs::write(
+    let _ = common::fs::write_private(
         records,
-        serde_json::to_vec_pretty(&all).expect("records serialize"),
+        &serde_json::to_vec_pretty(&all).expect("records serialize"),
     );
 }
 

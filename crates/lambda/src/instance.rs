@@ -75,7 +75,11 @@ struct Api {
 
 impl Instance {
     /// Starts the process with its own Runtime API listener on 127.0.0.1.
-    pub async fn start(cfg: &FunctionConfig, n: u64) -> std::io::Result<Arc<Instance>> {
+    pub async fn start(
+        cfg: &FunctionConfig,
+        n: u64,
+        reaper: Option<Arc<crate::reaper::Reaper>>,
+    ) -> std::io::Result<Arc<Instance>> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = mpsc::channel(1);
@@ -116,6 +120,9 @@ impl Instance {
             )
         })?;
         let pid = child.id();
+        if let (Some(r), Some(p)) = (&reaper, pid) {
+            r.track(p);
+        }
         if let Some(out) = child.stdout.take() {
             tokio::spawn(stream(out, cfg.name.clone()));
         }
@@ -199,6 +206,13 @@ impl Instance {
                 }
             }
             tracing::debug!("{label}: {why}");
+            if let Some(p) = pid {
+                // The group may hold a bootstrap script's children: they go with it.
+                kill_group(p);
+                if let Some(r) = &reaper {
+                    r.forget(p);
+                }
+            }
             server.abort();
             let _ = exited_tx.send(true);
         });
@@ -285,7 +299,7 @@ impl Instance {
 }
 
 /// SIGKILL to the instance's whole process group (a bootstrap script's children too).
-fn kill_group(pid: u32) {
+pub(crate) fn kill_group(pid: u32) {
     if let Some(pgid) = i32::try_from(pid)
         .ok()
         .and_then(rustix::process::Pid::from_raw)

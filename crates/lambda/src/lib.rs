@@ -9,10 +9,12 @@
 //! - [`build`]: building Rust functions with cargo before they start.
 //! - [`peer`]: who is on the other end of a Runtime API connection (only the instance's own
 //!   process tree is served).
+//! - [`reaper`]: a process that kills the instances if gatehouse dies without doing it.
 
 pub mod build;
 pub mod instance;
 pub mod peer;
+pub mod reaper;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -88,6 +90,7 @@ pub const INIT_GRACE: Duration = Duration::from_secs(10);
 async fn run(
     f: Arc<Function>,
     ids: Arc<AtomicU64>,
+    reaper: Option<Arc<reaper::Reaper>>,
     event: Vec<u8>,
 ) -> Result<Vec<u8>, InvokeError> {
     let _permit = f
@@ -107,7 +110,7 @@ async fn run(
         Some(i) => (i, false),
         None => {
             let id = ids.fetch_add(1, Ordering::Relaxed);
-            let i = Instance::start(&f.config, id)
+            let i = Instance::start(&f.config, id, reaper)
                 .await
                 .map_err(|e| InvokeError::Crashed(e.to_string()))?;
             lock(&f.all).push(Arc::clone(&i));
@@ -150,6 +153,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// All functions of the stack.
 #[derive(Debug, Default)]
 pub struct Host {
+    /// Kills the instances if this process dies first (SIGKILL); none in tests.
+    reaper: Option<Arc<reaper::Reaper>>,
     functions: RwLock<HashMap<String, Arc<Function>>>,
     /// Replaced versions whose instances may still be finishing a request.
     retired: Mutex<Vec<Arc<Function>>>,
@@ -160,6 +165,15 @@ impl Host {
     /// An empty host.
     pub fn new() -> Arc<Host> {
         Arc::new(Host::default())
+    }
+
+    /// An empty host whose instances `reaper` kills if this process dies without stopping
+    /// them.
+    pub fn with_reaper(reaper: reaper::Reaper) -> Arc<Host> {
+        Arc::new(Host {
+            reaper: Some(Arc::new(reaper)),
+            ..Host::default()
+        })
     }
 
     /// Adds (or replaces) a function. A replaced version's idle instances stop now; its busy
@@ -227,7 +241,7 @@ impl Host {
             .function(name)
             .ok_or_else(|| InvokeError::UnknownFunction(name.to_string()))?;
         let ids = Arc::clone(&self.next_instance);
-        tokio::spawn(run(f, ids, event))
+        tokio::spawn(run(f, ids, self.reaper.clone(), event))
             .await
             .unwrap_or_else(|e| Err(InvokeError::Crashed(format!("the invocation failed: {e}"))))
     }
@@ -246,6 +260,10 @@ impl Host {
         }
         for i in &all {
             i.exited().await;
+        }
+        if let Some(r) = &self.reaper {
+            let r = Arc::clone(r);
+            let _ = tokio::task::spawn_blocking(move || r.finish()).await;
         }
     }
 }

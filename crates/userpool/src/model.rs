@@ -173,11 +173,14 @@ pub struct StoredPassword {
     pub set_at: u64,
 }
 
-/// A one-time code (sign-up confirmation, password reset).
+/// A one-time code (sign-up confirmation, password reset), as stored: not the code itself,
+/// its HMAC under the state dir's code key, so the store alone does not give it away.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Code {
-    /// Six digits.
-    pub code: String,
+    /// HMAC-SHA256(code key, code), hex. (A store written before codes were hashed holds the
+    /// code here; it no longer matches, and a new code is needed.)
+    #[serde(alias = "code")]
+    pub digest: String,
     /// Epoch seconds.
     pub expires: u64,
 }
@@ -207,6 +210,10 @@ pub struct User {
     pub failed_attempts: u32,
     /// Epoch seconds until which sign-in is refused.
     pub locked_until: u64,
+    /// GlobalSignOut: every session (refresh and access tokens) begun at or before this
+    /// millisecond is revoked.
+    #[serde(default)]
+    pub sessions_revoked_ms: u64,
 }
 
 impl User {
@@ -242,25 +249,25 @@ impl User {
     }
 }
 
-/// A refresh token's record; the token itself is never stored, only its hash.
+/// What a refresh token holds, sealed in it (a JWE only the pool can open): everything a
+/// refresh needs, so nothing is written when one is issued, and a token the client got
+/// survives any crash. Revocation is recorded instead: per user (GlobalSignOut) and per token
+/// (RevokeToken).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RefreshRecord {
-    /// Links the refresh token to the access tokens issued with it.
-    pub origin_jti: String,
-    /// SHA-256 of the token's secret part, hex.
-    pub secret_hash: String,
-    /// Pool.
-    pub pool_id: String,
-    /// Client it was issued to.
+pub struct RefreshClaims {
+    /// The sign-in this token continues (a version 7 UUID: it tells when the sign-in was);
+    /// `origin_jti` in the tokens issued from it.
+    pub jti: String,
+    /// The client it was issued to.
     pub client_id: String,
     /// The user's stored username.
     pub username: String,
+    /// The user's `sub`: a user deleted and created again under the same name is not the same.
+    pub sub: String,
     /// Original sign-in time, epoch seconds (kept through refreshes).
     pub auth_time: u64,
     /// Epoch seconds.
-    pub expires: u64,
-    /// GlobalSignOut, RevokeToken.
-    pub revoked: bool,
+    pub exp: u64,
 }
 
 impl PoolConfig {

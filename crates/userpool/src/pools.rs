@@ -14,14 +14,13 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use serde_json::{Value as Json, json};
 
 use crate::error::{CognitoError, Result};
-use crate::model::{ClientConfig, PoolConfig, RefreshRecord, User};
+use crate::model::{ClientConfig, PoolConfig, RefreshClaims, User};
 use crate::outbox::Outbox;
 use crate::srp::ServerStep;
 use crate::store::{self, Change, Store, StoreError};
 use crate::token::PoolKeys;
 use common::date::now_secs;
-use common::digest::sha256;
-use common::encoding::{b64url, hex};
+use common::encoding::b64url;
 use common::id::{random_bytes, uuid};
 
 /// Where the service keeps its state and how it names itself.
@@ -98,8 +97,8 @@ pub struct State {
     pub pools: HashMap<String, PoolEntry>,
     /// Clients by id.
     pub clients: HashMap<String, ClientConfig>,
-    /// Refresh records by origin_jti.
-    pub refresh: HashMap<String, RefreshRecord>,
+    /// Revoked refresh tokens (RevokeToken): jti -> when the token expires anyway.
+    pub revoked: HashMap<String, u64>,
 }
 
 /// A NEW_PASSWORD_REQUIRED challenge waiting for its answer.
@@ -159,6 +158,31 @@ pub struct UserPools {
     verified: Mutex<HashMap<[u8; 32], String>>,
     /// The per-process key of `verified` (never stored).
     verified_key: [u8; 32],
+    /// The key codes are stored under: the store holds HMAC-SHA256(key, code), never a code
+    /// (`keys/codes.key`, 0600).
+    code_key: [u8; 32],
+}
+
+/// Reads (or makes) the key confirmation and reset codes are stored under.
+fn code_key(keys: &std::path::Path) -> std::result::Result<[u8; 32], String> {
+    let path = keys.join("codes.key");
+    match std::fs::read(&path) {
+        Ok(bytes) => bytes.try_into().map_err(|_| {
+            format!(
+                "{}: not a 32-byte key; move it away to make a new one",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            common::fs::create_private_dir(keys).map_err(|e| format!("{}: {e}", keys.display()))?;
+            let mut key = [0u8; 32];
+            random_bytes(&mut key);
+            common::fs::write_private(&path, &key)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(key)
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 /// How many verified passwords are remembered before the cache starts over.
@@ -172,9 +196,14 @@ impl UserPools {
     /// Opens the state dir (creating it), loading every pool, client, user and key.
     pub fn open(settings: Settings) -> std::result::Result<UserPools, OpenError> {
         let dir = &settings.state_dir;
-        std::fs::create_dir_all(dir)
-            .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
-        let store = Store::open(&dir.join("userpool.redb"))?;
+        let io =
+            |p: &std::path::Path, e: std::io::Error| OpenError::Io(format!("{}: {e}", p.display()));
+        common::fs::create_private_dir(dir).map_err(|e| io(dir, e))?;
+        // Created 0600 before redb opens it (redb fills an empty file).
+        let db = dir.join("userpool.redb");
+        common::fs::open_private(&db, true).map_err(|e| io(&db, e))?;
+        let store = Store::open(&db)?;
+        let code_key = code_key(&dir.join("keys")).map_err(OpenError::Io)?;
         let outbox = Outbox::open(&dir.join("outbox.jsonl"))
             .map_err(|e| OpenError::Io(format!("{}: {e}", dir.join("outbox.jsonl").display())))?;
         let mut state = State::default();
@@ -195,10 +224,10 @@ impl UserPools {
                 pool.reindex(&name);
             }
         }
-        for r in store.load_all::<RefreshRecord>(store::REFRESH)? {
-            state.refresh.insert(r.origin_jti.clone(), r);
+        for (jti, exp) in store.load_pairs::<u64>(store::REVOKED)? {
+            state.revoked.insert(jti, exp);
         }
-        Ok(UserPools {
+        let pools = UserPools {
             settings,
             store,
             state: RwLock::new(state),
@@ -207,12 +236,17 @@ impl UserPools {
             srp: Mutex::new(HashMap::new()),
             outbox,
             verified: Mutex::new(HashMap::new()),
+            code_key,
             verified_key: {
                 let mut k = [0u8; 32];
                 random_bytes(&mut k);
                 k
             },
-        })
+        };
+        pools
+            .prune_revoked()
+            .map_err(|e| OpenError::Io(e.to_string()))?;
+        Ok(pools)
     }
 
     /// Reads the state.
@@ -241,13 +275,6 @@ impl UserPools {
         changes: Vec<Change>,
     ) -> std::result::Result<(), StoreError> {
         self.store.write(changes)
-    }
-
-    /// Writes the lazy changes (refresh tokens) durably; called each second and at shutdown.
-    pub fn flush(&self) {
-        if let Err(e) = self.store.flush() {
-            tracing::error!("cannot flush the store: {e}");
-        }
     }
 
     /// Whether `password` matches the stored argon2 `hash`, remembering a match so the same
@@ -281,6 +308,38 @@ impl UserPools {
         }
         cache.insert(key, hash.to_string());
         true
+    }
+
+    /// A new six-digit code valid for `ttl` seconds: what the store keeps (its digest)
+    /// and what the message carries (the code).
+    pub fn new_code(&self, ttl: u64) -> (crate::model::Code, String) {
+        let code = common::id::random_string(b"0123456789", 6);
+        let stored = crate::model::Code {
+            digest: common::encoding::hex(&common::digest::hmac_sha256(
+                &self.code_key,
+                &[code.as_bytes()],
+            )),
+            expires: now_secs() + ttl,
+        };
+        (stored, code)
+    }
+
+    /// Checks a code the user typed against the one sent, in constant time.
+    pub fn check_code(&self, stored: Option<&crate::model::Code>, given: &str) -> Result<()> {
+        let Some(code) = stored else {
+            return Err(CognitoError::expired_code());
+        };
+        if code.expires <= now_secs() {
+            return Err(CognitoError::expired_code());
+        }
+        let digest = common::encoding::hex(&common::digest::hmac_sha256(
+            &self.code_key,
+            &[given.as_bytes()],
+        ));
+        if !common::digest::constant_time_eq(code.digest.as_bytes(), digest.as_bytes()) {
+            return Err(CognitoError::code_mismatch());
+        }
+        Ok(())
     }
 
     /// The issuer of a pool's tokens.
@@ -379,19 +438,20 @@ impl UserPools {
         })
     }
 
-    /// Issues ID and access tokens (and a refresh token when `refresh` is None: a new sign-in).
-    /// Call it with no lock held: it signs (slow) and saves the refresh record.
+    /// Issues ID and access tokens, and a refresh token when `refresh` is None (a new
+    /// sign-in; a refresh continues the sign-in its token names). Call it with no lock held:
+    /// it signs (slow). Nothing is written: the refresh token carries what a refresh needs.
     pub fn issue_tokens(
         &self,
         keys: &PoolKeys,
         client: &ClientConfig,
         user: &User,
-        refresh: Option<&RefreshRecord>,
+        refresh: Option<&RefreshClaims>,
     ) -> Result<Json> {
         let now = now_secs();
         let (origin_jti, auth_time) = match refresh {
-            Some(r) => (r.origin_jti.clone(), r.auth_time),
-            None => (uuid(), now),
+            Some(r) => (r.jti.clone(), r.auth_time),
+            None => (common::id::uuid_v7().0, now),
         };
         let iss = self.issuer(&client.pool_id);
         let event_id = uuid();
@@ -439,42 +499,48 @@ impl UserPools {
             "IdToken": keys.id.sign(&Json::Object(id)),
         });
         if refresh.is_none() {
-            let mut secret = [0u8; 32];
-            random_bytes(&mut secret);
-            let record = RefreshRecord {
-                origin_jti: origin_jti.clone(),
-                secret_hash: hex(&sha256(&[&secret])),
-                pool_id: client.pool_id.clone(),
+            let claims = RefreshClaims {
+                jti: origin_jti,
                 client_id: client.id.clone(),
                 username: user.username.clone(),
+                sub: sub.to_string(),
                 auth_time,
-                expires: now + client.refresh_validity,
-                revoked: false,
+                exp: now + client.refresh_validity,
             };
-            result["RefreshToken"] = json!(format!("{}.{}", origin_jti, b64url(&secret)));
-            // Written with the next flush (each second) or durable write: a sign-in does not
-            // wait for the disk, and a crash loses at most the last second's refresh tokens.
-            self.store.write_lazy(vec![store::put(
-                store::REFRESH,
-                origin_jti.clone(),
-                &record,
-            )]);
-            self.write_state().refresh.insert(origin_jti, record);
+            let payload = serde_json::to_vec(&claims).expect("claims serialize");
+            result["RefreshToken"] = json!(keys.refresh.seal(&payload));
         }
         Ok(result)
     }
 
-    /// The refresh record a token names, if the token's secret matches.
-    pub fn refresh_record(&self, token: &str) -> Option<RefreshRecord> {
-        let (jti, secret) = token.split_once('.')?;
-        let secret = common::encoding::b64url_decode(secret)?;
-        let state = self.read();
-        let record = state.refresh.get(jti)?;
-        common::digest::constant_time_eq(
-            record.secret_hash.as_bytes(),
-            hex(&sha256(&[&secret])).as_bytes(),
-        )
-        .then(|| record.clone())
+    /// What a refresh token of `keys`'s pool holds; `None` for a token that pool did not seal.
+    pub fn refresh_claims(keys: &PoolKeys, token: &str) -> Option<RefreshClaims> {
+        serde_json::from_slice(&keys.refresh.open(token)?).ok()
+    }
+
+    /// Whether the session `origin_jti` of `user` was revoked: by RevokeToken of its refresh
+    /// token, or by a GlobalSignOut after it began.
+    pub fn session_revoked(state: &State, user: &User, origin_jti: &str) -> bool {
+        if state.revoked.contains_key(origin_jti) {
+            return true;
+        }
+        // A session began in the millisecond its jti was made (a version 7 UUID); one that
+        // is not such a UUID predates sign-out tracking, and counts as begun at 0.
+        let began = common::id::uuid_v7_millis(origin_jti).unwrap_or(0);
+        user.sessions_revoked_ms > 0 && began <= user.sessions_revoked_ms
+    }
+
+    /// Drops revocations of tokens that have expired anyway (at start and on each revocation).
+    pub(crate) fn prune_revoked(&self) -> Result<()> {
+        let now = now_secs();
+        self.transact(|state, tx| {
+            for (jti, exp) in &state.revoked {
+                if *exp <= now {
+                    tx.unrevoke(jti);
+                }
+            }
+            Ok(())
+        })
     }
 }
 

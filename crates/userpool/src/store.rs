@@ -18,8 +18,8 @@ pub enum Table {
     Clients,
     /// Users by `<poolId>/<username>`.
     Users,
-    /// Refresh tokens by origin_jti.
-    Refresh,
+    /// Revoked refresh tokens (RevokeToken) by jti, until they expire.
+    Revoked,
 }
 
 /// Pools by id.
@@ -28,8 +28,8 @@ pub const POOLS: Table = Table::Pools;
 pub const CLIENTS: Table = Table::Clients;
 /// Users by `<poolId>/<username>`.
 pub const USERS: Table = Table::Users;
-/// Refresh tokens by origin_jti.
-pub const REFRESH: Table = Table::Refresh;
+/// Revoked refresh tokens by jti.
+pub const REVOKED: Table = Table::Revoked;
 
 impl Table {
     fn def(self) -> TableDefinition<'static, &'static str, &'static [u8]> {
@@ -37,7 +37,7 @@ impl Table {
             Table::Pools => "pools",
             Table::Clients => "clients",
             Table::Users => "users",
-            Table::Refresh => "refresh",
+            Table::Revoked => "revoked",
         })
     }
 }
@@ -82,8 +82,6 @@ const CACHE_BYTES: usize = 4 << 20;
 #[derive(Debug)]
 pub struct Store {
     db: Database,
-    /// Lazy changes not yet written.
-    pending: std::sync::Mutex<Vec<Change>>,
 }
 
 impl Store {
@@ -100,10 +98,7 @@ impl Store {
                 },
                 other => db_err(format!("{}: {other}", path.display())),
             })?;
-        let store = Store {
-            db,
-            pending: std::sync::Mutex::new(Vec::new()),
-        };
+        let store = Store { db };
         let txn = store.db.begin_write().map_err(db_err)?;
         {
             let mut meta = txn.open_table(META).map_err(db_err)?;
@@ -118,9 +113,13 @@ impl Store {
                     meta.insert("format", FORMAT).map_err(db_err)?;
                 }
             }
-            for t in [POOLS, CLIENTS, USERS, REFRESH] {
+            for t in [POOLS, CLIENTS, USERS, REVOKED] {
                 txn.open_table(t.def()).map_err(db_err)?;
             }
+            // Refresh tokens were records once; they are sealed tokens now, and the old
+            // records (with the tokens made from them) are dropped.
+            let old: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh");
+            txn.delete_table(old).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
         Ok(store)
@@ -142,6 +141,25 @@ impl Store {
         Ok(out)
     }
 
+    /// Every `(key, record)` of a table.
+    pub fn load_pairs<T: DeserializeOwned>(
+        &self,
+        table: Table,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let t = txn.open_table(table.def()).map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(db_err)? {
+            let (k, v) = row.map_err(db_err)?;
+            let record =
+                serde_json::from_slice(v.value()).map_err(|e| StoreError::Incompatible {
+                    found: format!("unreadable record {}: {e}", k.value()),
+                })?;
+            out.push((k.value().to_string(), record));
+        }
+        Ok(out)
+    }
+
     /// One `META` entry.
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
@@ -149,39 +167,9 @@ impl Store {
         Ok(t.get(key).map_err(db_err)?.map(|v| v.value().to_string()))
     }
 
-    /// Applies changes in one durable transaction, after any lazy ones still pending (so a
-    /// later change is never overtaken by an earlier lazy one).
+    /// Applies changes in one durable transaction.
     pub fn write(&self, changes: Vec<Change>) -> Result<(), StoreError> {
-        let mut pending = self.pending();
-        self.commit(pending.iter().chain(&changes))?;
-        pending.clear();
-        Ok(())
-    }
-
-    /// Keeps changes for the next [`Store::flush`] or [`Store::write`], without touching the
-    /// disk: for records whose loss in a crash costs little (a refresh token: sign in again)
-    /// and which the caller also holds in memory.
-    pub fn write_lazy(&self, changes: Vec<Change>) {
-        self.pending().extend(changes);
-    }
-
-    /// Writes every pending lazy change in one durable transaction (a no-op when there is none).
-    pub fn flush(&self) -> Result<(), StoreError> {
-        let mut pending = self.pending();
-        if pending.is_empty() {
-            return Ok(());
-        }
-        self.commit(pending.iter())?;
-        pending.clear();
-        Ok(())
-    }
-
-    /// The pending lazy changes; holding the lock orders the commits. They are dropped only
-    /// once committed: a failed write keeps them for the next.
-    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<Change>> {
-        self.pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.commit(&changes)
     }
 
     fn commit<'c>(&self, changes: impl IntoIterator<Item = &'c Change>) -> Result<(), StoreError> {
@@ -227,7 +215,7 @@ mod tests {
 
     fn keys(store: &Store) -> Vec<String> {
         let txn = store.db.begin_read().expect("read");
-        let t = txn.open_table(REFRESH.def()).expect("table");
+        let t = txn.open_table(REVOKED.def()).expect("table");
         t.iter()
             .expect("iter")
             .map(|row| row.expect("row").0.value().to_string())
@@ -235,32 +223,33 @@ mod tests {
     }
 
     #[test]
-    fn lazy_writes_reach_the_disk_on_flush_and_survive_a_reopen() {
+    fn writes_survive_a_reopen_and_old_refresh_records_are_dropped() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("s.redb");
         let store = Store::open(&path).expect("open");
-        store.write_lazy(vec![put(REFRESH, "a", &1)]);
-        assert!(keys(&store).is_empty(), "a lazy write waits for a flush");
-        store.flush().expect("flush");
-        assert_eq!(keys(&store), ["a"]);
-        drop(store);
-        assert_eq!(keys(&Store::open(&path).expect("reopen")), ["a"]);
-    }
-
-    #[test]
-    fn a_durable_write_is_not_overtaken_by_an_earlier_lazy_one() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&dir.path().join("s.redb")).expect("open");
-        store.write_lazy(vec![put(REFRESH, "a", &1), put(REFRESH, "b", &1)]);
         store
-            .write(vec![Change::Delete(REFRESH, "a".into())])
+            .write(vec![put(REVOKED, "a", &1), put(REVOKED, "b", &1)])
             .expect("write");
-        assert_eq!(
-            keys(&store),
-            ["b"],
-            "the lazy puts land first, then the delete"
+        store
+            .write(vec![Change::Delete(REVOKED, "a".into())])
+            .expect("write");
+        {
+            let txn = store.db.begin_write().expect("write");
+            let old: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh");
+            txn.open_table(old)
+                .expect("table")
+                .insert("x", &b"{}"[..])
+                .expect("insert");
+            txn.commit().expect("commit");
+        }
+        drop(store);
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(keys(&store), ["b"]);
+        let txn = store.db.begin_read().expect("read");
+        let old: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh");
+        assert!(
+            txn.open_table(old).is_err(),
+            "the old refresh table is gone"
         );
-        store.flush().expect("flush");
-        assert_eq!(keys(&store), ["b"], "a flush after does not bring `a` back");
     }
 }

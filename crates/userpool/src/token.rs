@@ -4,15 +4,14 @@
 //! Each pool has two RSA-2048 keys, one for ID tokens and one for access tokens, parsed once
 //! and kept in memory; on disk they are PKCS#8 in `keys/<poolId>.json`, mode 0600.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
 use common::date::now_secs;
 use common::encoding::{b64, b64_decode};
 pub use common::jwt::SigningKey;
-use common::jwt::{Jws, KeySet};
+use common::jwt::{JweKey, Jws, KeySet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
@@ -25,47 +24,79 @@ pub struct PoolKeys {
     pub access: SigningKey,
     /// Both public keys, as verifiers (the gateway's authorizer) take them.
     pub public: Arc<KeySet>,
+    /// Seals and opens the pool's refresh tokens (JWEs only the pool can read).
+    pub refresh: JweKey,
 }
 
 #[derive(Serialize, Deserialize)]
 struct KeyFile {
     id: String,
     access: String,
+    /// The refresh tokens' AES-256 key, base64 (added to key files written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh: Option<String>,
 }
 
 impl PoolKeys {
-    fn new(id: SigningKey, access: SigningKey) -> PoolKeys {
+    fn new(id: SigningKey, access: SigningKey, refresh: &[u8; 32]) -> PoolKeys {
         let public = Arc::new(KeySet::new(vec![
             id.public().clone(),
             access.public().clone(),
         ]));
-        PoolKeys { id, access, public }
+        PoolKeys {
+            id,
+            access,
+            public,
+            refresh: JweKey::new(refresh),
+        }
     }
 
     /// Reads the pool's keys from `dir`, or makes and saves new ones (mode 0600).
     pub fn load_or_create(dir: &Path, pool_id: &str) -> Result<PoolKeys, String> {
         let path = dir.join(format!("{pool_id}.json"));
+        let save = |file: &KeyFile| {
+            let text = serde_json::to_vec(file).expect("serializing strings");
+            common::fs::write_private(&path, &text).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let new_refresh_key = || {
+            let mut k = [0u8; 32];
+            common::id::random_bytes(&mut k);
+            k
+        };
         match fs::read(&path) {
             Ok(bytes) => {
-                let file: KeyFile = serde_json::from_slice(&bytes)
+                let mut file: KeyFile = serde_json::from_slice(&bytes)
                     .map_err(|e| format!("{}: not a key file: {e}", path.display()))?;
                 let der = |s: &str| b64_decode(s).ok_or(format!("{}: bad base64", path.display()));
+                let refresh: [u8; 32] = match &file.refresh {
+                    Some(k) => der(k)?.try_into().map_err(|_| {
+                        format!("{}: the refresh key is not 32 bytes", path.display())
+                    })?,
+                    None => {
+                        let k = new_refresh_key();
+                        file.refresh = Some(b64(&k));
+                        save(&file)?;
+                        k
+                    }
+                };
                 Ok(PoolKeys::new(
                     SigningKey::from_pkcs8(&der(&file.id)?)?,
                     SigningKey::from_pkcs8(&der(&file.access)?)?,
+                    &refresh,
                 ))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                create_private_dir(dir)?;
+                common::fs::create_private_dir(dir)
+                    .map_err(|e| format!("{}: {e}", dir.display()))?;
                 let (id, id_der) = SigningKey::generate();
                 let (access, access_der) = SigningKey::generate();
-                let file = KeyFile {
+                let refresh = new_refresh_key();
+                save(&KeyFile {
                     id: b64(&id_der),
                     access: b64(&access_der),
-                };
-                let text = serde_json::to_vec(&file).expect("serializing strings");
-                write_private(&path, &text)?;
-                Ok(PoolKeys::new(id, access))
+                    refresh: Some(b64(&refresh)),
+                })?;
+                Ok(PoolKeys::new(id, access, &refresh))
             }
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
@@ -75,36 +106,6 @@ impl PoolKeys {
     pub fn jwks(&self) -> Json {
         json!({"keys": [self.id.jwk(), self.access.jwk()]})
     }
-}
-
-fn create_private_dir(dir: &Path) -> Result<(), String> {
-    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    Ok(())
-}
-
-/// Writes a secret file that is never readable by others, not even for a moment.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(&tmp)
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Why a token was not accepted.

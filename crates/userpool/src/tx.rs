@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use crate::error::{CognitoError, Result};
-use crate::model::{ClientConfig, PoolConfig, RefreshRecord, User};
+use crate::model::{ClientConfig, PoolConfig, User};
 use crate::pools::{PoolEntry, State, StoredUserRef, UserPools, user_key};
 use crate::store::{self, Change};
 use crate::token::PoolKeys;
@@ -34,8 +34,11 @@ enum Op {
         pool_id: String,
         username: String,
     },
-    PutRefresh(RefreshRecord),
-    DeleteRefresh(String),
+    Revoke {
+        jti: String,
+        exp: u64,
+    },
+    Unrevoke(String),
     Meta(String, String),
 }
 
@@ -82,14 +85,18 @@ impl Tx {
         });
     }
 
-    /// Creates or replaces a refresh record.
-    pub fn put_refresh(&mut self, record: RefreshRecord) {
-        self.ops.push(Op::PutRefresh(record));
+    /// Revokes the refresh token `jti` (and the access tokens issued from it) until it
+    /// expires at `exp`.
+    pub fn revoke(&mut self, jti: &str, exp: u64) {
+        self.ops.push(Op::Revoke {
+            jti: jti.into(),
+            exp,
+        });
     }
 
-    /// Deletes a refresh record.
-    pub fn delete_refresh(&mut self, origin_jti: &str) {
-        self.ops.push(Op::DeleteRefresh(origin_jti.into()));
+    /// Forgets a revocation (the token has expired).
+    pub fn unrevoke(&mut self, jti: &str) {
+        self.ops.push(Op::Unrevoke(jti.into()));
     }
 
     /// Records a `META` entry (a template resource's physical id).
@@ -113,8 +120,8 @@ impl Tx {
                 Op::DeleteUser { pool_id, username } => {
                     Change::Delete(store::USERS, user_key(pool_id, username))
                 }
-                Op::PutRefresh(r) => store::put(store::REFRESH, r.origin_jti.clone(), r),
-                Op::DeleteRefresh(jti) => Change::Delete(store::REFRESH, jti.clone()),
+                Op::Revoke { jti, exp } => store::put(store::REVOKED, jti.clone(), exp),
+                Op::Unrevoke(jti) => Change::Delete(store::REVOKED, jti.clone()),
                 Op::Meta(k, v) => Change::Meta(k.clone(), v.clone()),
             })
             .collect()
@@ -159,11 +166,11 @@ impl Tx {
                         pool.reindex(&username);
                     }
                 }
-                Op::PutRefresh(r) => {
-                    state.refresh.insert(r.origin_jti.clone(), r);
+                Op::Revoke { jti, exp } => {
+                    state.revoked.insert(jti, exp);
                 }
-                Op::DeleteRefresh(jti) => {
-                    state.refresh.remove(&jti);
+                Op::Unrevoke(jti) => {
+                    state.revoked.remove(&jti);
                 }
                 Op::Meta(..) => {}
             }

@@ -83,6 +83,7 @@ impl UserPools {
                 reset_code: None,
                 failed_attempts: 0,
                 locked_until: 0,
+                sessions_revoked_ms: 0,
             };
             self.insert_new_user(
                 pool_id,
@@ -127,13 +128,10 @@ impl UserPools {
 
     pub(crate) fn admin_delete_user(&self, r: &Req<'_>) -> Result<Json> {
         let (pool_id, username) = self.admin_user(r)?;
-        self.transact(|state, tx| {
+        // Its tokens die with it: a refresh token names the user by sub, which a user made
+        // again under the same name does not have.
+        self.transact(|_, tx| {
             tx.delete_user(&pool_id, &username);
-            for rec in state.refresh.values() {
-                if rec.pool_id == pool_id && rec.username == username {
-                    tx.delete_refresh(&rec.origin_jti);
-                }
-            }
             Ok(())
         })?;
         Ok(json!({}))

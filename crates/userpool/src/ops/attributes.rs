@@ -30,8 +30,21 @@ const STANDARD_ATTRIBUTES: &[&str] = &[
     "zoneinfo",
 ];
 
-/// Refuses `sub` and names that are neither standard nor `custom:*`.
+/// Custom attributes a pool may have (without a schema, a user may have at most these).
+const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+
+/// Refuses `sub`, names that are neither standard nor `custom:*`, and more custom attributes
+/// than a pool can have.
 pub(super) fn check_attribute_names(attrs: &[(String, String)]) -> Result<()> {
+    let custom = attrs
+        .iter()
+        .filter(|(n, _)| n.starts_with("custom:"))
+        .count();
+    if custom > MAX_CUSTOM_ATTRIBUTES {
+        return Err(CognitoError::invalid_parameter(format!(
+            "Attributes did not conform to the schema: a user pool has at most {MAX_CUSTOM_ATTRIBUTES} custom attributes, and {custom} were given"
+        )));
+    }
     for (name, _) in attrs {
         if name == "sub" {
             return Err(CognitoError::invalid_parameter(
@@ -100,6 +113,12 @@ impl UserPools {
                     u.attributes.insert("email_verified".into(), "false".into());
                 }
                 u.attributes.insert(k, v);
+            }
+            let custom = u.attributes.keys().filter(|k| k.starts_with("custom:")).count();
+            if custom > MAX_CUSTOM_ATTRIBUTES {
+                return Err(CognitoError::invalid_parameter(format!(
+                    "Attributes did not conform to the schema: a user pool has at most {MAX_CUSTOM_ATTRIBUTES} custom attributes"
+                )));
             }
             u.modified = common::date::now_f64();
             tx.put_user(pool_id, u);

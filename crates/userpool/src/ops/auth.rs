@@ -351,31 +351,37 @@ impl UserPools {
     fn refresh(&self, client: &ClientConfig, params: &Map<String, Json>) -> Result<Json> {
         let token = param(params, "REFRESH_TOKEN")?;
         let invalid = || CognitoError::not_authorized("Invalid Refresh Token");
-        let record = self.refresh_record(token).ok_or_else(invalid)?;
-        if record.client_id != client.id {
+        let keys = {
+            let state = self.read();
+            let pool = state.pools.get(&client.pool_id).ok_or_else(invalid)?;
+            Arc::clone(&pool.keys)
+        };
+        let claims = Self::refresh_claims(&keys, token).ok_or_else(invalid)?;
+        if claims.client_id != client.id {
             return Err(invalid());
         }
-        if record.revoked {
-            return Err(CognitoError::not_authorized(
-                "Refresh Token has been revoked",
-            ));
-        }
-        if record.expires <= now_secs() {
+        let user = {
+            let state = self.read();
+            let user = state
+                .pools
+                .get(&client.pool_id)
+                .and_then(|p| p.users.get(&claims.username))
+                .filter(|u| u.sub() == claims.sub)
+                .ok_or_else(|| CognitoError::not_authorized("User does not exist."))?;
+            if Self::session_revoked(&state, user, &claims.jti) {
+                return Err(CognitoError::not_authorized(
+                    "Refresh Token has been revoked",
+                ));
+            }
+            user.clone()
+        };
+        if claims.exp <= now_secs() {
             return Err(CognitoError::not_authorized("Refresh Token has expired"));
         }
-        let (keys, user) = {
-            let state = self.read();
-            let pool = state.pools.get(&record.pool_id).ok_or_else(invalid)?;
-            let user = pool
-                .users
-                .get(&record.username)
-                .ok_or_else(|| CognitoError::not_authorized("User does not exist."))?;
-            (Arc::clone(&pool.keys), user.clone())
-        };
         if !user.enabled {
             return Err(CognitoError::not_authorized("User is disabled."));
         }
-        let tokens = self.issue_tokens(&keys, client, &user, Some(&record))?;
+        let tokens = self.issue_tokens(&keys, client, &user, Some(&claims))?;
         Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
     }
 

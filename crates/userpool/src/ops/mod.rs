@@ -367,6 +367,19 @@ impl Req<'_> {
                         None | Some(Json::Null) => String::new(),
                         Some(other) => return Err(wrong_type(other, "String")),
                     };
+                    // The model's AttributeNameType (1-32) and AttributeValueType (at most
+                    // 2048): values are sensitive and not echoed.
+                    let at = format!("{}.{}.member", member(field), i + 1);
+                    if name.is_empty() || name.chars().count() > 32 {
+                        return Err(validation_error(&[format!(
+                            "Value '{name}' at '{at}.name' failed to satisfy constraint: Member must have length less than or equal to 32"
+                        )]));
+                    }
+                    if value.chars().count() > MAX_ATTRIBUTE_VALUE {
+                        return Err(validation_error(&[format!(
+                            "Value at '{at}.value' failed to satisfy constraint: Member must have length less than or equal to {MAX_ATTRIBUTE_VALUE}"
+                        )]));
+                    }
                     out.push((name, value));
                 }
                 Ok(Some(out))
@@ -388,6 +401,9 @@ impl Req<'_> {
         }
     }
 }
+
+/// The longest attribute value Cognito accepts.
+pub const MAX_ATTRIBUTE_VALUE: usize = 2048;
 
 /// A `ResourceNotFoundException` for a pool.
 pub fn no_pool(pool_id: &str) -> CognitoError {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::users::{RESET_CODE_SECS, check_code, delivery, destination, new_code};
+use super::users::{RESET_CODE_SECS, delivery, destination};
 use super::{Constraint, Req, no_pool};
 use crate::error::{CognitoError, Result};
 use crate::model::{StoredPassword, UserStatus};
@@ -33,7 +33,7 @@ impl UserPools {
     pub(crate) fn forgot_password(&self, r: &Req<'_>) -> Result<Json> {
         r.require(&["ClientId", "Username"])?;
         let (client, username) = self.client_user(r)?;
-        let code = new_code(RESET_CODE_SECS);
+        let (stored_code, code) = self.new_code(RESET_CODE_SECS);
         let user = self.update_user(&client.pool_id, &username, |u| {
             if !u.enabled {
                 return Err(CognitoError::not_authorized("User is disabled."));
@@ -51,7 +51,7 @@ impl UserPools {
                     "Cannot reset password for the user as there is no registered/verified email or phone_number",
                 ));
             }
-            u.reset_code = Some(code.clone());
+            u.reset_code = Some(stored_code);
             Ok(())
         })?;
         let d = destination(&user, false)
@@ -61,7 +61,7 @@ impl UserPools {
             &username,
             &d,
             "Your password reset code",
-            &code.code,
+            &code,
         );
         Ok(json!({"CodeDeliveryDetails": delivery(&d)}))
     }
@@ -83,12 +83,12 @@ impl UserPools {
                 .users
                 .get(&username)
                 .ok_or_else(CognitoError::user_not_found)?;
-            check_code(user.reset_code.as_ref(), &given)?;
+            self.check_code(user.reset_code.as_ref(), &given)?;
             pool.config.policy.check(password)?;
         }
         let stored = Self::stored_password(&client.pool_id, &username, password, false);
         self.update_user(&client.pool_id, &username, |u| {
-            check_code(u.reset_code.as_ref(), &given)?;
+            self.check_code(u.reset_code.as_ref(), &given)?;
             u.reset_code = None;
             u.password = Some(stored);
             u.failed_attempts = 0;

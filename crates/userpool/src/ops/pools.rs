@@ -200,9 +200,6 @@ impl UserPools {
             for c in state.clients.values().filter(|c| c.pool_id == id) {
                 tx.delete_client(&c.id);
             }
-            for t in state.refresh.values().filter(|t| t.pool_id == id) {
-                tx.delete_refresh(&t.origin_jti);
-            }
             tx.delete_pool(&id);
             Ok(())
         })?;

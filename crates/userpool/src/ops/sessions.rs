@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::{Constraint, Req};
+use super::{Constraint, Req, no_pool};
 use crate::error::{CognitoError, ErrorKind, Result};
 use crate::pools::UserPools;
 use crate::token::{self, TokenError};
@@ -25,37 +25,31 @@ impl UserPools {
             Err(TokenError::Invalid) => return Err(invalid()),
         };
         let state = self.read();
-        if let Some(jti) = claims["origin_jti"].as_str()
-            && state.refresh.get(jti).is_some_and(|r| r.revoked)
-        {
-            return Err(CognitoError::not_authorized(
-                "Access Token has been revoked",
-            ));
-        }
         let username = claims["username"].as_str().ok_or_else(invalid)?;
         let user = state
             .pools
             .get(&pool_id)
             .and_then(|p| p.users.get(username))
+            .filter(|u| claims["sub"] == u.sub())
             .ok_or_else(CognitoError::user_not_found)?;
+        if Self::session_revoked(&state, user, claims["origin_jti"].as_str().unwrap_or("")) {
+            return Err(CognitoError::not_authorized(
+                "Access Token has been revoked",
+            ));
+        }
         if !user.enabled {
             return Err(CognitoError::not_authorized("User is disabled."));
         }
         Ok((pool_id, username.to_string()))
     }
 
-    /// Revokes every refresh token (and so every access token) of a user.
+    /// Revokes every session of a user begun until now: their refresh and access tokens.
     fn sign_out_everywhere(&self, pool_id: &str, username: &str) -> Result<()> {
-        self.transact(|state, tx| {
-            for r in state.refresh.values() {
-                if r.pool_id == pool_id && r.username == username && !r.revoked {
-                    let mut revoked = r.clone();
-                    revoked.revoked = true;
-                    tx.put_refresh(revoked);
-                }
-            }
+        self.update_user(pool_id, username, |u| {
+            u.sessions_revoked_ms = common::date::now_ms();
             Ok(())
-        })
+        })?;
+        Ok(())
     }
 
     pub(crate) fn global_sign_out(&self, r: &Req<'_>) -> Result<Json> {
@@ -81,18 +75,20 @@ impl UserPools {
                 "The token type is not supported.",
             ));
         }
-        let record = self
-            .refresh_record(token)
-            .filter(|rec| rec.client_id == client.id)
+        let keys = self
+            .read()
+            .pools
+            .get(&client.pool_id)
+            .map(|p| std::sync::Arc::clone(&p.keys))
+            .ok_or_else(|| no_pool(&client.pool_id))?;
+        let claims = Self::refresh_claims(&keys, token)
+            .filter(|c| c.client_id == client.id)
             .ok_or_else(|| CognitoError::new(ErrorKind::Unauthorized, "Invalid token"))?;
-        self.transact(|state, tx| {
-            if let Some(rec) = state.refresh.get(&record.origin_jti) {
-                let mut revoked = rec.clone();
-                revoked.revoked = true;
-                tx.put_refresh(revoked);
-            }
+        self.transact(|_, tx| {
+            tx.revoke(&claims.jti, claims.exp);
             Ok(())
         })?;
+        self.prune_revoked()?;
         Ok(json!({}))
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value as Json, json};
 
-use super::users::{SIGN_UP_CODE_SECS, check_code, delivery, destination, new_code};
+use super::users::{SIGN_UP_CODE_SECS, delivery, destination};
 use super::{Constraint, Req, no_pool};
 use crate::error::{CognitoError, Result};
 use crate::model::{User, UserStatus};
@@ -32,7 +32,7 @@ impl UserPools {
         let attrs = r.opt_attributes("UserAttributes")?.unwrap_or_default();
         let (username, attributes) = self.new_identity(&client.pool_id, given, attrs)?;
         policy.check(password)?;
-        let code = new_code(SIGN_UP_CODE_SECS);
+        let (stored_code, code) = self.new_code(SIGN_UP_CODE_SECS);
         let now = now_f64();
         let user = User {
             password: Some(Self::stored_password(
@@ -47,10 +47,11 @@ impl UserPools {
             status: UserStatus::Unconfirmed,
             created: now,
             modified: now,
-            confirm_code: Some(code.clone()),
+            confirm_code: Some(stored_code),
             reset_code: None,
             failed_attempts: 0,
             locked_until: 0,
+            sessions_revoked_ms: 0,
         };
         let sub = user.sub().to_string();
         let dest = destination(&user, false);
@@ -67,7 +68,7 @@ impl UserPools {
                 &username,
                 d,
                 "Your verification code",
-                &code.code,
+                &code,
             );
             out["CodeDeliveryDetails"] = delivery(d);
         }
@@ -93,7 +94,7 @@ impl UserPools {
                     u.status
                 )));
             }
-            check_code(u.confirm_code.as_ref(), &given)?;
+            self.check_code(u.confirm_code.as_ref(), &given)?;
             u.confirm_code = None;
             u.status = UserStatus::Confirmed;
             for attr in ["email", "phone_number"] {
@@ -110,14 +111,14 @@ impl UserPools {
     pub(crate) fn resend_confirmation_code(&self, r: &Req<'_>) -> Result<Json> {
         r.require(&["ClientId", "Username"])?;
         let (client, username) = self.client_user(r)?;
-        let code = new_code(SIGN_UP_CODE_SECS);
+        let (stored_code, code) = self.new_code(SIGN_UP_CODE_SECS);
         let user = self.update_user(&client.pool_id, &username, |u| {
             if u.status != UserStatus::Unconfirmed {
                 return Err(CognitoError::invalid_parameter(
                     "User is already confirmed.",
                 ));
             }
-            u.confirm_code = Some(code.clone());
+            u.confirm_code = Some(stored_code);
             Ok(())
         })?;
         let d = destination(&user, false).ok_or_else(|| {
@@ -128,7 +129,7 @@ impl UserPools {
             &username,
             &d,
             "Your verification code",
-            &code.code,
+            &code,
         );
         Ok(json!({"CodeDeliveryDetails": delivery(&d)}))
     }

@@ -8,38 +8,16 @@ use serde_json::{Value as Json, json};
 
 use super::{Constraint, Req, no_pool};
 use crate::error::{CognitoError, ErrorKind, Result};
-use crate::model::{ClientConfig, Code, ExistenceErrors, User};
+use crate::model::{ClientConfig, ExistenceErrors, User};
 use crate::outbox::Message;
 use crate::pools::UserPools;
-use common::date::{now_f64, now_secs};
-use common::id::{random_string, uuid};
+use common::date::now_f64;
+use common::id::uuid;
 
 /// How long a sign-up confirmation code lives.
 pub(super) const SIGN_UP_CODE_SECS: u64 = 24 * 3600;
 /// How long a password reset code lives.
 pub(super) const RESET_CODE_SECS: u64 = 3600;
-
-/// A new six-digit code valid for `ttl` seconds.
-pub(super) fn new_code(ttl: u64) -> Code {
-    Code {
-        code: random_string(b"0123456789", 6),
-        expires: now_secs() + ttl,
-    }
-}
-
-/// Checks a code the user typed against the one sent.
-pub(super) fn check_code(stored: Option<&Code>, given: &str) -> Result<()> {
-    let Some(code) = stored else {
-        return Err(CognitoError::expired_code());
-    };
-    if code.expires <= now_secs() {
-        return Err(CognitoError::expired_code());
-    }
-    if !common::digest::constant_time_eq(code.code.as_bytes(), given.as_bytes()) {
-        return Err(CognitoError::code_mismatch());
-    }
-    Ok(())
-}
 
 /// `t***@e***`, as Cognito shows where a code went.
 pub(super) fn mask(address: &str) -> String {
