@@ -1,13 +1,18 @@
-//! The template's functions made runnable: Rust functions built with cargo (one cargo run per
-//! crate, skipped when nothing it would look at changed), every function turned into the
-//! Lambda host's configuration.
+//! The template's functions made runnable, as `sam build` would leave them: Rust functions
+//! built with cargo (one cargo run per crate, skipped when nothing it would look at changed),
+//! Python and Node.js functions given their interpreter, our bootstrap, their dependencies
+//! and layers (installed once into the state dir), inline code written out; and every
+//! function turned into the Lambda host's configuration. A function that cannot run here (a
+//! runtime with no interpreter on this machine) is still configured, with the reason: its
+//! invocations fail with it, and the start-up summary lists it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use lambda::FunctionConfig;
+use lambda::runtime::{Family, Interpreter};
 
 /// Concurrent instances of a function without `ReservedConcurrentExecutions`.
 pub const DEFAULT_CONCURRENCY: usize = 10;
@@ -19,55 +24,420 @@ pub struct Runnable {
     pub config: FunctionConfig,
     /// `Some(binary)`: a Rust function, rebuilt with cargo.
     pub cargo_binary: Option<String>,
+    /// The folder whose changes reload it (`--watch`).
+    pub source_dir: PathBuf,
+    /// A Node.js function run from a copy of its code beside its installed packages: the
+    /// code folder and the copy, restaged on change.
+    pub staged: Option<(PathBuf, PathBuf, PathBuf)>,
 }
 
-/// The host's configuration for `f`, before any build: a Rust function's command is filled in
-/// by [`build`]; any other must be a `provided.*` function with an executable `bootstrap`.
-fn config(file: &Path, f: &sam::Function, region: &str, account: &str) -> anyhow::Result<Runnable> {
-    let command = f.code_dir.join("bootstrap");
-    if f.cargo_binary.is_none() && !(f.runtime.starts_with("provided") && command.is_file()) {
-        anyhow::bail!(
-            "{}:{}: {}: runtime {:?} cannot run locally: use Metadata BuildMethod rust-cargolambda, or Runtime provided.* with an executable bootstrap in {}",
-            file.display(),
-            f.line,
-            f.logical_id,
-            f.runtime,
-            f.code_dir.display()
+/// What preparing the functions needs to know.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The state dir (`deps/`, `stage/`, `inline/`, `runtimes/`, `builds.json`).
+    pub state_dir: &'a Path,
+    /// Region.
+    pub region: &'a str,
+    /// Account id.
+    pub account: &'a str,
+    /// `--env-vars`: per logical id (and `Parameters` for all), applied to variables the
+    /// template declares.
+    pub env_overrides: &'a BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Interpreters found so far, and the bootstraps' paths.
+#[derive(Debug, Default)]
+struct Interpreters {
+    python: BTreeMap<String, Result<Interpreter, String>>,
+    node: Option<Result<Interpreter, String>>,
+    bootstraps: Option<(PathBuf, PathBuf)>,
+    /// One line per runtime whose interpreter differs from what the template asks for.
+    said: Vec<String>,
+}
+
+/// What `build` says besides the functions: lines for the start-up summary.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Runtimes that run with another interpreter version than the template's.
+    pub versions: Vec<String>,
+    /// Functions that cannot run here, with why.
+    pub unavailable: Vec<(String, String)>,
+}
+
+fn base_config(f: &sam::Function, ctx: &Context<'_>) -> FunctionConfig {
+    let mut env = f.env.clone();
+    let mut apply = |vars: &BTreeMap<String, String>| {
+        for (k, v) in &mut env {
+            if let Some(over) = vars.get(k) {
+                *v = over.clone();
+            }
+        }
+    };
+    if let Some(all) = ctx.env_overrides.get("Parameters") {
+        apply(all);
+    }
+    if let Some(own) = ctx.env_overrides.get(&f.logical_id) {
+        apply(own);
+    }
+    FunctionConfig {
+        name: f.name.clone(),
+        command: f.code_dir.join("bootstrap"),
+        args: Vec::new(),
+        runtime: f.runtime.clone(),
+        unavailable: None,
+        working_dir: f.code_dir.clone(),
+        env,
+        timeout: Duration::from_secs(f.timeout_secs),
+        memory_mb: f.memory_mb,
+        concurrency: f.reserved_concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
+        handler: f.handler.clone(),
+        region: ctx.region.to_string(),
+        account_id: ctx.account.to_string(),
+    }
+}
+
+fn unavailable(mut config: FunctionConfig, why: String) -> FunctionConfig {
+    config.unavailable = Some(why);
+    config
+}
+
+/// Makes every function of `app` runnable.
+pub async fn build(app: &sam::App, ctx: &Context<'_>) -> anyhow::Result<(Vec<Runnable>, Report)> {
+    let mut interp = Interpreters::default();
+    let mut report = Report::default();
+    let layers: BTreeMap<&str, &sam::Layer> =
+        app.layers.iter().map(|l| (l.arn.as_str(), l)).collect();
+    let mut runnable = Vec::with_capacity(app.functions.len());
+    for f in &app.functions {
+        let r = prepare(f, ctx, &layers, &mut interp).await?;
+        if let Some(why) = &r.config.unavailable {
+            tracing::warn!(
+                "{}:{}: {}: cannot run here: {why}; its routes answer 502",
+                app.file.display(),
+                f.line,
+                f.logical_id
+            );
+            report.unavailable.push((f.logical_id.clone(), why.clone()));
+        }
+        runnable.push(r);
+    }
+    report.versions = interp.said;
+    build_rust(&mut runnable, ctx.state_dir).await?;
+    Ok((runnable, report))
+}
+
+/// One function, made runnable (its Rust binary, if any, is built by [`build_rust`]).
+async fn prepare(
+    f: &sam::Function,
+    ctx: &Context<'_>,
+    layers: &BTreeMap<&str, &sam::Layer>,
+    interp: &mut Interpreters,
+) -> anyhow::Result<Runnable> {
+    let mut config = base_config(f, ctx);
+    let runnable = |config: FunctionConfig| Runnable {
+        config,
+        cargo_binary: f.cargo_binary.clone(),
+        source_dir: f.code_dir.clone(),
+        staged: None,
+    };
+    let family = lambda::runtime::family(&f.runtime);
+    if f.cargo_binary.is_some() {
+        return Ok(runnable(config));
+    }
+    // Inline code is written out as the file Lambda makes of it, `index.py` / `index.js`.
+    let code_dir = match &f.inline_code {
+        Some(code) => {
+            let dir = ctx.state_dir.join("inline").join(&f.logical_id);
+            let file = match family {
+                Family::Python { .. } => "index.py",
+                _ => "index.js",
+            };
+            common::fs::create_private_dir(&dir)?;
+            common::fs::write_private(&dir.join(file), code.as_bytes())?;
+            dir
+        }
+        None => f.code_dir.clone(),
+    };
+    config.working_dir = code_dir.clone();
+    let mut r = runnable(config);
+    r.source_dir = code_dir.clone();
+    let config = &mut r.config;
+    let own_layers: Vec<&sam::Layer> = f
+        .layers
+        .iter()
+        .filter_map(|arn| match layers.get(arn.as_str()) {
+            Some(l) => Some(*l),
+            None => {
+                tracing::warn!(
+                    "{}: layer {arn} is not in this template: its packages are not available locally",
+                    f.logical_id
+                );
+                None
+            }
+        })
+        .collect();
+    match family {
+        Family::Provided => {
+            config.command = code_dir.join("bootstrap");
+            if !config.command.is_file() {
+                return Ok(Runnable {
+                    config: unavailable(
+                        r.config.clone(),
+                        format!(
+                            "runtime {} needs an executable bootstrap in {}, or Metadata BuildMethod rust-cargolambda",
+                            f.runtime,
+                            code_dir.display()
+                        ),
+                    ),
+                    ..r
+                });
+            }
+        }
+        Family::Python { version } => {
+            let python = match python_for(interp, &f.runtime, &version).await {
+                Ok(p) => p,
+                Err(why) => {
+                    return Ok(Runnable {
+                        config: unavailable(r.config.clone(), why),
+                        ..r
+                    });
+                }
+            };
+            let (bootstrap, _) = bootstraps(interp, ctx.state_dir)?;
+            let mut path = Vec::new();
+            let requirements = code_dir.join("requirements.txt");
+            if requirements.is_file() {
+                let target = deps_dir(ctx, "pip", &code_dir);
+                install(
+                    &f.logical_id,
+                    lambda::deps::pip(&python.program, &requirements, &target),
+                )
+                .await?;
+                path.push(target);
+            }
+            for l in &own_layers {
+                path.extend(python_layer(l, &python, &version, ctx).await?);
+            }
+            config.command = python.program.clone();
+            config.args = vec![bootstrap.display().to_string()];
+            push_path(&mut config.env, "PYTHONPATH", &path);
+        }
+        Family::Node { .. } => {
+            let node = match node_for(interp, &f.runtime).await {
+                Ok(n) => n,
+                Err(why) => {
+                    return Ok(Runnable {
+                        config: unavailable(r.config.clone(), why),
+                        ..r
+                    });
+                }
+            };
+            let (_, bootstrap) = bootstraps(interp, ctx.state_dir)?;
+            if code_dir.join("package.json").is_file() && !code_dir.join("node_modules").is_dir() {
+                let target = deps_dir(ctx, "npm", &code_dir);
+                install(&f.logical_id, lambda::deps::npm(&code_dir, &target)).await?;
+                let stage = ctx.state_dir.join("stage").join(&f.logical_id);
+                let modules = target.join("node_modules");
+                lambda::deps::stage(&code_dir, &modules, &stage)?;
+                config.working_dir = stage.clone();
+                r.staged = Some((code_dir.clone(), modules, stage));
+            }
+            let mut path = Vec::new();
+            for l in &own_layers {
+                path.extend(node_layer(l, ctx).await?);
+            }
+            let config = &mut r.config;
+            config.command = node.program.clone();
+            config.args = vec![bootstrap.display().to_string()];
+            push_path(&mut config.env, "NODE_PATH", &path);
+        }
+        Family::Unsupported => {
+            let why = format!(
+                "runtime {} has no interpreter here (gatehouse runs provided.*, python3.* and nodejs*.x functions)",
+                if f.runtime.is_empty() {
+                    "(none)"
+                } else {
+                    &f.runtime
+                }
+            );
+            return Ok(Runnable {
+                config: unavailable(r.config.clone(), why),
+                ..r
+            });
+        }
+    }
+    Ok(r)
+}
+
+/// Where the dependencies of the manifest in `dir` are installed: one folder per code folder
+/// (functions that share a `CodeUri` share their install) and tool.
+fn deps_dir(ctx: &Context<'_>, tool: &str, dir: &Path) -> PathBuf {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let digest = common::digest::sha256(&[tool.as_bytes(), dir.as_os_str().as_encoded_bytes()]);
+    let name = dir
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    ctx.state_dir.join("deps").join(format!(
+        "{name}-{tool}-{}",
+        &common::encoding::hex(&digest)[..12]
+    ))
+}
+
+/// `NAME=a:b:c` added to `env` (after what the template gave it, if it did).
+fn push_path(env: &mut Vec<(String, String)>, name: &str, dirs: &[PathBuf]) {
+    if dirs.is_empty() {
+        return;
+    }
+    let joined = std::env::join_paths(dirs)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match env.iter_mut().find(|(k, _)| k == name) {
+        Some((_, v)) => *v = format!("{v}:{joined}"),
+        None => env.push((name.into(), joined)),
+    }
+}
+
+/// Runs an install, saying so when it takes time.
+async fn install(
+    what: &str,
+    job: impl std::future::Future<Output = Result<bool, lambda::deps::DepsError>>,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let installed = job
+        .await
+        .with_context(|| format!("the dependencies of {what} did not install"))?;
+    if installed {
+        tracing::info!(
+            "{what}: dependencies installed in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        tracing::debug!("{what}: dependencies unchanged since the last install");
+    }
+    Ok(())
+}
+
+/// A Python layer's folders on the import path: its `python/` (and the site-packages under
+/// it, as Lambda's `/opt/python` layout has), and its `requirements.txt` installed.
+async fn python_layer(
+    l: &sam::Layer,
+    python: &Interpreter,
+    version: &str,
+    ctx: &Context<'_>,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    let requirements = l.content_dir.join("requirements.txt");
+    if requirements.is_file() {
+        let target = deps_dir(ctx, "pip", &l.content_dir).join("python");
+        install(
+            &l.logical_id,
+            lambda::deps::pip(&python.program, &requirements, &target),
+        )
+        .await?;
+        dirs.push(target);
+    }
+    let own = l.content_dir.join("python");
+    if own.is_dir() {
+        dirs.push(
+            own.join("lib")
+                .join(format!("python{version}"))
+                .join("site-packages"),
+        );
+        dirs.push(own);
+    } else if l
+        .build_method
+        .as_deref()
+        .is_some_and(|m| m.starts_with("python"))
+    {
+        // A layer built by SAM from its sources: the folder is what goes under python/.
+        dirs.push(l.content_dir.clone());
+    }
+    Ok(dirs)
+}
+
+/// A Node.js layer's `nodejs/node_modules` (for `require`, as Lambda's `/opt/nodejs`), and
+/// its `package.json` installed.
+async fn node_layer(l: &sam::Layer, ctx: &Context<'_>) -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    for pkg in [l.content_dir.clone(), l.content_dir.join("nodejs")] {
+        if pkg.join("package.json").is_file() {
+            let target = deps_dir(ctx, "npm", &pkg);
+            install(&l.logical_id, lambda::deps::npm(&pkg, &target)).await?;
+            dirs.push(target.join("node_modules"));
+            break;
+        }
+    }
+    let own = l.content_dir.join("nodejs").join("node_modules");
+    if own.is_dir() {
+        dirs.push(own);
+    }
+    Ok(dirs)
+}
+
+fn bootstraps(interp: &mut Interpreters, state_dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    if interp.bootstraps.is_none() {
+        interp.bootstraps = Some(
+            lambda::runtime::write_bootstraps(&state_dir.join("runtimes"))
+                .context("cannot write the runtime bootstraps into the state dir")?,
         );
     }
-    Ok(Runnable {
-        config: FunctionConfig {
-            name: f.name.clone(),
-            command,
-            working_dir: f.code_dir.clone(),
-            env: f.env.clone(),
-            timeout: Duration::from_secs(f.timeout_secs),
-            memory_mb: f.memory_mb,
-            concurrency: f.reserved_concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1),
-            handler: f.handler.clone(),
-            region: region.to_string(),
-            account_id: account.to_string(),
-        },
-        cargo_binary: f.cargo_binary.clone(),
-    })
+    Ok(interp.bootstraps.clone().expect("just written"))
 }
 
-/// Makes every function of `app` runnable, building the Rust ones (`builds.json` in
-/// `state_dir` records what was built from what).
-pub async fn build(
-    app: &sam::App,
-    region: &str,
-    account: &str,
-    state_dir: &Path,
-) -> anyhow::Result<Vec<Runnable>> {
-    let mut runnable = app
-        .functions
-        .iter()
-        .map(|f| config(&app.file, f, region, account))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    // One cargo run per crate: its up-to-date check is most of a warm start.
+async fn python_for(
+    interp: &mut Interpreters,
+    runtime: &str,
+    version: &str,
+) -> Result<Interpreter, String> {
+    if !interp.python.contains_key(version) {
+        let v = version.to_string();
+        let found = tokio::task::spawn_blocking(move || lambda::runtime::python(&v))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        if let Ok(p) = &found
+            && !lambda::runtime::matches(&p.version, version)
+        {
+            interp.said.push(format!(
+                "{runtime} functions run with Python {} ({}): this machine has no python{version}",
+                p.version,
+                p.program.display()
+            ));
+        }
+        interp.python.insert(version.to_string(), found);
+    }
+    interp.python[version].clone()
+}
+
+async fn node_for(interp: &mut Interpreters, runtime: &str) -> Result<Interpreter, String> {
+    if interp.node.is_none() {
+        interp.node = Some(
+            tokio::task::spawn_blocking(lambda::runtime::node)
+                .await
+                .unwrap_or_else(|e| Err(e.to_string())),
+        );
+    }
+    let found = interp.node.clone().expect("just found");
+    if let Ok(n) = &found
+        && let lambda::runtime::Family::Node { major } = lambda::runtime::family(runtime)
+        && !lambda::runtime::matches(&n.version, &major)
+    {
+        let line = format!(
+            "{runtime} functions run with Node.js {} ({})",
+            n.version,
+            n.program.display()
+        );
+        if !interp.said.contains(&line) {
+            interp.said.push(line);
+        }
+    }
+    found
+}
+
+/// Builds the Rust functions, one cargo run per crate (`builds.json` in `state_dir` records
+/// what was built from what, so unchanged sources skip cargo).
+async fn build_rust(runnable: &mut [Runnable], state_dir: &Path) -> anyhow::Result<()> {
     let mut by_crate: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-    for f in &runnable {
+    for f in runnable.iter() {
         if let Some(b) = &f.cargo_binary {
             by_crate
                 .entry(f.config.working_dir.clone())
@@ -85,14 +455,14 @@ pub async fn build(
             built.insert((dir.clone(), b.clone()), p);
         }
     }
-    for f in &mut runnable {
+    for f in runnable {
         if let Some(b) = &f.cargo_binary
             && let Some(path) = built.get(&(f.config.working_dir.clone(), b.clone()))
         {
             f.config.command = path.clone();
         }
     }
-    Ok(runnable)
+    Ok(())
 }
 
 /// Builds `binaries` of the crate in `dir` (or finds them unchanged since the last build).

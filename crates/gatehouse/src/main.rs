@@ -89,6 +89,47 @@ struct UpArgs {
     /// Turn off Lambda's Invoke API on the API port (`gatehouse invoke`, `aws lambda invoke`).
     #[arg(long)]
     no_invoke_api: bool,
+    /// Environment variables for the functions, in `sam local`'s JSON form:
+    /// `{"FunctionLogicalId": {"VAR": "value"}, "Parameters": {"VAR": "for every function"}}`;
+    /// they override variables the template declares.
+    #[arg(long, value_name = "FILE")]
+    env_vars: Option<PathBuf>,
+}
+
+/// `--env-vars FILE`, read.
+fn env_overrides(
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>>
+{
+    let Some(file) = file else {
+        return Ok(Default::default());
+    };
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read --env-vars {}", file.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("--env-vars {}: not JSON", file.display()))?;
+    let shape = || {
+        anyhow::anyhow!(
+            "--env-vars {}: expected {{\"FunctionLogicalId\": {{\"VAR\": \"value\"}}, \"Parameters\": {{...}}}}",
+            file.display()
+        )
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for (function, vars) in v.as_object().ok_or_else(shape)? {
+        let vars = vars.as_object().ok_or_else(shape)?;
+        out.insert(
+            function.clone(),
+            vars.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                    )
+                })
+                .collect(),
+        );
+    }
+    Ok(out)
 }
 
 fn parse_overrides(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
@@ -117,6 +158,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         watch: args.watch,
         invoke_api: !args.no_invoke_api,
         reaper: std::env::current_exe().ok(),
+        env_overrides: env_overrides(args.env_vars.as_deref())?,
         limits: common::server::Limits {
             header_timeout: (args.header_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.header_timeout)),

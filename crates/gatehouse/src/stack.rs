@@ -32,6 +32,9 @@ pub struct Config {
     pub watch: bool,
     /// Serve Lambda's Invoke API on the API port.
     pub invoke_api: bool,
+    /// `--env-vars`: environment variables by function logical id (`Parameters`: for every
+    /// function), overriding those the template declares, as `sam local` takes them.
+    pub env_overrides: BTreeMap<String, BTreeMap<String, String>>,
     /// A program that, run with the argument `reap`, kills the function instances if this
     /// process dies without stopping them (`gatehouse` itself); `None`: no reaper.
     pub reaper: Option<PathBuf>,
@@ -61,11 +64,14 @@ pub struct Running {
     pub routes: Vec<crate::summary::RouteRow>,
     /// What the template declares that is not emulated.
     pub not_emulated: Vec<sam::NotEmulated>,
+    /// Functions that cannot run here, and why.
+    pub unavailable: Vec<(String, String)>,
     /// The function host (instances, pids).
     pub host: Arc<lambda::Host>,
     /// The user pools.
     pub pools: Arc<UserPools>,
-    state_dir: PathBuf,
+    /// The state dir.
+    pub state_dir: PathBuf,
     stop: tokio::sync::watch::Sender<bool>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
@@ -116,8 +122,16 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         ),
         None => lambda::Host::new(),
     };
-    let runnable =
-        crate::functions::build(&app, &config.region, &account, &config.state_dir).await?;
+    let ctx = crate::functions::Context {
+        state_dir: &config.state_dir,
+        region: &config.region,
+        account: &account,
+        env_overrides: &config.env_overrides,
+    };
+    let (runnable, report) = crate::functions::build(&app, &ctx).await?;
+    for line in &report.versions {
+        tracing::warn!("{line}");
+    }
     for f in &runnable {
         host.add(f.config.clone());
     }
@@ -169,6 +183,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         outputs: app.outputs,
         routes: gateway.route_table(),
         not_emulated: app.not_emulated,
+        unavailable: report.unavailable,
         host,
         state_dir: config.state_dir,
         pools,
@@ -181,15 +196,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
 impl Running {
     /// The start-up summary (see [`crate::summary`]).
     pub fn summary(&self, elapsed_ms: u128) -> String {
-        crate::summary::render(
-            elapsed_ms,
-            &self.cognito_url,
-            &self.api_url,
-            &self.outputs,
-            &self.routes,
-            &self.not_emulated,
-            &self.state_dir,
-        )
+        crate::summary::render(elapsed_ms, self)
     }
 
     /// Stops serving: the listeners close, every function instance stops.

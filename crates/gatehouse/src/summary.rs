@@ -10,15 +10,11 @@ use serde_json::Value as Json;
 pub type RouteRow = (String, String, String, String);
 
 /// The summary's text; a blank line ends it, so scripts know when they have all of it.
-pub fn render(
-    elapsed_ms: u128,
-    cognito_url: &str,
-    api_url: &str,
-    outputs: &BTreeMap<String, String>,
-    routes: &[RouteRow],
-    not_emulated: &[sam::NotEmulated],
-    state_dir: &Path,
-) -> String {
+pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
+    let (cognito_url, api_url, outputs, routes) =
+        (&r.cognito_url, &r.api_url, &r.outputs, &r.routes);
+    let (not_emulated, unavailable, state_dir) =
+        (&r.not_emulated, &r.unavailable, r.state_dir.as_path());
     let mut out = String::new();
     out.push_str(&format!("gatehouse is up ({elapsed_ms} ms)\n"));
     out.push_str(&format!("  Cognito endpoint  {cognito_url}\n"));
@@ -35,6 +31,12 @@ pub fn render(
         out.push_str(&format!(
             "    {method:<7} {path:<24} {function:<24} auth: {auth}\n"
         ));
+    }
+    if !unavailable.is_empty() {
+        out.push_str("  cannot run here (their routes answer 502):\n");
+        for (function, why) in unavailable {
+            out.push_str(&format!("    {function:<24} {why}\n"));
+        }
     }
     if !not_emulated.is_empty() {
         out.push_str("  not emulated (references resolve to these values):\n");

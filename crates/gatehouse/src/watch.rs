@@ -16,42 +16,16 @@ use crate::functions::Runnable as Watched;
 type Fingerprint = (u64, SystemTime, u64);
 
 fn fingerprint(dir: &Path) -> Fingerprint {
-    let mut fp = (0, SystemTime::UNIX_EPOCH, 0);
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') || name == "target" || name == "__pycache__" {
-                continue;
-            }
-            let Ok(meta) = e.metadata() else {
-                continue;
-            };
-            if meta.is_dir() {
-                stack.push(e.path());
-            } else {
-                fp.0 += 1;
-                fp.2 += meta.len();
-                if let Ok(m) = meta.modified() {
-                    fp.1 = fp.1.max(m);
-                }
-            }
-        }
-    }
-    fp
+    lambda::deps::fingerprint(
+        dir,
+        &[".git", "target", "__pycache__", "node_modules", ".aws-sam"],
+    )
 }
 
 /// Watches every function's folder until the task is aborted.
 pub fn spawn(host: Arc<Host>, functions: Vec<Watched>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let dirs: Vec<PathBuf> = functions
-            .iter()
-            .map(|f| f.config.working_dir.clone())
-            .collect();
+        let dirs: Vec<PathBuf> = functions.iter().map(|f| f.source_dir.clone()).collect();
         let mut last: Vec<Fingerprint> = Vec::with_capacity(dirs.len());
         for d in &dirs {
             let d = d.clone();
@@ -88,6 +62,16 @@ async fn reload(host: &Host, f: &Watched) {
                 tracing::error!("{}: {e}\nthe previous build keeps serving", config.name);
                 return;
             }
+        }
+    }
+    // A Node.js function runs from a copy of its code beside its packages: copy it again.
+    if let Some((code, modules, stage)) = f.staged.clone() {
+        let staged =
+            tokio::task::spawn_blocking(move || lambda::deps::stage(&code, &modules, &stage)).await;
+        if let Ok(Err(e)) | Err(e) = staged.map_err(|e| lambda::deps::DepsError::Io(e.to_string()))
+        {
+            tracing::error!("{}: {e}\nthe previous version keeps serving", config.name);
+            return;
         }
     }
     host.add(config);

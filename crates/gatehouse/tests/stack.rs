@@ -45,6 +45,7 @@ async fn the_seed_stack_runs_in_process_from_sign_in_to_the_protected_route() {
         watch: false,
         invoke_api: true,
         reaper: None,
+        env_overrides: Default::default(),
         limits: common::server::Limits::default(),
     };
     let listeners = gatehouse::Listeners {

@@ -31,6 +31,9 @@ struct Invocation {
     request_id: String,
     body: Vec<u8>,
     timeout: Duration,
+    /// Fired when the process takes the event (`GET /next` answers): the function's Timeout
+    /// counts from then, as on Lambda, where the init phase has its own limit.
+    delivered: oneshot::Sender<()>,
 }
 
 #[derive(Debug)]
@@ -86,7 +89,8 @@ impl Instance {
         let label = format!("{}#{n}", cfg.name);
 
         let mut cmd = Command::new(&cfg.command);
-        cmd.current_dir(&cfg.working_dir)
+        cmd.args(&cfg.args)
+            .current_dir(&cfg.working_dir)
             .envs(cfg.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", &cfg.name)
@@ -103,7 +107,7 @@ impl Instance {
             .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
             .env("AWS_REGION", &cfg.region)
             .env("AWS_DEFAULT_REGION", &cfg.region)
-            .env("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023")
+            .env("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", cfg.runtime))
             .env("_HANDLER", &cfg.handler)
             .env("LAMBDA_TASK_ROOT", &cfg.working_dir)
             .env("TZ", ":UTC")
@@ -243,12 +247,13 @@ impl Instance {
         let _ = rx.wait_for(|e| *e).await;
     }
 
-    /// Hands `event` to the process and waits up to `limit` for its answer.
+    /// Hands `event` to the process, which has `init` to take it (the time a new instance has
+    /// to start; nothing for a warm one, which is waiting), and then `timeout` to answer.
     pub async fn invoke(
         &self,
         event: Vec<u8>,
         timeout: Duration,
-        limit: Duration,
+        init: Duration,
     ) -> Result<Vec<u8>, InvokeError> {
         let request_id = common::id::uuid();
         let (done_tx, done_rx) = oneshot::channel();
@@ -261,24 +266,41 @@ impl Instance {
             lock(&self.pending).take();
             return Err(InvokeError::Crashed("the instance had stopped".into()));
         }
+        let (delivered_tx, delivered_rx) = oneshot::channel();
         let inv = Invocation {
             request_id,
             body: event,
             timeout,
+            delivered: delivered_tx,
         };
         if self.tx.send(inv).await.is_err() {
             lock(&self.pending).take();
             return Err(InvokeError::Crashed("the instance had stopped".into()));
         }
-        match tokio::time::timeout(limit, done_rx).await {
+        let expired = |why: String| {
+            lock(&self.pending).take();
+            tracing::warn!("{}: {why}; stopping it", self.label);
+            self.kill();
+            Err(InvokeError::Timeout(timeout))
+        };
+        // A warm instance is waiting in `/next` and takes the event at once; a new one has the
+        // init time too. (The held invocation may also end before delivery: a crash at start.)
+        let mut done_rx = done_rx;
+        tokio::select! {
+            biased;
+            r = &mut done_rx => {
+                return r.unwrap_or_else(|_| Err(InvokeError::Crashed("the instance stopped".into())));
+            }
+            d = tokio::time::timeout(init + Duration::from_millis(50), delivered_rx) => {
+                if !matches!(d, Ok(Ok(()))) {
+                    return expired(format!("did not ask for its event within {init:?} of starting"));
+                }
+            }
+        }
+        match tokio::time::timeout(timeout, done_rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(InvokeError::Crashed("the instance stopped".into())),
-            Err(_) => {
-                lock(&self.pending).take();
-                tracing::warn!("{}: timed out after {timeout:?}; stopping it", self.label);
-                self.kill();
-                Err(InvokeError::Timeout(timeout))
-            }
+            Err(_) => expired(format!("timed out after {timeout:?}")),
         }
     }
 
@@ -350,6 +372,7 @@ async fn next(State(api): State<Arc<Api>>) -> Response {
             "this instance is stopping",
         );
     };
+    let _ = inv.delivered.send(());
     let deadline = now_ms() + inv.timeout.as_millis();
     let mut trace_tail = [0u8; 12];
     common::id::random_bytes(&mut trace_tail);

@@ -7,14 +7,18 @@
 //! - [`instance`]: one process and its own Runtime API listener (`/2018-06-01/runtime/...`):
 //!   the listener knows which process holds which request, so a timeout kills the right one.
 //! - [`build`]: building Rust functions with cargo before they start.
+//! - [`runtime`]: how each runtime's process starts (our Python and Node.js bootstraps).
+//! - [`deps`]: a function's (or layer's) pip and npm dependencies, installed once.
 //! - [`peer`]: who is on the other end of a Runtime API connection (only the instance's own
 //!   process tree is served).
 //! - [`reaper`]: a process that kills the instances if gatehouse dies without doing it.
 
 pub mod build;
+pub mod deps;
 pub mod instance;
 pub mod peer;
 pub mod reaper;
+pub mod runtime;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,8 +35,15 @@ use crate::instance::Instance;
 pub struct FunctionConfig {
     /// The function's name (its logical id in the template).
     pub name: String,
-    /// The executable: a built binary or a `bootstrap`.
+    /// The executable: a built binary, a `bootstrap`, or an interpreter.
     pub command: PathBuf,
+    /// Its arguments (an interpreter's: our bootstrap).
+    pub args: Vec<String>,
+    /// `Runtime` (`provided.al2023`, `python3.12`, ...), for `AWS_EXECUTION_ENV`.
+    pub runtime: String,
+    /// Why the function cannot run here, when it cannot (an unsupported runtime): its
+    /// invocations fail with this, and nothing is started.
+    pub unavailable: Option<String>,
     /// Its working directory (`LAMBDA_TASK_ROOT`).
     pub working_dir: PathBuf,
     /// `Environment.Variables`.
@@ -83,7 +94,8 @@ pub enum InvokeError {
     Timeout(Duration),
 }
 
-/// Extra time a new instance gets to start before the function's Timeout starts counting.
+/// The time a new instance has to start and ask for its first event (Lambda's init phase,
+/// 10 s); the function's Timeout counts from when it takes the event.
 pub const INIT_GRACE: Duration = Duration::from_secs(10);
 
 /// One invocation, start to end, holding a permit for its whole length.
@@ -93,6 +105,9 @@ async fn run(
     reaper: Option<Arc<reaper::Reaper>>,
     event: Vec<u8>,
 ) -> Result<Vec<u8>, InvokeError> {
+    if let Some(why) = &f.config.unavailable {
+        return Err(InvokeError::Crashed(why.clone()));
+    }
     let _permit = f
         .permits
         .acquire()
@@ -117,8 +132,8 @@ async fn run(
             (i, true)
         }
     };
-    let limit = f.config.timeout + if cold { INIT_GRACE } else { Duration::ZERO };
-    let outcome = instance.invoke(event, f.config.timeout, limit).await;
+    let init = if cold { INIT_GRACE } else { Duration::ZERO };
+    let outcome = instance.invoke(event, f.config.timeout, init).await;
     let keep = !f.retired.load(Ordering::SeqCst);
     match &outcome {
         Ok(_) | Err(InvokeError::Function { .. }) if keep && instance.is_alive() => {

@@ -22,6 +22,9 @@ async fn config(bin: &str, fault: &str, timeout_ms: u64, concurrency: usize) -> 
     FunctionConfig {
         name: format!("{bin}-{fault}"),
         command: test_binary(bin).await,
+        args: Vec::new(),
+        runtime: "provided.al2023".into(),
+        unavailable: None,
         working_dir: workspace(),
         env: vec![
             ("FAULT".into(), fault.into()),

@@ -24,6 +24,10 @@ pub struct Function {
     pub handler: String,
     /// `CodeUri` joined to the template's folder (the folder itself when absent, as SAM does).
     pub code_dir: PathBuf,
+    /// `InlineCode`: the handler's source, in place of a folder.
+    pub inline_code: Option<String>,
+    /// `Layers`: their ARNs (a layer of this template resolves to its own).
+    pub layers: Vec<String>,
     /// `Metadata.BuildMethod: rust-cargolambda`: the binary to build with cargo.
     pub cargo_binary: Option<String>,
     /// `Environment.Variables`, as text.
@@ -50,6 +54,7 @@ impl Function {
         props: &Json,
         dir: &Path,
     ) -> Result<Function, String> {
+        let inline_code = props["InlineCode"].as_str().map(str::to_string);
         let code_dir = match &props["CodeUri"] {
             Json::Null => dir.to_path_buf(),
             Json::String(code) => dir.join(code),
@@ -91,6 +96,11 @@ impl Function {
             runtime: props["Runtime"].as_str().unwrap_or_default().to_string(),
             handler: props["Handler"].as_str().unwrap_or("bootstrap").to_string(),
             code_dir,
+            inline_code,
+            layers: props["Layers"]
+                .as_array()
+                .map(|l| l.iter().map(template::json_text).collect())
+                .unwrap_or_default(),
             cargo_binary,
             env,
             timeout_secs: int(props, "Timeout").unwrap_or(3),
@@ -100,5 +110,55 @@ impl Function {
             reserved_concurrency: int(props, "ReservedConcurrentExecutions")
                 .and_then(|c| usize::try_from(c).ok()),
         })
+    }
+}
+
+/// A layer with local content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// Logical id.
+    pub logical_id: String,
+    /// Its ARN (what `Ref` gives, and what functions' `Layers` name).
+    pub arn: String,
+    /// The folder with its content (`python/`, `nodejs/node_modules/`, or a `requirements.txt`
+    /// or `package.json` to install), relative paths joined to the template's folder.
+    pub content_dir: PathBuf,
+    /// `Metadata.BuildMethod` (`python3.12`, `nodejs20.x`, `makefile`), when given.
+    pub build_method: Option<String>,
+}
+
+impl Layer {
+    /// A layer from `AWS::Serverless::LayerVersion` (`ContentUri`) or `AWS::Lambda::LayerVersion`
+    /// (`Content` as a local path); `None` when its content is not local (an S3 object).
+    pub fn from_props(
+        stack: &Stack,
+        r: &Resource,
+        arn: String,
+        props: &Json,
+        dir: &Path,
+    ) -> Result<Option<Layer>, String> {
+        let content = props
+            .get("ContentUri")
+            .or_else(|| props.get("Content"))
+            .cloned()
+            .unwrap_or(Json::Null);
+        let Json::String(path) = content else {
+            return Ok(None);
+        };
+        if path.starts_with("s3://") {
+            return Ok(None);
+        }
+        let metadata = match &r.metadata {
+            Some(m) => stack
+                .resolve(m, &Physical::default(), &r.logical_id)
+                .unwrap_or(Json::Null),
+            None => Json::Null,
+        };
+        Ok(Some(Layer {
+            logical_id: r.logical_id.clone(),
+            arn,
+            content_dir: dir.join(path),
+            build_method: metadata["BuildMethod"].as_str().map(str::to_string),
+        }))
     }
 }

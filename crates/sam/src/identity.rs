@@ -19,6 +19,14 @@ pub fn function_arn(p: &Pseudo, name: &str) -> String {
     )
 }
 
+/// `arn:aws:lambda:<region>:<account>:layer:<name>:1`: a layer's first version.
+pub fn layer_arn(p: &Pseudo, name: &str) -> String {
+    format!(
+        "arn:aws:lambda:{}:{}:layer:{name}:1",
+        p.region, p.account_id
+    )
+}
+
 /// The name CloudFormation generates for a resource whose template gives none:
 /// `<stack>-<LogicalId>-<12 characters>`, stable for the stack and logical id.
 pub fn generated_name(p: &Pseudo, logical_id: &str) -> String {

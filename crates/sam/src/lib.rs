@@ -28,7 +28,7 @@ use template::{Physical, ResolveError, Resource};
 pub use template::{Stack, TemplateError};
 
 pub use api::RestApi;
-pub use function::Function;
+pub use function::{Function, Layer};
 
 /// What a resource is to the local stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,9 @@ pub enum Kind {
     Function,
     /// `AWS::Serverless::Api`: served by the gateway.
     RestApi,
+    /// `AWS::Serverless::LayerVersion`, `AWS::Lambda::LayerVersion`: its local content goes on
+    /// the import path of the functions that name it.
+    Layer,
     /// Anything else: not emulated; its `Ref`/`GetAtt` resolve to AWS-shaped values.
     NotEmulated,
 }
@@ -56,6 +59,7 @@ impl Kind {
             "AWS::Cognito::UserPoolUser" => Kind::UserPoolUser,
             "AWS::Serverless::Function" => Kind::Function,
             "AWS::Serverless::Api" => Kind::RestApi,
+            "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => Kind::Layer,
             _ => Kind::NotEmulated,
         }
     }
@@ -156,6 +160,8 @@ pub struct App {
     pub functions: Vec<Function>,
     /// REST APIs with their routes.
     pub apis: Vec<RestApi>,
+    /// Layers with local content.
+    pub layers: Vec<Layer>,
     /// Outputs, as strings (AWS's API URLs turned into the local ones).
     pub outputs: BTreeMap<String, String>,
     /// Resources served by nobody here.
@@ -204,6 +210,15 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                     &r.logical_id,
                     api::api_id(&r.logical_id),
                     &[("RootResourceId", Json::String("root".into()))],
+                );
+            }
+            Kind::Layer => {
+                let name = plan.name_property(r, "LayerName");
+                let arn = identity::layer_arn(&stack.pseudo, &name);
+                plan.physical.insert(
+                    &r.logical_id,
+                    arn.clone(),
+                    &[("LayerVersionArn", Json::String(arn))],
                 );
             }
             _ => {
@@ -330,6 +345,7 @@ impl<'s> Plan<'s> {
         let mut warnings = Vec::new();
         let mut functions = Vec::new();
         let mut apis: Vec<RestApi> = Vec::new();
+        let mut layers: Vec<Layer> = Vec::new();
         for &i in &self.order {
             let r = &self.stack.resources[i];
             match self.kinds[i] {
@@ -338,6 +354,16 @@ impl<'s> Plan<'s> {
                     let f = function::Function::from_props(self.stack, r, &props, &self.dir)
                         .map_err(|m| self.error(r, m))?;
                     functions.push((f, props));
+                }
+                Kind::Layer => {
+                    let props = self.resolve(r, &r.properties)?;
+                    let arn = self.physical.refs[&r.logical_id].clone();
+                    if let Some(l) =
+                        function::Layer::from_props(self.stack, r, arn, &props, &self.dir)
+                            .map_err(|m| self.error(r, m))?
+                    {
+                        layers.push(l);
+                    }
                 }
                 Kind::RestApi => {
                     let props = self.with_globals(r, Kind::RestApi)?;
@@ -367,6 +393,7 @@ impl<'s> Plan<'s> {
             file: self.stack.file.clone(),
             functions: functions.into_iter().map(|(f, _)| f).collect(),
             apis,
+            layers,
             outputs,
             not_emulated: self.not_emulated,
             warnings,

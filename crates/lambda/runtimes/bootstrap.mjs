@@ -1,0 +1,288 @@
+// gatehouse's Node.js bootstrap: the Lambda Runtime API loop for a Node.js function, as AWS's
+// runtime interface client (aws-lambda-ric, which the managed nodejs runtimes run) does it:
+// the handler named by _HANDLER is loaded once (CommonJS or ES module), then each event from
+// GET /invocation/next is passed to it with a context object, and its result or error is
+// posted back. Node core modules only.
+//
+// Kept from the client: handler resolution (module root, first dot, .js/.mjs/.cjs order,
+// "type": "module"), the context's fields, promise and callback semantics (including
+// callbackWaitsForEmptyEventLoop: a callback's result is sent once the event loop is empty),
+// error bodies ({errorType, errorMessage, trace}), console lines as
+// `<time>\t<requestId>\t<LEVEL>\t<message>`, and exits on uncaught errors (129, 128).
+
+import fs from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import util from "node:util";
+
+const API = process.env.AWS_LAMBDA_RUNTIME_API;
+const [HOST, PORT] = [API.slice(0, API.lastIndexOf(":")), Number(API.slice(API.lastIndexOf(":") + 1))];
+const RUNTIME = "/2018-06-01/runtime";
+// Idle keep-alive sockets are unreferenced by the agent, so they never keep the event loop up.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const require = createRequire(import.meta.url);
+
+let currentRequestId;
+
+// --- the Runtime API --------------------------------------------------------------------------
+
+function request(method, urlPath, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(body);
+    const req = http.request(
+      { host: HOST, port: PORT, method, path: urlPath, agent,
+        headers: data ? { "Content-Length": data.length, ...headers } : headers },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+function postJson(urlPath, value, headers = {}) {
+  return request("POST", urlPath, value, { "Content-Type": "application/json", ...headers });
+}
+
+// --- errors -----------------------------------------------------------------------------------
+
+class RuntimeError extends Error {}
+function runtimeError(name, message) {
+  const e = new RuntimeError(message);
+  e.name = `Runtime.${name}`;
+  return e;
+}
+
+function isErrorLike(e) {
+  return e instanceof Error || (e && typeof e === "object" && typeof e.name === "string"
+    && typeof e.message === "string" && typeof e.stack === "string");
+}
+
+/** The body Lambda's runtime posts for an error. */
+function toRapidResponse(e) {
+  try {
+    if (isErrorLike(e)) {
+      return { errorType: e.name, errorMessage: e.message,
+        trace: e.stack.replaceAll("\x7F", "%7F").split("\n") };
+    }
+    return { errorType: typeof e, errorMessage: String(e), trace: [] };
+  } catch {
+    return { errorType: "handled",
+      errorMessage: "callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack" };
+  }
+}
+
+/** What the log line shows of an error. */
+function toLogged(e) {
+  const err = isErrorLike(e) ? e : new Error(String(e));
+  const out = { errorType: err.name, errorMessage: err.message };
+  if (err.code !== undefined) out.code = err.code;
+  for (const k of Object.keys(err)) out[k] = err[k];
+  out.stack = typeof err.stack === "string" ? err.stack.split("\n") : [];
+  return out;
+}
+
+// --- logging: console lines as Lambda writes them -----------------------------------------------
+
+function write(level, message) {
+  const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message.replaceAll("\n", "\r")}\n`;
+  process.stdout.write(line);
+}
+
+for (const [method, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"],
+  ["debug", "DEBUG"], ["trace", "TRACE"]]) {
+  console[method] = (...args) => write(level, util.format(...args));
+}
+console.fatal = (...args) => write("FATAL", util.format(...args));
+
+function logError(label, e) {
+  console.error(label, "\t" + JSON.stringify(toLogged(e)));
+}
+
+// --- loading the handler (the client's UserFunction.js rules) --------------------------------------
+
+function hasTypeModule(file) {
+  let dir = path.dirname(file);
+  for (;;) {
+    if (dir.endsWith(`${path.sep}node_modules`)) return false;
+    const pkg = path.join(dir, "package.json");
+    if (fs.existsSync(pkg)) {
+      try {
+        return JSON.parse(fs.readFileSync(pkg, "utf8")).type === "module";
+      } catch (e) {
+        console.warn(`${pkg} cannot be read: ${e}`);
+        return false;
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return false;
+    dir = up;
+  }
+}
+
+async function tryLoad(appRoot, moduleRoot, moduleName) {
+  const p = path.resolve(appRoot, moduleRoot, moduleName);
+  if (fs.existsSync(p)) return require(p);
+  const js = `${p}.js`;
+  const jsExists = fs.existsSync(js);
+  const esm = jsExists && hasTypeModule(js);
+  if (jsExists && !esm) return require(js);
+  if (esm) return import(pathToFileURL(js).href);
+  if (fs.existsSync(`${p}.mjs`)) return import(pathToFileURL(`${p}.mjs`).href);
+  if (fs.existsSync(`${p}.cjs`)) return require(`${p}.cjs`);
+  return require(require.resolve(moduleName, { paths: [appRoot, path.resolve(appRoot, moduleRoot)] }));
+}
+
+async function loadHandler(appRoot, full) {
+  if (full.includes("..")) {
+    throw runtimeError("MalformedHandlerName",
+      `'${full}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`);
+  }
+  const handlerString = path.basename(full);
+  const moduleRoot = full.substring(0, full.indexOf(handlerString));
+  const match = /^([^.]*)\.(.*)$/.exec(handlerString);
+  if (!match) throw runtimeError("MalformedHandlerName", "Bad handler");
+  const [, moduleName, handlerPath] = match;
+  let module;
+  try {
+    module = await tryLoad(appRoot, moduleRoot, moduleName);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw runtimeError("UserCodeSyntaxError", String(e));
+    if (e && e.code === "MODULE_NOT_FOUND") throw runtimeError("ImportModuleError", String(e));
+    throw e;
+  }
+  const fn = handlerPath.split(".").reduce((o, k) => o && o[k], module);
+  if (!fn) throw runtimeError("HandlerNotFound", `${full} is undefined or not exported`);
+  if (typeof fn !== "function") throw runtimeError("HandlerNotFound", `${full} is not a function`);
+  return fn;
+}
+
+// --- one invocation ---------------------------------------------------------------------------------
+
+// One `beforeExit` action at a time, as the client keeps it: what to do once the event loop is
+// empty (a callback's result waiting for it, or the answer of a handler that gave none).
+let onEmptyLoop = null;
+process.on("beforeExit", () => {
+  const act = onEmptyLoop;
+  onEmptyLoop = null;
+  if (act) act();
+});
+
+function parseHeader(value, what) {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch (e) {
+    throw new Error(`Cannot parse ${what} as json: ${e}`);
+  }
+}
+
+function invoke(handler, headers, body) {
+  const id = headers["lambda-runtime-aws-request-id"];
+  currentRequestId = id;
+  if (headers["lambda-runtime-trace-id"]) process.env._X_AMZN_TRACE_ID = headers["lambda-runtime-trace-id"];
+  else delete process.env._X_AMZN_TRACE_ID;
+  const base = `${RUNTIME}/invocation/${encodeURIComponent(id)}`;
+  return new Promise((resolve) => {
+    let finished = false;
+    const post = (p) => p.then(resolve, (e) => { logError("Runtime API error", e); resolve(); });
+    const succeed = (result) => {
+      let json;
+      try {
+        json = JSON.stringify(result === undefined ? null : result);
+      } catch {
+        return fail(new Error("Unable to stringify response body"));
+      }
+      post(postJson(`${base}/response`, json));
+    };
+    const fail = (err) => {
+      const e = err === undefined || err === null ? "handled" : err;
+      logError("Invoke Error", e);
+      post(postJson(`${base}/error`, JSON.stringify(toRapidResponse(e))));
+    };
+    const once = (f) => (...a) => { if (!finished) { finished = true; onEmptyLoop = null; f(...a); } };
+    let waitForEmptyLoop = true;
+    const done = once((err, result) => (err !== undefined && err !== null ? fail(err) : succeed(result)));
+    const callback = (err, result) => {
+      if (finished) return;
+      if (err !== undefined && err !== null) return done(err);
+      if (waitForEmptyLoop) onEmptyLoop = () => done(null, result);
+      else done(null, result);
+    };
+    const deadline = Number(headers["lambda-runtime-deadline-ms"]);
+    let context;
+    try {
+      context = {
+        get callbackWaitsForEmptyEventLoop() { return waitForEmptyLoop; },
+        set callbackWaitsForEmptyEventLoop(v) { waitForEmptyLoop = v; },
+        succeed: (r) => done(null, r),
+        fail: (e) => done(e === undefined || e === null ? "handled" : e),
+        done: (e, r) => done(e, r),
+        functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+        functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+        memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+        logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+        logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+        clientContext: parseHeader(headers["lambda-runtime-client-context"], "ClientContext"),
+        identity: parseHeader(headers["lambda-runtime-cognito-identity"], "CognitoIdentity"),
+        invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
+        awsRequestId: id,
+        tenantId: headers["lambda-runtime-aws-tenant-id"],
+        getRemainingTimeInMillis: () => deadline - Date.now(),
+      };
+      // A handler that neither returns a promise nor calls back answers `null` once the event
+      // loop is empty; an async one whose promise never settles, an error.
+      onEmptyLoop = handler.constructor.name === "AsyncFunction"
+        ? () => done(runtimeError("NodeJsExit", "The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a Promise that was never settled. For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes"))
+        : () => done(null, null);
+      const result = handler(JSON.parse(body.toString("utf8")), context, callback);
+      if (result && typeof result.then === "function") {
+        result.then((r) => done(null, r), (e) => done(e === undefined || e === null ? "handled" : e))
+          .catch((e) => done(e));
+      }
+    } catch (err) {
+      if (err !== undefined) done(err);
+      else done(null, undefined);
+    }
+  });
+}
+
+// --- start ----------------------------------------------------------------------------------------
+
+let initialized = false;
+function fatal(label, e, code) {
+  logError(label, e);
+  const body = JSON.stringify(toRapidResponse(e));
+  const url = initialized && currentRequestId
+    ? `${RUNTIME}/invocation/${encodeURIComponent(currentRequestId)}/error`
+    : `${RUNTIME}/init/error`;
+  const headers = initialized ? {} : { "Lambda-Runtime-Function-Error-Type": toRapidResponse(e).errorType };
+  postJson(url, body, headers).finally(() => process.exit(code));
+}
+process.on("uncaughtException", (e) => fatal("Uncaught Exception", e, 129));
+process.on("unhandledRejection", (reason) => {
+  const e = runtimeError("UnhandledPromiseRejection", String(reason));
+  e.reason = reason;
+  fatal("Unhandled Promise Rejection", e, 128);
+});
+
+globalThis.awslambda = {
+  streamifyResponse: (handler) => handler,
+  HttpResponseStream: class HttpResponseStream {},
+};
+
+const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
+const handler = await loadHandler(appRoot, process.env._HANDLER);
+initialized = true;
+for (;;) {
+  currentRequestId = undefined;
+  const next = await request("GET", `${RUNTIME}/invocation/next`);
+  await invoke(handler, next.headers, next.body);
+}

@@ -1,0 +1,1 @@
+export const greet = (g) => `${g} from an ES module`;
