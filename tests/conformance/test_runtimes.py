@@ -149,3 +149,45 @@ def test_a_second_start_installs_nothing(rt, tmp_path):
     finally:
         again.stop()
         rt.start()
+
+
+COMPARE = ROOT / "tests" / "conformance" / "stacks" / "compare" / "template.yaml"
+SIGNED = ("AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, "
+          "SignedHeaders=host, Signature=00")
+
+
+def invoke(stack, function, event):
+    status, headers, body = stack.http(
+        "POST", f"/2015-03-31/functions/{function}/invocations",
+        {"Authorization": SIGNED, "Content-Type": "application/json"}, json.dumps(event).encode())
+    assert status == 200, body
+    return headers.get("X-Amz-Function-Error"), json.loads(body)
+
+
+def test_our_python_bootstrap_agrees_with_awslambdaric(tmp_path):
+    s = Stack(tmp_path, template=COMPARE).start()
+    try:
+        event = {"n": 1, "nested": {"list": [1, "two", None]}, "text": "é"}
+        _, ours = invoke(s, "Ours", event)
+        _, ric = invoke(s, "Ric", event)
+        assert ours["event"] == ric["event"] == event
+        a, b = ours["context"], ric["context"]
+        for differs in ("function_name", "invoked_function_arn", "log_group_name", "aws_request_id"):
+            assert a.pop(differs) != b.pop(differs), differs
+        # The log streams name different instances; their shape is the same.
+        assert a.pop("log_stream_name").startswith("local/[$LATEST]")
+        assert b.pop("log_stream_name").startswith("local/[$LATEST]")
+        assert a == b, (a, b)
+        assert a["memory_limit_in_mb"] == "256" and a["function_version"] == "$LATEST"
+
+        error_ours, ours = invoke(s, "Ours", {"fail": True})
+        error_ric, ric = invoke(s, "Ric", {"fail": True})
+        assert error_ours == error_ric == "Unhandled"
+        assert sorted(ours) == sorted(ric) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+        assert (ours["errorType"], ours["errorMessage"]) == (ric["errorType"], ric["errorMessage"]) \
+            == ("ValueError", "failing on purpose")
+        # The same frames: the handler's own, none of either bootstrap's.
+        strip = lambda trace: [line.replace("/code/", "/").replace("/ric/", "/") for line in trace]  # noqa: E731
+        assert strip(ours["stackTrace"]) == strip(ric["stackTrace"]), (ours["stackTrace"], ric["stackTrace"])
+    finally:
+        s.stop()

@@ -5,6 +5,8 @@ import json
 import shutil
 import time
 
+import pytest
+
 from conftest import ROOT, Stack
 
 TEMPLATE = """
@@ -32,7 +34,7 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: hello/
-      Runtime: provided.al2023
+      Runtime: %s
       Handler: handler.handler
       Events:
         Get:
@@ -53,12 +55,29 @@ def handler(event, context):
     return {"statusCode": 200, "body": "%s"}
 """
 
+NODE_HANDLER = """
+exports.handler = async () => ({ statusCode: 200, body: "%s" });
+"""
 
-def test_source_change_is_served_by_the_next_request_without_a_restart(tmp_path):
+# (runtime, handler file, its text): a provided.al2023 bootstrap (awslambdaric), our Python
+# bootstrap, and a Node.js function with a package.json (run from a copy beside its packages).
+RUNTIMES = [
+    ("provided.al2023", "handler.py", HANDLER),
+    ("python3.12", "handler.py", HANDLER),
+    ("nodejs20.x", "handler.js", NODE_HANDLER),
+]
+
+
+@pytest.mark.parametrize("runtime,file,handler", RUNTIMES, ids=[r[0] for r in RUNTIMES])
+def test_source_change_is_served_by_the_next_request_without_a_restart(tmp_path, runtime, file, handler):
     (tmp_path / "hello").mkdir()
-    shutil.copy(ROOT / "tests" / "conformance" / "stacks" / "python" / "bootstrap", tmp_path / "hello" / "bootstrap")
-    (tmp_path / "hello" / "handler.py").write_text(HANDLER % "version one")
-    (tmp_path / "template.yaml").write_text(TEMPLATE)
+    if runtime.startswith("provided"):
+        shutil.copy(ROOT / "tests" / "conformance" / "stacks" / "python" / "bootstrap", tmp_path / "hello" / "bootstrap")
+    if runtime.startswith("nodejs"):
+        (tmp_path / "hello" / "package.json").write_text('{"name": "hello", "version": "1.0.0", "dependencies": {}}')
+    HANDLER = handler  # noqa: N806
+    (tmp_path / "hello" / file).write_text(HANDLER % "version one")
+    (tmp_path / "template.yaml").write_text(TEMPLATE % runtime)
     s = Stack(tmp_path / "state", template=tmp_path / "template.yaml", extra_args=["--watch"]).start()
     try:
         c = s.client()
@@ -69,9 +88,9 @@ def test_source_change_is_served_by_the_next_request_without_a_restart(tmp_path)
             "USERNAME": "w@example.com", "PASSWORD": "Watch-Passw0rd"})["AuthenticationResult"]["IdToken"]
         auth = {"Authorization": token}
         assert s.http("GET", "/dev/hello", auth)[2] == b"version one"
-        pid = s.children()
+        pid = s.instances()
 
-        (tmp_path / "hello" / "handler.py").write_text(HANDLER % "version two")
+        (tmp_path / "hello" / file).write_text(HANDLER % "version two")
         deadline = time.time() + 20
         while time.time() < deadline:
             status, _, body = s.http("GET", "/dev/hello", auth)
@@ -81,7 +100,7 @@ def test_source_change_is_served_by_the_next_request_without_a_restart(tmp_path)
             time.sleep(0.2)
         assert body == b"version two", "the change was not picked up"
         s.wait_log("Hello: reloaded")
-        assert s.children() != pid, "a new instance serves the new version"
+        assert s.instances() != pid, "a new instance serves the new version"
         # The same user and token still work.
         assert s.http("GET", "/dev/hello", auth)[0] == 200
     finally:

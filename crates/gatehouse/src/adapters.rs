@@ -18,9 +18,11 @@ impl gateway::Invoke for Functions {
                 lambda::InvokeError::Function {
                     error_type,
                     message,
+                    payload,
                 } => InvokeError::Function {
                     error_type,
                     message,
+                    payload,
                 },
                 lambda::InvokeError::Crashed(why) => InvokeError::Crashed(why),
                 lambda::InvokeError::Timeout(d) => InvokeError::Timeout(d),

@@ -54,6 +54,8 @@ pub enum InvokeError {
         error_type: String,
         /// `errorMessage`.
         message: String,
+        /// What the runtime posted, when it was JSON: the Invoke API answers with it.
+        payload: Option<Vec<u8>>,
     },
     /// The function's process failed (exited, could not start, reported an init error).
     #[error("the function's process failed: {0}")]
@@ -301,8 +303,13 @@ impl Gateway {
                 );
             }
             Err(InvokeError::Function {
+                payload: Some(payload),
+                ..
+            }) => return function_error(payload),
+            Err(InvokeError::Function {
                 error_type,
                 message,
+                payload: None,
             }) => (error_type, message),
             Err(InvokeError::Timeout(d)) => (
                 "Sandbox.Timedout".into(),
@@ -310,18 +317,11 @@ impl Gateway {
             ),
             Err(InvokeError::Crashed(why)) => ("Runtime.ExitError".into(), why),
         };
-        let body = json!({"errorMessage": message, "errorType": error_type}).to_string();
-        let mut resp = Response::new(Body::from(body));
-        let h = resp.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        h.insert(
-            "x-amz-function-error",
-            HeaderValue::from_static("Unhandled"),
-        );
-        resp
+        function_error(
+            json!({"errorMessage": message, "errorType": error_type})
+                .to_string()
+                .into_bytes(),
+        )
     }
 
     fn check(
@@ -342,6 +342,22 @@ impl Gateway {
         }
         auth::authorize(a, value, self.keys.as_ref(), &self.cache)
     }
+}
+
+/// Lambda's Invoke answer for a function error: 200 with `X-Amz-Function-Error` and the error
+/// payload.
+fn function_error(body: Vec<u8>) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        "x-amz-function-error",
+        HeaderValue::from_static("Unhandled"),
+    );
+    resp
 }
 
 /// The gateway's own answers.

@@ -44,6 +44,7 @@ impl Invoke for FakeFunctions {
                 "error" => Err(InvokeError::Function {
                     error_type: "Oops".into(),
                     message: "it failed".into(),
+                    payload: None,
                 }),
                 "malformed" => Ok(br#"{"body":"no status"}"#.to_vec()),
                 "slow" => Err(InvokeError::Timeout(Duration::from_secs(1))),

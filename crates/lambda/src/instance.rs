@@ -427,6 +427,7 @@ async fn response(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Bod
                 Err(InvokeError::Function {
                     error_type: "Function.ResponseSizeTooLarge".into(),
                     message: format!("Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes)."),
+                    payload: None,
                 }),
             );
             runtime_error(
@@ -438,19 +439,29 @@ async fn response(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Bod
     }
 }
 
-fn error_fields(bytes: &[u8]) -> (String, String) {
+/// What a runtime reported on `/error` or `/init/error`.
+struct Reported {
+    error_type: String,
+    message: String,
+    /// The body, when it was a JSON object.
+    payload: Option<Vec<u8>>,
+}
+
+fn error_fields(bytes: &[u8]) -> Reported {
     let v: Json = serde_json::from_slice(bytes).unwrap_or(Json::Null);
-    let kind = v["errorType"].as_str().unwrap_or("Unhandled").to_string();
-    let message = v["errorMessage"].as_str().map_or_else(
-        || String::from_utf8_lossy(bytes).into_owned(),
-        str::to_string,
-    );
-    (kind, message)
+    Reported {
+        error_type: v["errorType"].as_str().unwrap_or("Unhandled").to_string(),
+        message: v["errorMessage"].as_str().map_or_else(
+            || String::from_utf8_lossy(bytes).into_owned(),
+            str::to_string,
+        ),
+        payload: v.is_object().then(|| bytes.to_vec()),
+    }
 }
 
 /// What `/error` and `/init/error` both read: the instance (410 once it is gone) and the
 /// error the runtime reports.
-async fn reported(api: &Api, body: Body) -> Result<(Arc<Instance>, String, String), Response> {
+async fn reported(api: &Api, body: Body) -> Result<(Arc<Instance>, Reported), Response> {
     let Some(instance) = api.instance.upgrade() else {
         return Err(runtime_error(
             StatusCode::GONE,
@@ -461,21 +472,21 @@ async fn reported(api: &Api, body: Body) -> Result<(Arc<Instance>, String, Strin
     let bytes = axum::body::to_bytes(body, MAX_PAYLOAD)
         .await
         .unwrap_or_default();
-    let (kind, message) = error_fields(&bytes);
-    Ok((instance, kind, message))
+    Ok((instance, error_fields(&bytes)))
 }
 
 async fn error(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Body) -> Response {
-    let (instance, error_type, message) = match reported(&api, body).await {
+    let (instance, r) = match reported(&api, body).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    tracing::warn!("{}: {error_type}: {message}", instance.label);
+    tracing::warn!("{}: {}: {}", instance.label, r.error_type, r.message);
     if instance.complete(
         &id,
         Err(InvokeError::Function {
-            error_type,
-            message,
+            error_type: r.error_type,
+            message: r.message,
+            payload: r.payload,
         }),
     ) {
         accepted()
@@ -489,7 +500,14 @@ async fn error(State(api): State<Arc<Api>>, Path(id): Path<String>, body: Body) 
 }
 
 async fn init_error(State(api): State<Arc<Api>>, body: Body) -> Response {
-    let (instance, kind, message) = match reported(&api, body).await {
+    let (
+        instance,
+        Reported {
+            error_type: kind,
+            message,
+            ..
+        },
+    ) = match reported(&api, body).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };

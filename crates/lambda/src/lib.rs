@@ -85,6 +85,9 @@ pub enum InvokeError {
         error_type: String,
         /// `errorMessage`.
         message: String,
+        /// What the runtime posted, when it was JSON (with `stackTrace`, `requestId`...):
+        /// Lambda's Invoke API answers with it as it is.
+        payload: Option<Vec<u8>>,
     },
     /// The process exited, failed to start, or reported an init error.
     #[error("the function's process failed: {0}")]
