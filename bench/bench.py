@@ -90,6 +90,18 @@ def children(pid):
     return kids
 
 
+def instances(pid):
+    """gatehouse's function instances (its children but the reaper)."""
+    out = []
+    for k in children(pid):
+        try:
+            if b"AWS_LAMBDA_RUNTIME_API=" in pathlib.Path(f"/proc/{k}/environ").read_bytes():
+                out.append(k)
+        except OSError:
+            pass
+    return out
+
+
 def get(url, headers=None):
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as r:
@@ -100,16 +112,20 @@ def get(url, headers=None):
         return None
 
 
+RUNTIMES = ROOT / "bench" / "runtimes" / "template.yaml"
+
+
 class Up:
-    def __init__(self, state):
+    def __init__(self, state, template=ROOT / "template.yaml", ready="/v1/open"):
         self.state, self.api_port, self.cog_port = state, free_port(), free_port()
+        self.template, self.ready = template, ready
 
     def start(self):
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen([str(BIN), "up", "--state-dir", str(self.state), "--api-port", str(self.api_port),
-                                      "--cognito-port", str(self.cog_port)], cwd=ROOT,
+        self.proc = subprocess.Popen([str(BIN), "up", "--template", str(self.template), "--state-dir", str(self.state),
+                                      "--api-port", str(self.api_port), "--cognito-port", str(self.cog_port)], cwd=ROOT,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while get(f"http://127.0.0.1:{self.api_port}/v1/open") != 200:
+        while get(f"http://127.0.0.1:{self.api_port}{self.ready}") != 200:
             if self.proc.poll() is not None:
                 raise SystemExit("gatehouse up exited while starting")
             time.sleep(0.002)
@@ -253,6 +269,58 @@ def ministack(tmp):
             proc.wait()
 
 
+def code_zip(folder):
+    """A deployment package of a folder's files."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                z.write(f, f.relative_to(folder))
+    return buf.getvalue()
+
+
+def ministack_runtimes(tmp):
+    """ministack's warm Python and Node.js workers with the bench's functions, deployed through
+    its CloudFormation API, driven with the same wrk runs."""
+    from cfnlint.decode import cfn_yaml
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, GATEWAY_PORT=str(port), BIND_HOST="127.0.0.1", LAMBDA_EXECUTOR="local")
+    proc = subprocess.Popen([str(MINISTACK_VENV / "bin" / "ministack")], env=env, cwd=tmp,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while get(url + "/_ministack/health") is None:
+            if proc.poll() is not None:
+                raise SystemExit("ministack exited while starting")
+            time.sleep(0.05)
+        s3 = boto3.client("s3", endpoint_url=url)
+        s3.create_bucket(Bucket="bench-rt")
+        template = cfn_yaml.loads(RUNTIMES.read_text())
+        for logical, folder in (("PyHello", "py"), ("NodeHello", "node")):
+            s3.put_object(Bucket="bench-rt", Key=f"{folder}.zip", Body=code_zip(RUNTIMES.parent / folder))
+            template["Resources"][logical]["Properties"]["CodeUri"] = {"Bucket": "bench-rt", "Key": f"{folder}.zip"}
+        cfn = boto3.client("cloudformation", endpoint_url=url)
+        cfn.create_stack(StackName="rt", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
+        cfn.get_waiter("stack_create_complete").wait(StackName="rt", WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="rt")["Stacks"][0]["Outputs"]}
+        api_id = re.match(r"https://([^.]+)\.", outputs["ApiUrl"]).group(1)
+        api = f"{url}/_aws/execute-api/{api_id}/rt"
+        deadline = time.perf_counter() + 120
+        while get(api + "/py") != 200 or get(api + "/node") != 200:
+            if time.perf_counter() > deadline:
+                raise SystemExit("ministack's Python or Node.js function never answered 200")
+            time.sleep(0.05)
+        return {"py": wrk(api + "/py"), "node": wrk(api + "/node")}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def descendants(pid):
     out, todo = [], [pid]
     while todo:
@@ -301,7 +369,7 @@ def main():
     open_ = wrk(f"{api}/v1/open")
     auth = wrk(f"{api}/v1", headers=[f"Authorization: {token}"])
     results["gatehouse_rss_mb"] = rss_mb(up.proc.pid)
-    kids = children(up.proc.pid)
+    kids = instances(up.proc.pid)
     results["instance_rss_mb"] = max((rss_mb(k) for k in kids), default=0.0)
     results["instances"] = len(kids)
     forged_run = wrk(f"{api}/v1", headers=[f"Authorization: {forged}"], expect_ok=False)
@@ -310,10 +378,26 @@ def main():
 
     results.update(open_rps=open_["rps"], auth_rps=auth["rps"], auth_p99_ms=auth["p99_ms"],
                    forged_rps=forged_run["rps"], initiate_auth_rps=initiate["rps"])
+
+    # Python and Node.js functions (our bootstraps, the machine's interpreters).
+    rt_state = tmp / "rt-state"
+    Up(rt_state, RUNTIMES, "/rt/py").start().stop()
+    rt = Up(rt_state, RUNTIMES, "/rt/py").start()
+    rt_api = f"http://127.0.0.1:{rt.api_port}/rt"
+    if get(rt_api + "/node") != 200:
+        raise SystemExit("the Node.js bench function did not answer 200")
+    py = wrk(rt_api + "/py")
+    node = wrk(rt_api + "/node")
+    results["runtime_instances"] = len(instances(rt.proc.pid))
+    rt.stop()
+    results.update(py_rps=py["rps"], py_p99_ms=py["p99_ms"], node_rps=node["rps"], node_p99_ms=node["p99_ms"])
     peer = None
     if os.environ.get("PEERS") == "1":
         results["moto_initiate_auth_rps"] = moto_initiate_auth(tmp)
         peer = ministack(tmp)
+        peer_rt = ministack_runtimes(tmp)
+        results.update(ministack_py_rps=peer_rt["py"]["rps"], ministack_py_p99_ms=peer_rt["py"]["p99_ms"],
+                       ministack_node_rps=peer_rt["node"]["rps"], ministack_node_p99_ms=peer_rt["node"]["p99_ms"])
         results.update(ministack_open_rps=peer["open"]["rps"], ministack_auth_rps=peer["auth"]["rps"],
                        ministack_auth_p99_ms=peer["auth"]["p99_ms"],
                        ministack_initiate_auth_rps=peer["initiate"]["rps"],
@@ -322,7 +406,8 @@ def main():
                        ministack_processes=peer["processes"])
 
     rows = [("baseline (bare hyper)", baseline), ("GET /v1/open", open_), ("GET /v1 authenticated", auth),
-            ("GET /v1 forged token (401)", forged_run), ("InitiateAuth repeated sign-in", initiate)]
+            ("GET /v1 forged token (401)", forged_run), ("InitiateAuth repeated sign-in", initiate),
+            ("GET through a Python function", py), ("GET through a Node.js function", node)]
     print(f"\ngatehouse bench: wrk -t1 -c{CONNS} -d{SECONDS}s, median of {RUNS}, {os.cpu_count()} cores\n")
     print(f"{'scenario':<32} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
     for name, r in rows:
@@ -341,6 +426,10 @@ def main():
                 ("GET /v1 authenticated req/s", auth["rps"], peer["auth"]["rps"], None, True),
                 ("GET /v1 authenticated p99 ms", auth["p99_ms"], peer["auth"]["p99_ms"], None, False),
                 ("InitiateAuth req/s", initiate["rps"], peer["initiate"]["rps"], m, True),
+                ("GET Python function req/s", py["rps"], peer_rt["py"]["rps"], None, True),
+                ("GET Python function p99 ms", py["p99_ms"], peer_rt["py"]["p99_ms"], None, False),
+                ("GET Node.js function req/s", node["rps"], peer_rt["node"]["rps"], None, True),
+                ("GET Node.js function p99 ms", node["p99_ms"], peer_rt["node"]["p99_ms"], None, False),
                 ("start to first 200 ms", results["cold_start_ms"], peer["ready_ms"], None, False),
                 ("RSS MB (server)", results["gatehouse_rss_mb"], peer["rss_mb"], None, False)):
             ahead = ours / theirs if higher else theirs / ours

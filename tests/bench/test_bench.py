@@ -13,7 +13,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KEYS = ["baseline_rps", "open_rps", "auth_rps", "auth_p99_ms", "forged_rps", "initiate_auth_rps",
-        "cold_start_ms", "gatehouse_rss_mb", "instance_rss_mb", "instances"]
+        "cold_start_ms", "gatehouse_rss_mb", "instance_rss_mb", "instances", "py_rps", "py_p99_ms",
+        "node_rps", "node_p99_ms", "runtime_instances"]
 
 
 def test_bench_runs_and_writes_every_figure(tmp_path):
@@ -29,7 +30,8 @@ def test_bench_runs_and_writes_every_figure(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     for row in ("baseline (bare hyper)", "GET /v1/open", "GET /v1 authenticated", "GET /v1 forged token (401)",
-                "InitiateAuth repeated sign-in", "start to first 200"):
+                "InitiateAuth repeated sign-in", "start to first 200", "GET through a Python function",
+                "GET through a Node.js function"):
         assert row in run.stdout, run.stdout
     # The authenticated and open runs answered 2xx throughout (bench.py warns otherwise).
     assert "answered non-2xx" not in run.stderr, run.stderr
