@@ -94,6 +94,30 @@ struct UpArgs {
     /// they override variables the template declares.
     #[arg(long, value_name = "FILE")]
     env_vars: Option<PathBuf>,
+    /// What `Fn::ImportValue` gives: a JSON object of export name to value (other stacks'
+    /// exports, which the local stack does not have).
+    #[arg(long, value_name = "FILE")]
+    import_values: Option<PathBuf>,
+}
+
+/// `--import-values FILE`, read.
+fn import_values(
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<std::collections::BTreeMap<String, serde_json::Value>> {
+    let Some(file) = file else {
+        return Ok(Default::default());
+    };
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read --import-values {}", file.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("--import-values {}: not JSON", file.display()))?;
+    let map = v.as_object().with_context(|| {
+        format!(
+            "--import-values {}: expected a JSON object of export name to value",
+            file.display()
+        )
+    })?;
+    Ok(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
 /// `--env-vars FILE`, read.
@@ -159,6 +183,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         invoke_api: !args.no_invoke_api,
         reaper: std::env::current_exe().ok(),
         env_overrides: env_overrides(args.env_vars.as_deref())?,
+        import_values: import_values(args.import_values.as_deref())?,
         limits: common::server::Limits {
             header_timeout: (args.header_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.header_timeout)),

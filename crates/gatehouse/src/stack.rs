@@ -32,6 +32,8 @@ pub struct Config {
     pub watch: bool,
     /// Serve Lambda's Invoke API on the API port.
     pub invoke_api: bool,
+    /// `--import-values`: what `Fn::ImportValue` gives, by export name.
+    pub import_values: BTreeMap<String, serde_json::Value>,
     /// `--env-vars`: environment variables by function logical id (`Parameters`: for every
     /// function), overriding those the template declares, as `sam local` takes them.
     pub env_overrides: BTreeMap<String, BTreeMap<String, String>>,
@@ -83,7 +85,8 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         region: config.region.clone(),
         ..Pseudo::default()
     };
-    let stack = Stack::load(&config.template, &config.parameter_overrides, pseudo)?;
+    let mut stack = Stack::load(&config.template, &config.parameter_overrides, pseudo)?;
+    stack.imports = config.import_values.clone();
     let cognito_url = format!("http://{}", listeners.cognito.local_addr()?);
     let api_url = format!("http://{}", listeners.api.local_addr()?);
     let account = stack.pseudo.account_id.clone();

@@ -46,6 +46,7 @@ async fn the_seed_stack_runs_in_process_from_sign_in_to_the_protected_route() {
         invoke_api: true,
         reaper: None,
         env_overrides: Default::default(),
+        import_values: Default::default(),
         limits: common::server::Limits::default(),
     };
     let listeners = gatehouse::Listeners {

@@ -121,6 +121,8 @@ pub struct Stack {
     pub outputs: Vec<(String, usize, Node)>,
     /// `Globals` (SAM), unresolved.
     pub globals: Option<Node>,
+    /// What `Fn::ImportValue` gives, by export name (`--import-values`).
+    pub imports: BTreeMap<String, Json>,
     mappings: Option<Node>,
 }
 
@@ -165,7 +167,12 @@ impl Stack {
             resource: resource.map(str::to_string),
             message,
         };
-        let root = node::parse(text).map_err(|e| err(e.line, None, e.message))?;
+        let mut root = node::parse(text).map_err(|e| match duplicate_key(text, &e) {
+            Some(message) => err(e.line, None, message),
+            None => err(e.line, None, e.message),
+        })?;
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        expand_includes(&mut root, dir, path, 0)?;
         if root.entries().is_none() {
             return Err(err(root.line, None, "the template is not a mapping".into()));
         }
@@ -178,6 +185,7 @@ impl Stack {
             resources: Vec::new(),
             outputs: Vec::new(),
             globals: root.get("Globals").cloned(),
+            imports: BTreeMap::new(),
             mappings: root.get("Mappings").cloned(),
         };
 
@@ -411,15 +419,83 @@ impl Stack {
                 self.reference(target, ph, line, res).map(Some)
             }
             "Fn::GetAtt" => {
-                let items = args(2)?;
-                let (Some(target), Some(attr)) = (items[0].as_str(), items[1].as_str()) else {
-                    return Err(self.error(
+                // `[Resource, Attribute]`, or the string form `Resource.Attribute` (the
+                // attribute may itself have dots: `Child.Outputs.Name`).
+                let (target, attr) = match &arg.value {
+                    Value::Str(s) => {
+                        match s.split_once('.') {
+                            Some((t, a)) => (t.to_string(), a.to_string()),
+                            None => {
+                                return Err(self.error(
+                                line,
+                                res,
+                                format!("Fn::GetAtt {s:?} names no attribute: write Resource.Attribute"),
+                            ));
+                            }
+                        }
+                    }
+                    Value::Seq(items) if items.len() == 2 => {
+                        let attr = match items[1].as_str() {
+                            Some(a) => a.to_string(),
+                            // The attribute may come from a Ref (a parameter).
+                            None => {
+                                json_text(&self.eval(&items[1], ph, res)?.unwrap_or(Json::Null))
+                            }
+                        };
+                        match items[0].as_str() {
+                            Some(t) => (t.to_string(), attr),
+                            None => {
+                                return Err(self.error(
+                                    line,
+                                    res,
+                                    "Fn::GetAtt takes [Resource, Attribute]".into(),
+                                ));
+                            }
+                        }
+                    }
+                    _ => {
+                        return Err(self.error(
+                            line,
+                            res,
+                            "Fn::GetAtt takes [Resource, Attribute] or \"Resource.Attribute\""
+                                .into(),
+                        ));
+                    }
+                };
+                self.attribute(&target, &attr, ph, line, res).map(Some)
+            }
+            "Fn::ImportValue" => {
+                let export = json_text(&self.eval(arg, ph, res)?.unwrap_or(Json::Null));
+                self.imports.get(&export).cloned().map(Some).ok_or_else(|| {
+                    self.error(
                         line,
                         res,
-                        "Fn::GetAtt takes [Resource, Attribute]".into(),
-                    ));
-                };
-                self.attribute(target, attr, ph, line, res).map(Some)
+                        format!(
+                            "Fn::ImportValue {export:?}: no such export here; give its value with --import-values FILE (a JSON object of export name to value)"
+                        ),
+                    )
+                })
+            }
+            "Fn::Length" => {
+                let v = self.eval(arg, ph, res)?.unwrap_or(Json::Null);
+                match v {
+                    Json::Array(items) => Ok(Some(Json::from(items.len()))),
+                    _ => Err(self.error(line, res, "Fn::Length takes a list".into())),
+                }
+            }
+            "Fn::ToJsonString" => {
+                let v = self.eval(arg, ph, res)?.unwrap_or(Json::Null);
+                Ok(Some(Json::String(v.to_string())))
+            }
+            "Fn::Cidr" => {
+                let items = args(3)?;
+                let mut vals = Vec::with_capacity(3);
+                for item in items {
+                    vals.push(json_text(&self.eval(item, ph, res)?.unwrap_or(Json::Null)));
+                }
+                cidr(&vals[0], &vals[1], &vals[2])
+                    .map(|l| Some(Json::Array(l.into_iter().map(Json::String).collect())))
+                    .map_err(|m| self.error(line, res, m))
             }
             "Fn::Sub" => {
                 let (text, vars) = match &arg.value {
@@ -793,6 +869,9 @@ pub fn references(node: &Node, out: &mut HashSet<String>) {
                     out.insert(s.to_string());
                 }
             }
+            ("Fn::GetAtt", Value::Str(s)) => {
+                out.insert(s.split('.').next().unwrap_or(s).to_string());
+            }
             ("Fn::Sub", _) => {
                 let text = match &arg.value {
                     Value::Str(s) => Some(s.as_str()),
@@ -816,6 +895,150 @@ pub fn references(node: &Node, out: &mut HashSet<String>) {
         Value::Map(entries) => entries.iter().for_each(|(_, n)| references(n, out)),
         _ => {}
     }
+}
+
+/// The message for saphyr's "duplicated key": which key, and both its lines.
+fn duplicate_key(text: &str, e: &node::SyntaxError) -> Option<String> {
+    if !e.message.contains("duplicated key") {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let second = lines.get(e.line.checked_sub(1)?)?;
+    let indent = second.len() - second.trim_start().len();
+    let key = second
+        .trim_start()
+        .split(':')
+        .next()?
+        .trim()
+        .trim_matches(['"', '\'']);
+    // The first occurrence: the nearest line above at the same indentation with the same key
+    // (a shallower line in between would end the mapping).
+    let first = (0..e.line - 1).rev().find_map(|i| {
+        let l = lines[i];
+        let ind = l.len() - l.trim_start().len();
+        if l.trim().is_empty() || l.trim_start().starts_with('#') {
+            return None;
+        }
+        (ind == indent
+            && l.trim_start()
+                .split(':')
+                .next()?
+                .trim()
+                .trim_matches(['"', '\''])
+                == key)
+            .then_some(i + 1)
+    });
+    Some(match first {
+        Some(f) => format!(
+            "the key {key:?} appears twice in one mapping (lines {f} and {}): keep one of them",
+            e.line
+        ),
+        None => format!("the key {key:?} appears twice in one mapping: keep one of them"),
+    })
+}
+
+/// Replaces every `{"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": …}}}`
+/// with the content of that local file (YAML or JSON), relative to the including file.
+fn expand_includes(
+    node: &mut Node,
+    dir: &Path,
+    file: &Path,
+    depth: usize,
+) -> Result<(), TemplateError> {
+    let bad = |line: usize, m: String| TemplateError {
+        file: file.into(),
+        line,
+        resource: None,
+        message: m,
+    };
+    if let Some(("Fn::Transform", arg)) = node.intrinsic()
+        && arg.get("Name").and_then(Node::as_str) == Some("AWS::Include")
+    {
+        let location = arg
+            .get("Parameters")
+            .and_then(|p| p.get("Location"))
+            .and_then(Node::as_str)
+            .ok_or_else(|| bad(node.line, "AWS::Include needs Parameters.Location".into()))?;
+        if location.starts_with("s3://") || location.starts_with("https://") {
+            return Err(bad(
+                node.line,
+                format!(
+                    "AWS::Include of {location} cannot be read locally: put the file beside the template and give its relative path"
+                ),
+            ));
+        }
+        if depth > 8 {
+            return Err(bad(node.line, "AWS::Include nests too deep".into()));
+        }
+        let path = dir.join(location);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            bad(
+                node.line,
+                format!("AWS::Include of {}: {e}", path.display()),
+            )
+        })?;
+        let mut included = node::parse(&text).map_err(|e| TemplateError {
+            file: path.clone(),
+            line: e.line,
+            resource: None,
+            message: e.message,
+        })?;
+        let inner_dir = path.parent().unwrap_or(dir).to_path_buf();
+        expand_includes(&mut included, &inner_dir, &path, depth + 1)?;
+        *node = included;
+        return Ok(());
+    }
+    match &mut node.value {
+        Value::Seq(items) => {
+            for n in items {
+                expand_includes(n, dir, file, depth)?;
+            }
+        }
+        Value::Map(entries) => {
+            for (_, n) in entries {
+                expand_includes(n, dir, file, depth)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `Fn::Cidr`: `count` subnets of `32 - bits` prefix (IPv4) carved in order from `block`.
+fn cidr(block: &str, count: &str, bits: &str) -> Result<Vec<String>, String> {
+    let bad = || {
+        format!(
+            "Fn::Cidr [{block}, {count}, {bits}]: not an IPv4 block, a count and a number of bits"
+        )
+    };
+    let (ip, prefix) = block.split_once('/').ok_or_else(bad)?;
+    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| bad())?;
+    let prefix: u32 = prefix.parse().map_err(|_| bad())?;
+    let count: u32 = count.parse().map_err(|_| bad())?;
+    let bits: u32 = bits.parse().map_err(|_| bad())?;
+    if prefix > 32 || bits == 0 || bits > 32 || 32 - bits < prefix || count == 0 || count > 256 {
+        return Err(bad());
+    }
+    let new_prefix = 32 - bits;
+    let available = 1u64 << (new_prefix - prefix);
+    if u64::from(count) > available {
+        return Err(format!(
+            "Fn::Cidr: {block} holds only {available} subnets of /{new_prefix}"
+        ));
+    }
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    let base = u32::from(ip) & mask;
+    Ok((0..count)
+        .map(|i| {
+            let net = u64::from(base) + (u64::from(i) << bits);
+            let net = u32::try_from(net).unwrap_or(u32::MAX);
+            format!("{}/{new_prefix}", std::net::Ipv4Addr::from(net))
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -205,3 +205,100 @@ fn yaml_syntax_error_names_the_line() {
     assert!(e.line >= 3, "{e}");
     assert!(e.to_string().starts_with("t.yaml:"), "{e}");
 }
+
+#[test]
+fn getatt_has_a_string_form_whose_attribute_may_have_dots() {
+    let text = "Resources:\n  A:\n    Type: X\n    Properties:\n      P: {\"Fn::GetAtt\": \"B.Arn\"}\n      Q: !GetAtt Child.Outputs.Url\n  B: {Type: X}\n  Child: {Type: X}\n";
+    let s = stack(text, &[]).expect("loads");
+    let mut ph = Physical::default();
+    ph.insert("B", "b".into(), &[("Arn", Json::String("arn:b".into()))]);
+    ph.insert(
+        "Child",
+        "c".into(),
+        &[("Outputs.Url", Json::String("http://c".into()))],
+    );
+    let v = s
+        .resolve(&s.resources[0].properties, &ph, "A")
+        .expect("resolves");
+    assert_eq!(v["P"], "arn:b");
+    assert_eq!(v["Q"], "http://c");
+    let mut refs = HashSet::new();
+    references(&s.resources[0].properties, &mut refs);
+    assert!(refs.contains("B") && refs.contains("Child"), "{refs:?}");
+}
+
+#[test]
+fn import_value_comes_from_the_imports_or_names_the_flag() {
+    let text =
+        "Resources:\n  A:\n    Type: X\n    Properties:\n      T: !ImportValue shared-table\n";
+    let mut s = stack(text, &[]).expect("loads");
+    let r = &s.resources[0];
+    match s.resolve(&r.properties, &Physical::default(), "A") {
+        Err(ResolveError::Invalid(e)) => {
+            assert!(
+                e.message.contains("shared-table") && e.message.contains("--import-values"),
+                "{e}"
+            );
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    s.imports
+        .insert("shared-table".into(), Json::String("items".into()));
+    let r = &s.resources[0];
+    assert_eq!(
+        s.resolve(&r.properties, &Physical::default(), "A")
+            .expect("ok")["T"],
+        "items"
+    );
+}
+
+#[test]
+fn length_to_json_string_and_cidr_evaluate_as_cloudformation_does() {
+    let text = "Resources:\n  A:\n    Type: X\n    Properties:\n      N: {\"Fn::Length\": [a, b, c]}\n      J: {\"Fn::ToJsonString\": {k: [1, x]}}\n      C: !Cidr [10.0.0.0/16, 3, 8]\n";
+    let s = stack(text, &[]).expect("loads");
+    let v = s
+        .resolve(&s.resources[0].properties, &Physical::default(), "A")
+        .expect("ok");
+    assert_eq!(v["N"], 3);
+    assert_eq!(v["J"], r#"{"k":[1,"x"]}"#);
+    assert_eq!(
+        v["C"],
+        serde_json::json!(["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"])
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_named_with_both_lines() {
+    let e = stack(
+        "Resources:\n  A:\n    Type: X\n  B:\n    Type: Y\n  A:\n    Type: Z\n",
+        &[],
+    )
+    .expect_err("duplicate");
+    assert!(
+        e.message.contains("\"A\"") && e.message.contains("lines 2 and 6"),
+        "{e}"
+    );
+}
+
+#[test]
+fn aws_include_brings_in_a_local_file() {
+    let dir = std::env::temp_dir().join(format!("template-include-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("api.yaml"),
+        "openapi: 3.0.1\npaths:\n  /x: {get: {}}\n",
+    )
+    .expect("write");
+    let text = "Resources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      DefinitionBody:\n        Fn::Transform:\n          Name: AWS::Include\n          Parameters:\n            Location: ./api.yaml\n";
+    let s = Stack::parse(&dir.join("template.yaml"), text, &[], Pseudo::default()).expect("loads");
+    let v = s
+        .resolve(&s.resources[0].properties, &Physical::default(), "Api")
+        .expect("ok");
+    assert_eq!(v["DefinitionBody"]["openapi"], "3.0.1");
+    assert!(v["DefinitionBody"]["paths"]["/x"]["get"].is_object());
+    let missing = "Resources:\n  Api:\n    Type: X\n    Properties:\n      B: {\"Fn::Transform\": {Name: AWS::Include, Parameters: {Location: s3://b/k.yaml}}}\n";
+    let e =
+        Stack::parse(&dir.join("template.yaml"), missing, &[], Pseudo::default()).expect_err("s3");
+    assert!(e.message.contains("cannot be read locally"), "{e}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
