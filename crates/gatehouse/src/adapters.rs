@@ -135,7 +135,15 @@ pub fn rest_api(a: sam::RestApi) -> gateway::spec::ApiSpec {
                 path: r.path,
                 method: r.method,
                 function: r.function,
+                integration: match r.integration {
+                    sam::api::Integration::Proxy => spec::Integration::Proxy,
+                    sam::api::Integration::Mock(m) => {
+                        spec::Integration::Mock(m.status, m.headers, m.body)
+                    }
+                    sam::api::Integration::Unsupported(why) => spec::Integration::Unsupported(why),
+                },
                 authorizer: r.authorizer,
+                scopes: r.scopes,
             })
             .collect(),
     }

@@ -382,6 +382,28 @@ pub fn response(payload: &[u8]) -> Result<Response, String> {
     Ok(resp)
 }
 
+/// A `mock` integration's fixed answer.
+pub fn mock(status: u16, headers: &[(String, String)], body: &str) -> Response {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            h.append(n, v);
+        }
+    }
+    if !h.contains_key(header::CONTENT_TYPE) {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    resp
+}
+
 /// SAM's CORS preflight for a resource: 200 with the Access-Control headers.
 pub fn preflight(spec: &ApiSpec, res: &Resource) -> Response {
     let cors = spec.cors.clone().unwrap_or_default();

@@ -223,6 +223,16 @@ impl Gateway {
             None => None,
         };
         let user = verified.as_ref().map(|v| v.user.clone());
+        match &route.integration {
+            spec::Integration::Proxy => {}
+            spec::Integration::Mock(status, headers, body) => {
+                return (event::mock(*status, headers, body), None, user);
+            }
+            spec::Integration::Unsupported(why) => {
+                tracing::warn!(target: "gateway", "{why}");
+                return (gateway_error(Gw::Configuration), None, user);
+            }
+        }
         let function = Some(route.function.clone());
 
         let (parts, body) = req.into_parts();
@@ -366,6 +376,7 @@ enum Gw {
     MissingToken,
     TooLarge,
     BadRequest,
+    Configuration,
     Internal,
     Timeout,
 }
@@ -381,6 +392,11 @@ fn gateway_error(kind: Gw) -> Response {
             StatusCode::PAYLOAD_TOO_LARGE,
             "Request Too Long",
             Some("RequestTooLongException"),
+        ),
+        Gw::Configuration => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error",
+            Some("InternalServerErrorException"),
         ),
         Gw::BadRequest => (
             StatusCode::BAD_REQUEST,

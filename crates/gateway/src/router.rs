@@ -139,7 +139,9 @@ mod tests {
             path: path.into(),
             method: "GET".into(),
             function: path.into(),
+            integration: Default::default(),
             authorizer: None,
+            scopes: Vec::new(),
         }
     }
 

@@ -29,6 +29,18 @@ pub struct Cors {
     pub allow_credentials: bool,
 }
 
+/// What a method does with a request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Integration {
+    /// Lambda proxy integration: the request goes to `Route::function`.
+    #[default]
+    Proxy,
+    /// A fixed answer (a `mock` integration): status, headers, body.
+    Mock(u16, Vec<(String, String)>, String),
+    /// Something the local gateway does not do: it answers 500 and logs this.
+    Unsupported(String),
+}
+
 /// One method on one resource path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -36,10 +48,14 @@ pub struct Route {
     pub path: String,
     /// Upper-case method, or `ANY`.
     pub method: String,
-    /// The function's logical id.
+    /// The function's name (for a proxy integration).
     pub function: String,
+    /// What the method does.
+    pub integration: Integration,
     /// The authorizer's name, if the route has one.
     pub authorizer: Option<String>,
+    /// `AuthorizationScopes`: a Cognito authorizer then wants an access token with one.
+    pub scopes: Vec<String>,
 }
 
 /// One REST API.

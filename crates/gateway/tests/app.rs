@@ -77,7 +77,9 @@ fn route(path: &str, method: &str, function: &str, auth: bool) -> Route {
         path: path.into(),
         method: method.into(),
         function: function.into(),
+        integration: Default::default(),
         authorizer: auth.then(|| "Pool".to_string()),
+        scopes: Vec::new(),
     }
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use common::digest::sha256;
-use common::id::{LOWER_ALNUM, stable_id};
+use common::id::LOWER_ALNUM;
 use serde_json::Value as Json;
 use template::Stack;
 
@@ -59,6 +59,28 @@ pub struct Cors {
     pub allow_credentials: bool,
 }
 
+/// What a method does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Integration {
+    /// Lambda proxy integration: the request goes to `Route::function`.
+    Proxy,
+    /// A fixed answer (a `mock` integration, as CORS preflights are defined in OpenAPI).
+    Mock(Mock),
+    /// Something the local gateway does not do (it answers 500 and logs this).
+    Unsupported(String),
+}
+
+/// A `mock` integration's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mock {
+    /// Status code.
+    pub status: u16,
+    /// Headers (values unquoted).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: String,
+}
+
 /// One method on one resource path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -66,10 +88,17 @@ pub struct Route {
     pub path: String,
     /// Upper-case method, or `ANY`.
     pub method: String,
-    /// The function's name (as the Lambda host knows it).
+    /// The function's name (as the Lambda host knows it), for a proxy integration.
     pub function: String,
+    /// What the method does.
+    pub integration: Integration,
     /// The authorizer's name, if the route has one.
     pub authorizer: Option<String>,
+    /// `AuthorizationScopes` on the method (a Cognito authorizer then wants an access token
+    /// with one of them).
+    pub scopes: Vec<String>,
+    /// Added by a function's event (not only by an OpenAPI definition).
+    pub from_event: bool,
 }
 
 /// One REST API.
@@ -96,7 +125,16 @@ pub struct RestApi {
 
 /// The API id for a logical id: the same on every start.
 pub fn api_id(logical_id: &str) -> String {
-    stable_id(&sha256(&[logical_id.as_bytes()]), LOWER_ALNUM, 10)
+    common::id::stable_id(&sha256(&[logical_id.as_bytes()]), LOWER_ALNUM, 10)
+}
+
+/// An id for a part of an API (a resource, an authorizer), stable for its logical id.
+pub fn stable_id(kind: &str, logical_id: &str) -> String {
+    common::id::stable_id(
+        &sha256(&[kind.as_bytes(), b"/", logical_id.as_bytes()]),
+        LOWER_ALNUM,
+        10,
+    )
 }
 
 fn unquote(s: &str) -> String {
@@ -201,7 +239,7 @@ impl RestApi {
         let preflight = auth["AddDefaultAuthorizerToCorsPreflight"]
             .as_bool()
             .unwrap_or(true);
-        Ok(RestApi {
+        let mut api = RestApi {
             logical_id: logical_id.into(),
             id,
             stage,
@@ -210,7 +248,15 @@ impl RestApi {
             authorize_preflight: default.clone().filter(|_| preflight),
             default_authorizer: default,
             routes: Vec::new(),
-        })
+        };
+        if props["DefinitionBody"].is_object() {
+            crate::openapi::import(&mut api, &props["DefinitionBody"], warnings)?;
+        } else if props["DefinitionUri"].is_string() || props["DefinitionUri"].is_object() {
+            warnings.push(format!(
+                "{logical_id}: DefinitionUri is not read locally (use DefinitionBody with AWS::Include of the file): only its functions' Api events are served"
+            ));
+        }
+        Ok(api)
     }
 
     /// Adds a function's `Api` event (its resolved `Properties`).
@@ -236,19 +282,49 @@ impl RestApi {
             }
             None => self.default_authorizer.clone(),
         };
+        let scopes: Vec<String> = event["Auth"]["AuthorizationScopes"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
         let path = normalize(path);
-        if self
+        if let Some(existing) = self
             .routes
-            .iter()
-            .any(|r| r.path == path && r.method == method)
+            .iter_mut()
+            .find(|r| r.path == path && r.method == method)
         {
-            return Err(format!("{method} {path} is defined twice"));
+            // An operation of the OpenAPI definition that the event names again (templates do,
+            // so that SAM adds the invoke permission) is merged; another function on the same
+            // method, or the same event twice, is an error.
+            if existing.integration == Integration::Proxy
+                && !existing.function.is_empty()
+                && (existing.function != function || existing.from_event)
+            {
+                return Err(format!("{method} {path} is defined twice"));
+            }
+            existing.from_event = true;
+            existing.function = function.into();
+            existing.integration = Integration::Proxy;
+            if event["Auth"]["Authorizer"].is_string() {
+                existing.authorizer = authorizer;
+            }
+            if !scopes.is_empty() {
+                existing.scopes = scopes;
+            }
+            return Ok(());
         }
         self.routes.push(Route {
             path,
             method,
             function: function.into(),
+            integration: Integration::Proxy,
             authorizer,
+            scopes,
+            from_event: true,
         });
         Ok(())
     }

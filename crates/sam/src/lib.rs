@@ -11,6 +11,9 @@
 //! - [`cognito`]: user pool resources as the Cognito API requests that create them.
 //! - [`function`]: `AWS::Serverless::Function` with its Globals.
 //! - [`api`]: `AWS::Serverless::Api` and functions' `Api` events -> REST APIs.
+//! - [`rawapi`]: raw `AWS::ApiGateway::*` resources -> REST APIs.
+//! - [`openapi`]: OpenAPI definitions (`DefinitionBody`, `Body`) read as API Gateway imports
+//!   them.
 //!
 //! Every error is a [`TemplateError`] naming the file, the line and the resource.
 
@@ -19,6 +22,8 @@ pub mod cognito;
 pub mod function;
 mod graph;
 pub mod identity;
+pub mod openapi;
+pub mod rawapi;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +51,9 @@ pub enum Kind {
     /// `AWS::Serverless::LayerVersion`, `AWS::Lambda::LayerVersion`: its local content goes on
     /// the import path of the functions that name it.
     Layer,
+    /// `AWS::ApiGateway::RestApi`, `Resource`, `Method`, `Authorizer`, `Stage`, `Deployment`:
+    /// together, a REST API the gateway serves.
+    ApiGateway(rawapi::PartKind),
     /// Anything else: not emulated; its `Ref`/`GetAtt` resolve to AWS-shaped values.
     NotEmulated,
 }
@@ -60,6 +68,12 @@ impl Kind {
             "AWS::Serverless::Function" => Kind::Function,
             "AWS::Serverless::Api" => Kind::RestApi,
             "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => Kind::Layer,
+            "AWS::ApiGateway::RestApi" => Kind::ApiGateway(rawapi::PartKind::RestApi),
+            "AWS::ApiGateway::Resource" => Kind::ApiGateway(rawapi::PartKind::Resource),
+            "AWS::ApiGateway::Method" => Kind::ApiGateway(rawapi::PartKind::Method),
+            "AWS::ApiGateway::Authorizer" => Kind::ApiGateway(rawapi::PartKind::Authorizer),
+            "AWS::ApiGateway::Stage" => Kind::ApiGateway(rawapi::PartKind::Stage),
+            "AWS::ApiGateway::Deployment" => Kind::ApiGateway(rawapi::PartKind::Deployment),
             _ => Kind::NotEmulated,
         }
     }
@@ -212,6 +226,27 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                     &[("RootResourceId", Json::String("root".into()))],
                 );
             }
+            Kind::ApiGateway(part) => {
+                use rawapi::PartKind;
+                let id = |kind: &str| api::stable_id(kind, &r.logical_id);
+                match part {
+                    PartKind::RestApi => {
+                        let root = id("root");
+                        plan.physical.insert(
+                            &r.logical_id,
+                            api::api_id(&r.logical_id),
+                            &[("RootResourceId", Json::String(root))],
+                        );
+                    }
+                    PartKind::Stage => {
+                        let name = plan.name_property(r, "StageName");
+                        plan.physical.insert(&r.logical_id, name, &[]);
+                    }
+                    _ => {
+                        plan.physical.insert(&r.logical_id, id("part"), &[]);
+                    }
+                }
+            }
             Kind::Layer => {
                 let name = plan.name_property(r, "LayerName");
                 let arn = identity::layer_arn(&stack.pseudo, &name);
@@ -346,6 +381,7 @@ impl<'s> Plan<'s> {
         let mut functions = Vec::new();
         let mut apis: Vec<RestApi> = Vec::new();
         let mut layers: Vec<Layer> = Vec::new();
+        let mut parts: Vec<rawapi::Part> = Vec::new();
         for &i in &self.order {
             let r = &self.stack.resources[i];
             match self.kinds[i] {
@@ -354,6 +390,23 @@ impl<'s> Plan<'s> {
                     let f = function::Function::from_props(self.stack, r, &props, &self.dir)
                         .map_err(|m| self.error(r, m))?;
                     functions.push((f, props));
+                }
+                Kind::ApiGateway(kind) => {
+                    let props = self.resolve(r, &r.properties)?;
+                    let root = self
+                        .physical
+                        .attrs
+                        .get(&(r.logical_id.clone(), "RootResourceId".to_string()))
+                        .and_then(Json::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    parts.push(rawapi::Part {
+                        logical_id: r.logical_id.clone(),
+                        id: self.physical.refs[&r.logical_id].clone(),
+                        kind,
+                        props,
+                        root,
+                    });
                 }
                 Kind::Layer => {
                     let props = self.resolve(r, &r.properties)?;
@@ -375,6 +428,14 @@ impl<'s> Plan<'s> {
                 _ => {}
             }
         }
+        apis.extend(
+            rawapi::build(&parts, &mut warnings).map_err(|m| TemplateError {
+                file: self.stack.file.clone(),
+                line: 0,
+                resource: None,
+                message: m,
+            })?,
+        );
         if api::uses_implicit_api(self.stack) {
             apis.push(self.implicit_api(&mut warnings)?);
         }

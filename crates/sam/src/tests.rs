@@ -493,3 +493,182 @@ fn globals_lists_are_additive_and_maps_merge() {
         json!({"Layers": ["a", "b"], "Environment": {"Variables": {"A": "1", "B": "2"}}, "Timeout": 9})
     );
 }
+
+#[test]
+fn an_openapi_definition_body_is_read_as_api_gateway_imports_it() {
+    let text = r#"
+Resources:
+  Pool: {Type: AWS::Cognito::UserPool}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      DefinitionBody:
+        swagger: "2.0"
+        securityDefinitions:
+          UserPool:
+            type: apiKey
+            name: Authorization
+            in: header
+            x-amazon-apigateway-authtype: cognito_user_pools
+            x-amazon-apigateway-authorizer:
+              type: cognito_user_pools
+              providerARNs: [!GetAtt Pool.Arn]
+        paths:
+          /items:
+            get:
+              security: [{UserPool: []}]
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Items.Arn}/invocations"
+            options:
+              x-amazon-apigateway-integration:
+                type: mock
+                requestTemplates: {application/json: '{"statusCode": 200}'}
+                responses:
+                  default:
+                    statusCode: "200"
+                    responseParameters:
+                      method.response.header.Access-Control-Allow-Origin: "'*'"
+          /items/{id}:
+            x-amazon-apigateway-any-method:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Items.Arn}/invocations"
+  Items:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      Events:
+        Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /items, Method: get}}
+"#;
+    let (app, _) = app(text);
+    let api = &app.apis[0];
+    let routes: Vec<(&str, &str, &str, Option<&str>)> = api
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.method.as_str(),
+                r.path.as_str(),
+                r.function.as_str(),
+                r.authorizer.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("GET", "/items", "Items", Some("UserPool")),
+            ("OPTIONS", "/items", "", None),
+            ("ANY", "/items/{id}", "Items", None),
+        ]
+    );
+    assert_eq!(
+        api.routes[1].integration,
+        api::Integration::Mock(api::Mock {
+            status: 200,
+            headers: vec![("Access-Control-Allow-Origin".into(), "*".into())],
+            body: String::new(),
+        })
+    );
+    assert_eq!(
+        api.authorizers["UserPool"].kind,
+        api::AuthorizerKind::Cognito {
+            pool_ids: vec!["us-east-1_Pool".into()]
+        }
+    );
+}
+
+#[test]
+fn raw_api_gateway_resources_make_the_same_api() {
+    let text = r#"
+Resources:
+  Pool: {Type: AWS::Cognito::UserPool}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: raw}
+  Items:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: items}
+  Item:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !Ref Items, PathPart: "{id}"}
+  Auth:
+    Type: AWS::ApiGateway::Authorizer
+    Properties:
+      Name: CognitoAuth
+      RestApiId: !Ref Api
+      Type: COGNITO_USER_POOLS
+      IdentitySource: method.request.header.X-Token
+      ProviderARNs: [!GetAtt Pool.Arn]
+  GetItem:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Item
+      HttpMethod: GET
+      AuthorizationType: COGNITO_USER_POOLS
+      AuthorizerId: !Ref Auth
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"
+  RootGet:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration:
+        Type: AWS_PROXY
+        Uri: !Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: [GetItem, RootGet]
+    Properties: {RestApiId: !Ref Api}
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: {RestApiId: !Ref Api, DeploymentId: !Ref Deployment, StageName: dev}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: index.handler}
+Outputs:
+  Url:
+    Value: !Sub "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/dev/"
+"#;
+    let (app, _) = app(text);
+    assert_eq!(app.apis.len(), 1);
+    let api = &app.apis[0];
+    assert_eq!(
+        (api.logical_id.as_str(), api.stage.as_str()),
+        ("Api", "dev")
+    );
+    let mut routes: Vec<(&str, &str, &str, Option<&str>)> = api
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.method.as_str(),
+                r.path.as_str(),
+                r.function.as_str(),
+                r.authorizer.as_deref(),
+            )
+        })
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            ("GET", "/", "Fn", None),
+            ("GET", "/items/{id}", "Fn", Some("CognitoAuth"))
+        ]
+    );
+    assert_eq!(api.authorizers["CognitoAuth"].header, "X-Token");
+    assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000/dev/");
+    assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
+}

@@ -1,0 +1,277 @@
+//! REST APIs written as raw API Gateway resources: `AWS::ApiGateway::RestApi` (with or without
+//! an OpenAPI `Body`), `Resource`s making up its paths, `Method`s on them with their
+//! integrations and authorization, `Authorizer`s, and the `Stage` or `Deployment` that names the
+//! stage. They become the same model as SAM's APIs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value as Json;
+
+use crate::api::{Authorizer, AuthorizerKind, Integration, Mock, RestApi, Route, normalize};
+use crate::{cognito, openapi};
+
+/// One raw API Gateway resource of the template, resolved.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// Logical id.
+    pub logical_id: String,
+    /// Its `Ref` value.
+    pub id: String,
+    /// Which part.
+    pub kind: PartKind,
+    /// Its properties.
+    pub props: Json,
+    /// A RestApi's root resource id (`GetAtt RootResourceId`).
+    pub root: String,
+}
+
+/// The raw API Gateway resource types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// `AWS::ApiGateway::RestApi`.
+    RestApi,
+    /// `AWS::ApiGateway::Resource`.
+    Resource,
+    /// `AWS::ApiGateway::Method`.
+    Method,
+    /// `AWS::ApiGateway::Authorizer`.
+    Authorizer,
+    /// `AWS::ApiGateway::Stage`.
+    Stage,
+    /// `AWS::ApiGateway::Deployment`.
+    Deployment,
+}
+
+fn header_of(identity_source: &str) -> String {
+    identity_source
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .strip_prefix("method.request.header.")
+        .unwrap_or("Authorization")
+        .to_string()
+}
+
+/// The APIs the parts make; what they leave out is said in `warnings`.
+pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>, String> {
+    let mut apis = Vec::new();
+    for api_part in parts.iter().filter(|p| p.kind == PartKind::RestApi) {
+        let api_ref = &api_part.id;
+        let of_api = |kind: PartKind| {
+            parts
+                .iter()
+                .filter(move |p| p.kind == kind && p.props["RestApiId"].as_str() == Some(api_ref))
+        };
+        let stage = of_api(PartKind::Stage)
+            .find_map(|p| p.props["StageName"].as_str().map(str::to_string))
+            .or_else(|| {
+                of_api(PartKind::Deployment)
+                    .find_map(|p| p.props["StageName"].as_str().map(str::to_string))
+            });
+        let Some(stage) = stage else {
+            warnings.push(format!(
+                "{}: no AWS::ApiGateway::Stage or Deployment names a stage: the API is not deployed, and not served",
+                api_part.logical_id
+            ));
+            continue;
+        };
+        let mut api = RestApi {
+            logical_id: api_part.logical_id.clone(),
+            id: api_ref.clone(),
+            stage,
+            cors: None,
+            authorizers: BTreeMap::new(),
+            default_authorizer: None,
+            authorize_preflight: None,
+            routes: Vec::new(),
+        };
+        if api_part.props["Body"].is_object() {
+            openapi::import(&mut api, &api_part.props["Body"], warnings)?;
+        } else if !api_part.props["BodyS3Location"].is_null() {
+            warnings.push(format!(
+                "{}: BodyS3Location is not read locally: only its Method resources are served",
+                api_part.logical_id
+            ));
+        }
+        // Authorizers by their `Ref`.
+        let mut authorizer_names = HashMap::new();
+        for a in of_api(PartKind::Authorizer) {
+            let name = a.props["Name"]
+                .as_str()
+                .unwrap_or(&a.logical_id)
+                .to_string();
+            let header = header_of(a.props["IdentitySource"].as_str().unwrap_or_default());
+            let kind = match a.props["Type"].as_str().unwrap_or_default() {
+                "COGNITO_USER_POOLS" => AuthorizerKind::Cognito {
+                    pool_ids: a.props["ProviderARNs"]
+                        .as_array()
+                        .map(|l| {
+                            l.iter()
+                                .filter_map(Json::as_str)
+                                .filter_map(cognito::pool_id_of_arn)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                },
+                t @ ("TOKEN" | "REQUEST") => {
+                    warnings.push(format!(
+                        "{}: authorizer {name} is a Lambda authorizer, which the local gateway does not run yet: requests it guards are refused with 401",
+                        api.logical_id
+                    ));
+                    AuthorizerKind::Lambda {
+                        function_arn: a.props["AuthorizerUri"]
+                            .as_str()
+                            .and_then(openapi::function_of_uri)
+                            .unwrap_or_default(),
+                        payload_type: t.to_string(),
+                    }
+                }
+                other => {
+                    return Err(format!(
+                        "{}: Type {other:?} is not an authorizer type (COGNITO_USER_POOLS, TOKEN, REQUEST)",
+                        a.logical_id
+                    ));
+                }
+            };
+            authorizer_names.insert(a.id.clone(), name.clone());
+            api.authorizers
+                .insert(name.clone(), Authorizer { name, kind, header });
+        }
+        // Paths by resource id: the root's, then each resource's under its parent.
+        let root = api_part.root.clone();
+        let resources: HashMap<&str, (&str, &str)> = of_api(PartKind::Resource)
+            .filter_map(|r| {
+                Some((
+                    r.id.as_str(),
+                    (r.props["ParentId"].as_str()?, r.props["PathPart"].as_str()?),
+                ))
+            })
+            .collect();
+        let path_of = |id: &str| -> Option<String> {
+            let mut parts = Vec::new();
+            let mut at = id;
+            for _ in 0..64 {
+                if at == root {
+                    parts.reverse();
+                    return Some(format!("/{}", parts.join("/")));
+                }
+                let (parent, part) = resources.get(at)?;
+                parts.push(*part);
+                at = parent;
+            }
+            None
+        };
+        for m in of_api(PartKind::Method) {
+            let rid = m.props["ResourceId"].as_str().unwrap_or_default();
+            let Some(path) = path_of(rid) else {
+                return Err(format!(
+                    "{}: ResourceId {rid:?} is not the API's root or one of its AWS::ApiGateway::Resource",
+                    m.logical_id
+                ));
+            };
+            let method = match m.props["HttpMethod"].as_str().unwrap_or_default() {
+                "ANY" => "ANY".to_string(),
+                other => other.to_ascii_uppercase(),
+            };
+            let integration = &m.props["Integration"];
+            let (function, integration) = match integration["Type"].as_str().unwrap_or_default() {
+                "AWS_PROXY" => match integration["Uri"]
+                    .as_str()
+                    .and_then(openapi::function_of_uri)
+                {
+                    Some(f) => (f, Integration::Proxy),
+                    None => (
+                        String::new(),
+                        Integration::Unsupported(format!(
+                            "{}: its AWS_PROXY Integration.Uri names no Lambda function",
+                            m.logical_id
+                        )),
+                    ),
+                },
+                "MOCK" => {
+                    let response = integration["IntegrationResponses"]
+                        .as_array()
+                        .and_then(|l| l.first())
+                        .cloned()
+                        .unwrap_or(Json::Null);
+                    let status = response["StatusCode"]
+                        .as_str()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(200);
+                    let headers = response["ResponseParameters"]
+                        .as_object()
+                        .map(|h| {
+                            h.iter()
+                                .filter_map(|(k, v)| {
+                                    let name = k.strip_prefix("method.response.header.")?;
+                                    let v = v.as_str()?;
+                                    let v = v
+                                        .strip_prefix('\'')
+                                        .and_then(|v| v.strip_suffix('\''))
+                                        .unwrap_or(v);
+                                    Some((name.to_string(), v.to_string()))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let body = response["ResponseTemplates"]["application/json"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    (
+                        String::new(),
+                        Integration::Mock(Mock {
+                            status,
+                            headers,
+                            body,
+                        }),
+                    )
+                }
+                other => {
+                    let why = format!(
+                        "{}: integrations of type {other:?} are not emulated",
+                        m.logical_id
+                    );
+                    warnings.push(format!("{why}; {method} {path} answers 500"));
+                    (String::new(), Integration::Unsupported(why))
+                }
+            };
+            let authorizer = match m.props["AuthorizationType"].as_str().unwrap_or("NONE") {
+                "COGNITO_USER_POOLS" | "CUSTOM" => m.props["AuthorizerId"]
+                    .as_str()
+                    .and_then(|id| authorizer_names.get(id).cloned()),
+                "AWS_IAM" => {
+                    warnings.push(format!(
+                        "{}: AWS_IAM authorization is not emulated: {method} {path} is served without it",
+                        m.logical_id
+                    ));
+                    None
+                }
+                _ => None,
+            };
+            let path = normalize(&path);
+            api.routes
+                .retain(|r| !(r.path == path && r.method == method));
+            api.routes.push(Route {
+                path,
+                method,
+                function,
+                integration,
+                authorizer,
+                scopes: m.props["AuthorizationScopes"]
+                    .as_array()
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(Json::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                from_event: false,
+            });
+        }
+        apis.push(api);
+    }
+    Ok(apis)
+}
