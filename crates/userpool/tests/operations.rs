@@ -156,3 +156,42 @@ fn concurrent_password_changes_with_the_same_previous_password_have_one_winner()
     sign_in(&format!("New-Passw0rd-{}", winners[0])).expect("the winner's password");
     assert!(sign_in("Start-Passw0rd").is_err());
 }
+
+#[test]
+fn a_client_without_explicit_auth_flows_gets_cognitos_defaults() {
+    let (_d, p) = pools();
+    let pool = p
+        .call("CreateUserPool", &json!({"PoolName": "p"}), true)
+        .expect("pool");
+    let pool_id = pool["UserPool"]["Id"].as_str().expect("id").to_string();
+    let client = p
+        .call(
+            "CreateUserPoolClient",
+            &json!({"UserPoolId": pool_id, "ClientName": "c"}),
+            true,
+        )
+        .expect("client");
+    assert_eq!(
+        client["UserPoolClient"]["ExplicitAuthFlows"],
+        json!(["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"])
+    );
+    let client_id = client["UserPoolClient"]["ClientId"].as_str().expect("id");
+    let e = p
+        .call(
+            "InitiateAuth",
+            &json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                    "AuthParameters": {"USERNAME": "u", "PASSWORD": "p"}}),
+            false,
+        )
+        .expect_err("not a default flow");
+    assert_eq!(e.message, "USER_PASSWORD_AUTH flow not enabled for this client");
+    let e = p
+        .call(
+            "CreateUserPoolClient",
+            &json!({"UserPoolId": pool_id, "ClientName": "mixed",
+                    "ExplicitAuthFlows": ["USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+            true,
+        )
+        .expect_err("legacy and ALLOW_ values mixed");
+    assert_eq!(e.kind, "InvalidParameterException");
+}

@@ -37,6 +37,13 @@ const AUTH_FLOW_NAMES: &[&str] = &[
     "ALLOW_USER_AUTH",
 ];
 
+/// What a client allows when it is created without `ExplicitAuthFlows`.
+const DEFAULT_AUTH_FLOWS: &[&str] = &[
+    "ALLOW_REFRESH_TOKEN_AUTH",
+    "ALLOW_USER_SRP_AUTH",
+    "ALLOW_CUSTOM_AUTH",
+];
+
 impl UserPools {
     fn client_config(
         &self,
@@ -52,9 +59,19 @@ impl UserPools {
                 "Value '{name}' at 'clientName' failed to satisfy constraint: Member must have length less than or equal to 128"
             )]));
         }
-        let flows = r.opt_str_list("ExplicitAuthFlows")?.unwrap_or_default();
+        // A client made without ExplicitAuthFlows gets Cognito's defaults: SRP, refresh and
+        // custom authentication (not plain passwords).
+        let flows = r.opt_str_list("ExplicitAuthFlows")?.unwrap_or_else(|| {
+            DEFAULT_AUTH_FLOWS.iter().map(|f| (*f).to_string()).collect()
+        });
         for f in &flows {
             r.one_of("ExplicitAuthFlows", f, AUTH_FLOW_NAMES)?;
+        }
+        let legacy = flows.iter().filter(|f| !f.starts_with("ALLOW_")).count();
+        if legacy > 0 && legacy < flows.len() {
+            return Err(CognitoError::invalid_parameter(
+                "ExplicitAuthFlows cannot have both ALLOW_ and legacy flow values (ADMIN_NO_SRP_AUTH, CUSTOM_AUTH_FLOW_ONLY, USER_PASSWORD_AUTH).",
+            ));
         }
         let prevent = match r.opt_str("PreventUserExistenceErrors")? {
             Some(p) => match r.one_of("PreventUserExistenceErrors", p, &["LEGACY", "ENABLED"])? {
