@@ -356,10 +356,11 @@ fn cors(v: &Json) -> Result<Option<Cors>, String> {
     })
 }
 
-/// Adds `f`'s `Api` events to their APIs (the implicit one when `RestApiId` is absent); other
-/// event types add a line to `warnings`.
+/// Adds `f`'s `Api` and `HttpApi` events to their APIs (the implicit ones when `RestApiId` /
+/// `ApiId` is absent); other event types add a line to `warnings`.
 pub(crate) fn add_events(
     apis: &mut [RestApi],
+    http_apis: &mut [crate::httpapi::HttpApi],
     plan: &Plan<'_>,
     f: &Function,
     props: &Json,
@@ -368,35 +369,54 @@ pub(crate) fn add_events(
     let Some(events) = props["Events"].as_object() else {
         return Ok(());
     };
+    let named = |id: &str| {
+        plan.physical()
+            .refs
+            .iter()
+            .find(|(_, v)| *v == id)
+            .map_or(id.to_string(), |(k, _)| k.clone())
+    };
     for (name, ev) in events {
-        if ev["Type"] != "Api" {
-            warnings.push(format!(
+        let p = &ev["Properties"];
+        match ev["Type"].as_str() {
+            Some("Api") => {
+                let api = match p["RestApiId"].as_str() {
+                    Some(id) => apis.iter_mut().find(|a| a.id == id).ok_or_else(|| {
+                        format!(
+                            "event {name}: RestApiId {} is not an AWS::Serverless::Api of this template",
+                            named(id)
+                        )
+                    })?,
+                    None => apis
+                        .iter_mut()
+                        .find(|a| a.logical_id == IMPLICIT_API)
+                        .expect("the plan adds the implicit API when an event needs it"),
+                };
+                api.add_event(&f.name, p)
+                    .map_err(|e| format!("event {name}: {e}"))?;
+            }
+            Some("HttpApi") => {
+                let api = match p["ApiId"].as_str() {
+                    Some(id) => http_apis.iter_mut().find(|a| a.id == id).ok_or_else(|| {
+                        format!(
+                            "event {name}: ApiId {} is not an AWS::Serverless::HttpApi of this template",
+                            named(id)
+                        )
+                    })?,
+                    None => http_apis
+                        .iter_mut()
+                        .find(|a| a.logical_id == crate::httpapi::IMPLICIT_HTTP_API)
+                        .expect("the plan adds the implicit HTTP API when an event needs it"),
+                };
+                api.add_event(&f.name, p)
+                    .map_err(|e| format!("event {name}: {e}"))?;
+            }
+            other => warnings.push(format!(
                 "{}: event {name} ({}) is not emulated: nothing triggers it locally",
                 f.logical_id,
-                ev["Type"].as_str().unwrap_or("no Type")
-            ));
-            continue;
+                other.unwrap_or("no Type")
+            )),
         }
-        let p = &ev["Properties"];
-        let api = match p["RestApiId"].as_str() {
-            Some(id) => apis.iter_mut().find(|a| a.id == id).ok_or_else(|| {
-                let named = plan
-                    .physical()
-                    .refs
-                    .iter()
-                    .find(|(_, v)| *v == id)
-                    .map_or(id, |(k, _)| k.as_str());
-                format!(
-                    "event {name}: RestApiId {named} is not an AWS::Serverless::Api of this template"
-                )
-            })?,
-            None => apis
-                .iter_mut()
-                .find(|a| a.logical_id == IMPLICIT_API)
-                .expect("the plan adds the implicit API when an event needs it"),
-        };
-        api.add_event(&f.name, p)
-            .map_err(|e| format!("event {name}: {e}"))?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub(crate) fn globals_key(kind: Kind) -> Option<&'static str> {
     match kind {
         Kind::Function => Some("Function"),
         Kind::RestApi => Some("Api"),
+        Kind::HttpApi => Some("HttpApi"),
         Kind::Layer | Kind::ApiGateway(_) => None,
         _ => None,
     }

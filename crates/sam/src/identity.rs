@@ -19,6 +19,20 @@ pub fn function_arn(p: &Pseudo, name: &str) -> String {
     )
 }
 
+/// An HTTP API's `GetAtt` attributes: `ApiId`, `ApiEndpoint`.
+pub fn http_api_attributes(p: &Pseudo, id: &str) -> Vec<(&'static str, Json)> {
+    vec![
+        ("ApiId", Json::String(id.to_string())),
+        (
+            "ApiEndpoint",
+            Json::String(format!(
+                "https://{id}.execute-api.{}.amazonaws.com",
+                p.region
+            )),
+        ),
+    ]
+}
+
 /// `arn:aws:lambda:<region>:<account>:layer:<name>:1`: a layer's first version.
 pub fn layer_arn(p: &Pseudo, name: &str) -> String {
     format!(

@@ -11,6 +11,7 @@
 //! - [`cognito`]: user pool resources as the Cognito API requests that create them.
 //! - [`function`]: `AWS::Serverless::Function` with its Globals.
 //! - [`api`]: `AWS::Serverless::Api` and functions' `Api` events -> REST APIs.
+//! - [`httpapi`]: `AWS::Serverless::HttpApi` and `HttpApi` events -> HTTP APIs.
 //! - [`rawapi`]: raw `AWS::ApiGateway::*` resources -> REST APIs.
 //! - [`openapi`]: OpenAPI definitions (`DefinitionBody`, `Body`) read as API Gateway imports
 //!   them.
@@ -21,6 +22,7 @@ pub mod api;
 pub mod cognito;
 pub mod function;
 mod graph;
+pub mod httpapi;
 pub mod identity;
 pub mod openapi;
 pub mod rawapi;
@@ -48,6 +50,8 @@ pub enum Kind {
     Function,
     /// `AWS::Serverless::Api`: served by the gateway.
     RestApi,
+    /// `AWS::Serverless::HttpApi`: served by the gateway.
+    HttpApi,
     /// `AWS::Serverless::LayerVersion`, `AWS::Lambda::LayerVersion`: its local content goes on
     /// the import path of the functions that name it.
     Layer,
@@ -67,6 +71,7 @@ impl Kind {
             "AWS::Cognito::UserPoolUser" => Kind::UserPoolUser,
             "AWS::Serverless::Function" => Kind::Function,
             "AWS::Serverless::Api" => Kind::RestApi,
+            "AWS::Serverless::HttpApi" => Kind::HttpApi,
             "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => Kind::Layer,
             "AWS::ApiGateway::RestApi" => Kind::ApiGateway(rawapi::PartKind::RestApi),
             "AWS::ApiGateway::Resource" => Kind::ApiGateway(rawapi::PartKind::Resource),
@@ -174,6 +179,8 @@ pub struct App {
     pub functions: Vec<Function>,
     /// REST APIs with their routes.
     pub apis: Vec<RestApi>,
+    /// HTTP APIs with their routes.
+    pub http_apis: Vec<httpapi::HttpApi>,
     /// Layers with local content.
     pub layers: Vec<Layer>,
     /// Outputs, as strings (AWS's API URLs turned into the local ones).
@@ -201,6 +208,11 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
         not_emulated: Vec::new(),
         dir,
     };
+    if httpapi::uses_implicit_api(stack) {
+        let id = api::api_id(httpapi::IMPLICIT_HTTP_API);
+        let attrs = identity::http_api_attributes(&stack.pseudo, &id);
+        plan.physical.insert(httpapi::IMPLICIT_HTTP_API, id, &attrs);
+    }
     if api::uses_implicit_api(stack) {
         let id = api::api_id(api::IMPLICIT_API);
         plan.physical.insert(
@@ -225,6 +237,11 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                     api::api_id(&r.logical_id),
                     &[("RootResourceId", Json::String("root".into()))],
                 );
+            }
+            Kind::HttpApi => {
+                let id = api::api_id(&r.logical_id);
+                let attrs = identity::http_api_attributes(&stack.pseudo, &id);
+                plan.physical.insert(&r.logical_id, id, &attrs);
             }
             Kind::ApiGateway(part) => {
                 use rawapi::PartKind;
@@ -382,6 +399,7 @@ impl<'s> Plan<'s> {
         let mut apis: Vec<RestApi> = Vec::new();
         let mut layers: Vec<Layer> = Vec::new();
         let mut parts: Vec<rawapi::Part> = Vec::new();
+        let mut http_apis: Vec<httpapi::HttpApi> = Vec::new();
         for &i in &self.order {
             let r = &self.stack.resources[i];
             match self.kinds[i] {
@@ -390,6 +408,13 @@ impl<'s> Plan<'s> {
                     let f = function::Function::from_props(self.stack, r, &props, &self.dir)
                         .map_err(|m| self.error(r, m))?;
                     functions.push((f, props));
+                }
+                Kind::HttpApi => {
+                    let props = self.with_globals(r, Kind::HttpApi)?;
+                    let id = self.physical.refs[&r.logical_id].clone();
+                    let a = httpapi::HttpApi::from_sam(&r.logical_id, id, &props, &mut warnings)
+                        .map_err(|m| self.error(r, m))?;
+                    http_apis.push(a);
                 }
                 Kind::ApiGateway(kind) => {
                     let props = self.resolve(r, &r.properties)?;
@@ -439,6 +464,9 @@ impl<'s> Plan<'s> {
         if api::uses_implicit_api(self.stack) {
             apis.push(self.implicit_api(&mut warnings)?);
         }
+        if httpapi::uses_implicit_api(self.stack) {
+            http_apis.push(self.implicit_http_api(&mut warnings)?);
+        }
         for (f, props) in &functions {
             let r = self
                 .stack
@@ -446,18 +474,52 @@ impl<'s> Plan<'s> {
                 .iter()
                 .find(|r| r.logical_id == f.logical_id)
                 .expect("a planned function is a resource");
-            api::add_events(&mut apis, &self, f, props, &mut warnings)
+            api::add_events(&mut apis, &mut http_apis, &self, f, props, &mut warnings)
                 .map_err(|m| self.error(r, m))?;
         }
-        let outputs = self.outputs(&apis, local)?;
+        let outputs = self.outputs(&apis, &http_apis, local)?;
         Ok(App {
             file: self.stack.file.clone(),
             functions: functions.into_iter().map(|(f, _)| f).collect(),
             apis,
+            http_apis,
             layers,
             outputs,
             not_emulated: self.not_emulated,
             warnings,
+        })
+    }
+
+    /// The implicit HTTP API, configured by `Globals.HttpApi`.
+    fn implicit_http_api(
+        &self,
+        warnings: &mut Vec<String>,
+    ) -> Result<httpapi::HttpApi, TemplateError> {
+        let props = match self.stack.globals.as_ref().and_then(|g| g.get("HttpApi")) {
+            Some(node) => self
+                .stack
+                .resolve(node, &self.physical, "Globals")
+                .map_err(|e| match e {
+                    ResolveError::Invalid(e) => e,
+                    ResolveError::Unresolved { logical_id } => TemplateError {
+                        file: self.stack.file.clone(),
+                        line: node.line,
+                        resource: Some("Globals".into()),
+                        message: format!(
+                            "Globals.HttpApi refers to {logical_id}, whose value is not known"
+                        ),
+                    },
+                })?,
+            None => Json::Null,
+        };
+        let id = self.physical.refs[httpapi::IMPLICIT_HTTP_API].clone();
+        httpapi::HttpApi::from_sam(httpapi::IMPLICIT_HTTP_API, id, &props, warnings).map_err(|m| {
+            TemplateError {
+                file: self.stack.file.clone(),
+                line: 0,
+                resource: Some(httpapi::IMPLICIT_HTTP_API.into()),
+                message: m,
+            }
         })
     }
 
@@ -514,13 +576,18 @@ impl<'s> Plan<'s> {
     fn outputs(
         &self,
         apis: &[RestApi],
+        http_apis: &[httpapi::HttpApi],
         local: &Local,
     ) -> Result<BTreeMap<String, String>, TemplateError> {
         let mut outputs = self.stack.resolved_outputs(&self.physical)?;
-        for api in apis {
+        let ids = apis
+            .iter()
+            .map(|a| &a.id)
+            .chain(http_apis.iter().map(|a| &a.id));
+        for id in ids {
             let aws = format!(
-                "https://{}.execute-api.{}.amazonaws.com",
-                api.id, self.stack.pseudo.region
+                "https://{id}.execute-api.{}.amazonaws.com",
+                self.stack.pseudo.region
             );
             for v in outputs.values_mut() {
                 if v.starts_with(&aws) {

@@ -672,3 +672,107 @@ Outputs:
     assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000/dev/");
     assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
 }
+
+#[test]
+fn http_apis_with_jwt_authorizers_scopes_and_the_default_route() {
+    let text = r#"
+Resources:
+  Pool: {Type: AWS::Cognito::UserPool}
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    Properties: {UserPoolId: !Ref Pool}
+  HttpApi:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      CorsConfiguration:
+        AllowMethods: [GET]
+        AllowOrigins: [http://localhost:8080]
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            AuthorizationScopes: [email]
+            IdentitySource: "$request.header.Authorization"
+            JwtConfiguration:
+              issuer: !Sub https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}
+              audience: [!Ref Client]
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: app.handler
+      Events:
+        Open: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi, Path: /, Method: get, Auth: {Authorizer: NONE}}}
+        Admin: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi, Path: "/items/{id}", Method: get, Auth: {Authorizer: Jwt, AuthorizationScopes: [admin]}}}
+        Plain: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi, Path: /plain, Method: post, PayloadFormatVersion: "1.0"}}
+        Rest: {Type: HttpApi}
+Outputs:
+  Url:
+    Value: !Sub "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+"#;
+    let (app, _) = app(text);
+    assert_eq!(
+        app.http_apis.len(),
+        2,
+        "the explicit API and the implicit one"
+    );
+    let api = app
+        .http_apis
+        .iter()
+        .find(|a| a.logical_id == "HttpApi")
+        .expect("HttpApi");
+    assert_eq!(api.stage, "$default");
+    let mut keys: Vec<(String, Option<&str>, Vec<String>, &str)> = api
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.key(),
+                r.authorizer.as_deref(),
+                r.scopes.clone(),
+                r.payload_version.as_str(),
+            )
+        })
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            ("GET /".to_string(), None, vec![], "2.0"),
+            (
+                "GET /items/{id}".into(),
+                Some("Jwt"),
+                vec!["admin".to_string()],
+                "2.0"
+            ),
+            (
+                "POST /plain".into(),
+                Some("Jwt"),
+                vec!["email".into()],
+                "1.0"
+            ),
+        ]
+    );
+    assert_eq!(
+        api.authorizers["Jwt"].kind,
+        httpapi::AuthorizerKind::Jwt {
+            issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool".into(),
+            audience: vec!["clientclient".into()],
+        }
+    );
+    assert_eq!(
+        api.authorizers["Jwt"].identity_source,
+        ["$request.header.Authorization"]
+    );
+    assert_eq!(
+        api.cors.as_ref().map(|c| c.allow_origins.clone()),
+        Some(vec!["http://localhost:8080".into()])
+    );
+    let implicit = app
+        .http_apis
+        .iter()
+        .find(|a| a.logical_id == httpapi::IMPLICIT_HTTP_API)
+        .expect("implicit");
+    assert_eq!(implicit.routes[0].key(), "$default");
+    assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000");
+}
