@@ -94,8 +94,8 @@ def test_srp_against_the_local_pool(stack, ids, confirmed_user):
     out = login("--endpoint-url", stack.endpoint, "--user-pool-id", pool, "--client-id", client,
                 "--username", email, "--password", password, "--srp")
     assert out.returncode == 0, out.stderr
-    iss = f"{stack.endpoint}/{pool}"
-    key = jwt.PyJWKClient(f"{iss}/.well-known/jwks.json").get_signing_key_from_jwt(out.stdout.strip()).key
+    iss = f"https://cognito-idp.us-east-1.amazonaws.com/{pool}"
+    key = jwt.PyJWKClient(f"{stack.endpoint}/{pool}/.well-known/jwks.json").get_signing_key_from_jwt(out.stdout.strip()).key
     assert jwt.decode(out.stdout.strip(), key, algorithms=["RS256"], audience=client, issuer=iss)["email"] == email
     wrong = login("--endpoint-url", stack.endpoint, "--user-pool-id", pool, "--client-id", client,
                   "--username", email, "--password", "Wrong-Password1", "--srp")

@@ -21,14 +21,14 @@ def test_restart_keeps_ids_users_passwords_and_keys(tmp_path):
         first.stop()
 
     second = Stack(tmp_path)
-    second.port = first.port  # the issuer is the endpoint's URL: keep it
+    second.port = first.port
     second.api_port = first.api_port
     second.start()
     try:
         assert second.outputs == first.outputs, "same pool and client ids"
         assert len(second.outbox()) == invitations, "the template user is not invited again"
-        iss = f"{second.endpoint}/{pool_id}"
-        key = jwt.PyJWKClient(f"{iss}/.well-known/jwks.json").get_signing_key_from_jwt(tokens["IdToken"]).key
+        iss = f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+        key = jwt.PyJWKClient(f"{second.endpoint}/{pool_id}/.well-known/jwks.json").get_signing_key_from_jwt(tokens["IdToken"]).key
         claims = jwt.decode(tokens["IdToken"], key, algorithms=["RS256"], audience=client_id, issuer=iss)
         assert claims["email"] == "test@example.com"
         c = second.client()

@@ -15,8 +15,8 @@ def run(script, *args, endpoint):
 
 
 def verify_id_token(token, stack, pool_id, client_id):
-    iss = f"{stack.endpoint}/{pool_id}"
-    key = jwt.PyJWKClient(f"{iss}/.well-known/jwks.json").get_signing_key_from_jwt(token).key
+    iss = f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    key = jwt.PyJWKClient(f"{stack.endpoint}/{pool_id}/.well-known/jwks.json").get_signing_key_from_jwt(token).key
     return jwt.decode(token, key, algorithms=["RS256"], audience=client_id, issuer=iss)
 
 

@@ -9,10 +9,13 @@ import pytest
 
 
 def discover(stack, pool_id):
-    iss = f"{stack.endpoint}/{pool_id}"
-    with urllib.request.urlopen(f"{iss}/.well-known/openid-configuration") as r:
+    # Served at the local endpoint; the issuer is AWS's, as tokens carry it and as code that
+    # verifies Cognito tokens expects it; the keys are local.
+    local = f"{stack.endpoint}/{pool_id}"
+    with urllib.request.urlopen(f"{local}/.well-known/openid-configuration") as r:
         conf = json.load(r)
-    assert conf["issuer"] == iss
+    assert conf["issuer"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    assert conf["jwks_uri"] == f"{local}/.well-known/jwks.json"
     assert conf["id_token_signing_alg_values_supported"] == ["RS256"]
     assert conf["subject_types_supported"] == ["public"]
     return conf

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use common::jwt::KeySet;
 use gateway::{Invocation, InvokeError};
 
 /// The Lambda host as the gateway's [`gateway::Invoke`] port.
@@ -36,10 +35,12 @@ impl gateway::Invoke for Functions {
 pub struct Keys(pub Arc<userpool::UserPools>);
 
 impl gateway::auth::KeySource for Keys {
-    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<KeySet>)> {
-        self.0
+    fn keys<'a>(&'a self, iss: &'a str, _kid: &'a str) -> gateway::auth::KeysFuture<'a> {
+        let found = self
+            .0
             .keys_for_issuer(iss)
-            .map(|(pool, keys)| (pool, Arc::clone(&keys.public)))
+            .map(|(pool, keys)| (pool, Arc::clone(&keys.public)));
+        Box::pin(async move { found })
     }
 
     fn client_pool(&self, client_id: &str) -> Option<String> {

@@ -207,7 +207,7 @@ impl Gateway {
             Some(r) => r,
             None if req.method() == Method::OPTIONS && api.spec.cors.is_some() => {
                 if let Some(name) = &api.spec.authorize_preflight
-                    && let Err(d) = self.check(api, name, &req)
+                    && let Err(d) = self.check(api, name, &[], req.headers()).await
                 {
                     return (denied(d), None, None);
                 }
@@ -216,7 +216,7 @@ impl Gateway {
             None => return (gateway_error(Gw::MissingToken), None, None),
         };
         let verified = match &route.authorizer {
-            Some(name) => match self.check(api, name, &req) {
+            Some(name) => match self.check(api, name, &route.scopes, req.headers()).await {
                 Ok(v) => Some(v),
                 Err(d) => return (denied(d), Some(route.function.clone()), None),
             },
@@ -334,23 +334,24 @@ impl Gateway {
         )
     }
 
-    fn check(
+    async fn check(
         &self,
         api: &Served,
         name: &str,
-        req: &Request,
+        scopes: &[String],
+        headers: &axum::http::HeaderMap,
     ) -> Result<Arc<auth::Verified>, Denied> {
         let Some(a) = api.spec.authorizer(name) else {
             return Err(Denied::Unauthorized);
         };
         // The identity header given twice is ambiguous: refused (AWS's behaviour here is
         // undocumented; refusing cannot let a request through that should not pass).
-        let mut values = req.headers().get_all(a.header.as_str()).iter();
+        let mut values = headers.get_all(a.header.as_str()).iter();
         let value = values.next().and_then(|v| v.to_str().ok());
         if values.next().is_some() {
             return Err(Denied::Unauthorized);
         }
-        auth::authorize(a, value, self.keys.as_ref(), &self.cache)
+        auth::authorize(a, scopes, value, self.keys.as_ref(), &self.cache).await
     }
 }
 
@@ -443,7 +444,7 @@ fn management_refusal(req: &Request) -> Option<Response> {
 
 fn denied(d: Denied) -> Response {
     let message = match d {
-        Denied::Unauthorized => "Unauthorized",
+        Denied::Unauthorized | Denied::Forbidden => "Unauthorized",
         Denied::Expired => "The incoming token has expired",
     };
     json_error(

@@ -58,8 +58,9 @@ impl Invoke for FakeFunctions {
 struct OneKey(Arc<KeySet>);
 
 impl KeySource for OneKey {
-    fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<KeySet>)> {
-        (iss == ISS).then(|| (POOL.to_string(), Arc::clone(&self.0)))
+    fn keys<'a>(&'a self, iss: &'a str, _kid: &'a str) -> gateway::auth::KeysFuture<'a> {
+        let found = (iss == ISS).then(|| (POOL.to_string(), Arc::clone(&self.0)));
+        Box::pin(async move { found })
     }
     fn client_pool(&self, client_id: &str) -> Option<String> {
         (client_id == CLIENT).then(|| POOL.to_string())

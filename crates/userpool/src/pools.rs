@@ -342,16 +342,31 @@ impl UserPools {
         Ok(())
     }
 
-    /// The issuer of a pool's tokens.
+    /// The issuer of a pool's tokens: AWS's, `https://cognito-idp.<region>.amazonaws.com/<poolId>`,
+    /// as code that verifies Cognito tokens expects it (aws-jwt-verify builds it from the pool
+    /// id). The pool's discovery document and keys are served locally (`local_issuer`).
     pub fn issuer(&self, pool_id: &str) -> String {
+        format!(
+            "https://cognito-idp.{}.amazonaws.com/{pool_id}",
+            self.settings.region
+        )
+    }
+
+    /// Where the pool's `/.well-known/*` documents are served locally: `<endpoint>/<poolId>`.
+    pub fn local_issuer(&self, pool_id: &str) -> String {
         format!("{}/{}", self.settings.base_url, pool_id)
     }
 
-    /// The pool whose issuer is `iss`, and its keys (for the gateway's authorizer).
+    /// The pool whose issuer is `iss` (AWS's form, or the local endpoint's form of tokens
+    /// issued by earlier versions), and its keys.
     pub fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
+        let aws = format!(
+            "https://cognito-idp.{}.amazonaws.com/",
+            self.settings.region
+        );
         let pool_id = iss
-            .strip_prefix(&self.settings.base_url)?
-            .strip_prefix('/')?;
+            .strip_prefix(&aws)
+            .or_else(|| iss.strip_prefix(&self.settings.base_url)?.strip_prefix('/'))?;
         let state = self.read();
         state
             .pools

@@ -192,10 +192,11 @@ async fn openid_configuration(
         return not_found(&pool_id);
     }
     let iss = pools.issuer(&pool_id);
+    let local = pools.local_issuer(&pool_id);
     let base = &pools.settings.base_url;
     let doc = json!({
         "issuer": iss,
-        "jwks_uri": format!("{iss}/.well-known/jwks.json"),
+        "jwks_uri": format!("{local}/.well-known/jwks.json"),
         "authorization_endpoint": format!("{base}/oauth2/authorize"),
         "token_endpoint": format!("{base}/oauth2/token"),
         "userinfo_endpoint": format!("{base}/oauth2/userInfo"),

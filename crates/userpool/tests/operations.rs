@@ -173,7 +173,11 @@ fn a_client_without_explicit_auth_flows_gets_cognitos_defaults() {
         .expect("client");
     assert_eq!(
         client["UserPoolClient"]["ExplicitAuthFlows"],
-        json!(["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"])
+        json!([
+            "ALLOW_REFRESH_TOKEN_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_CUSTOM_AUTH"
+        ])
     );
     let client_id = client["UserPoolClient"]["ClientId"].as_str().expect("id");
     let e = p
@@ -184,7 +188,10 @@ fn a_client_without_explicit_auth_flows_gets_cognitos_defaults() {
             false,
         )
         .expect_err("not a default flow");
-    assert_eq!(e.message, "USER_PASSWORD_AUTH flow not enabled for this client");
+    assert_eq!(
+        e.message,
+        "USER_PASSWORD_AUTH flow not enabled for this client"
+    );
     let e = p
         .call(
             "CreateUserPoolClient",

@@ -62,7 +62,10 @@ impl UserPools {
         // A client made without ExplicitAuthFlows gets Cognito's defaults: SRP, refresh and
         // custom authentication (not plain passwords).
         let flows = r.opt_str_list("ExplicitAuthFlows")?.unwrap_or_else(|| {
-            DEFAULT_AUTH_FLOWS.iter().map(|f| (*f).to_string()).collect()
+            DEFAULT_AUTH_FLOWS
+                .iter()
+                .map(|f| (*f).to_string())
+                .collect()
         });
         for f in &flows {
             r.one_of("ExplicitAuthFlows", f, AUTH_FLOW_NAMES)?;
