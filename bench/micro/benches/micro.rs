@@ -14,7 +14,6 @@ use common::date::now_secs;
 use criterion::{Criterion, criterion_group, criterion_main};
 use gateway::auth::{self, Cache, KeySource};
 use gateway::event::{self, Context};
-use gateway::spec::Authorizer;
 use serde_json::{Value as Json, json};
 use userpool::token::PoolKeys;
 use userpool::{Settings, UserPools, password, srp};
@@ -67,11 +66,7 @@ fn tokens(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let keys = Arc::new(PoolKeys::load_or_create(dir.path(), POOL).unwrap());
     let source = Keys(Arc::clone(&keys));
-    let authorizer = Authorizer {
-        name: "CognitoAuthorizer".into(),
-        pool_ids: vec![POOL.into()],
-        header: "Authorization".into(),
-    };
+    let authorizer = [POOL.to_string()];
     let claims = id_claims();
     let token = keys.id.sign(&claims);
     let (h, p, s) = {
@@ -91,7 +86,7 @@ fn tokens(c: &mut Criterion) {
         b.iter(|| {
             let cache = Cache::default();
             ready(auth::authorize(
-                &authorizer,
+                &authorizer[..],
                 &[],
                 Some(black_box(&token)),
                 &source,
@@ -102,7 +97,7 @@ fn tokens(c: &mut Criterion) {
     });
     let cache = Cache::default();
     ready(auth::authorize(
-        &authorizer,
+        &authorizer[..],
         &[],
         Some(&token),
         &source,
@@ -112,7 +107,7 @@ fn tokens(c: &mut Criterion) {
     c.bench_function("authorizer: valid token, cached", |b| {
         b.iter(|| {
             ready(auth::authorize(
-                &authorizer,
+                &authorizer[..],
                 &[],
                 Some(black_box(&token)),
                 &source,
@@ -127,7 +122,7 @@ fn tokens(c: &mut Criterion) {
             b.iter(|| {
                 let cache = Cache::default();
                 ready(auth::authorize(
-                    &authorizer,
+                    &authorizer[..],
                     &[],
                     Some(black_box(&tampered)),
                     &source,
@@ -140,7 +135,7 @@ fn tokens(c: &mut Criterion) {
     c.bench_function("authorizer: tampered signature, seen before (401)", |b| {
         b.iter(|| {
             ready(auth::authorize(
-                &authorizer,
+                &authorizer[..],
                 &[],
                 Some(black_box(&tampered)),
                 &source,
@@ -154,7 +149,7 @@ fn tokens(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 ready(auth::authorize(
-                    &authorizer,
+                    &authorizer[..],
                     &[],
                     Some(black_box(&reversed)),
                     &source,
@@ -167,7 +162,7 @@ fn tokens(c: &mut Criterion) {
     c.bench_function("authorizer: garbage header (401)", |b| {
         b.iter(|| {
             ready(auth::authorize(
-                &authorizer,
+                &authorizer[..],
                 &[],
                 Some(black_box("not-a-token")),
                 &source,
@@ -192,7 +187,7 @@ fn proxy(c: &mut Criterion) {
         .into_parts();
     let body = Bytes::new();
     let params = BTreeMap::new();
-    let claims = auth::string_claims(&id_claims());
+    let authorizer = json!({"claims": auth::string_claims(&id_claims())});
     let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
     let ctx = Context {
         api_id: "abcdef1234",
@@ -202,8 +197,9 @@ fn proxy(c: &mut Criterion) {
         resource: "/",
         path: "/",
         params: &params,
-        claims: Some(&claims),
+        authorizer: Some(&authorizer),
         peer: Some(peer),
+        http_api: false,
     };
     c.bench_function(
         "proxy event: build and serialize (GET /v1, with claims)",

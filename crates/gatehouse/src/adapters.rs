@@ -115,14 +115,30 @@ pub fn rest_api(a: sam::RestApi) -> gateway::spec::ApiSpec {
             .authorizers
             .into_iter()
             .map(|(name, z)| {
-                let pool_ids = match z.kind {
-                    sam::api::AuthorizerKind::Cognito { pool_ids } => pool_ids,
-                    // Not run locally yet (the plan warned): no pool accepts the request.
-                    sam::api::AuthorizerKind::Lambda { .. } => Vec::new(),
+                let kind = match z.kind {
+                    sam::api::AuthorizerKind::Cognito { pool_ids } => {
+                        spec::AuthorizerKind::Cognito { pool_ids }
+                    }
+                    sam::api::AuthorizerKind::Lambda {
+                        function,
+                        payload_type,
+                        identity_source,
+                        validation,
+                        ttl_secs,
+                    } => spec::AuthorizerKind::Lambda(spec::LambdaAuthorizer {
+                        function,
+                        token: payload_type == "TOKEN",
+                        identity: identity_sources(&identity_source),
+                        validation,
+                        // API Gateway's default when none is set.
+                        ttl_secs: ttl_secs.unwrap_or(300),
+                        payload_version: "1.0".into(),
+                        simple_responses: false,
+                    }),
                 };
                 let a = spec::Authorizer {
                     name: z.name,
-                    pool_ids,
+                    kind,
                     header: z.header,
                 };
                 (name, a)
@@ -136,13 +152,97 @@ pub fn rest_api(a: sam::RestApi) -> gateway::spec::ApiSpec {
                 path: r.path,
                 method: r.method,
                 function: r.function,
-                integration: match r.integration {
-                    sam::api::Integration::Proxy => spec::Integration::Proxy,
-                    sam::api::Integration::Mock(m) => {
-                        spec::Integration::Mock(m.status, m.headers, m.body)
-                    }
-                    sam::api::Integration::Unsupported(why) => spec::Integration::Unsupported(why),
-                },
+                integration: integration(r.integration),
+                authorizer: r.authorizer,
+                scopes: r.scopes,
+            })
+            .collect(),
+    }
+}
+
+fn integration(i: sam::api::Integration) -> gateway::spec::Integration {
+    use gateway::spec::Integration;
+    match i {
+        sam::api::Integration::Proxy => Integration::Proxy,
+        sam::api::Integration::Mock(m) => Integration::Mock(m.status, m.headers, m.body),
+        sam::api::Integration::Unsupported(why) => Integration::Unsupported(why),
+    }
+}
+
+/// Identity sources as written in the template (the plan checked them; one the gateway cannot
+/// read is left out with a warning, and the authorizer then asks on every request).
+fn identity_sources(list: &[String]) -> Vec<gateway::spec::IdentitySource> {
+    list.iter()
+        .filter_map(|s| {
+            let parsed = gateway::spec::IdentitySource::parse(s);
+            if parsed.is_none() {
+                tracing::warn!("identity source {s:?} is not a header, query string, stage or context variable: ignored");
+            }
+            parsed
+        })
+        .collect()
+}
+
+/// An HTTP API as the SAM plan describes it -> as the gateway serves it.
+pub fn http_api(a: sam::httpapi::HttpApi) -> gateway::spec::HttpApiSpec {
+    use gateway::spec;
+    spec::HttpApiSpec {
+        logical_id: a.logical_id,
+        id: a.id,
+        stage: a.stage,
+        cors: a.cors.map(|c| spec::HttpCors {
+            allow_origins: c.allow_origins,
+            allow_methods: c.allow_methods,
+            allow_headers: c.allow_headers,
+            expose_headers: c.expose_headers,
+            max_age: c.max_age,
+            allow_credentials: c.allow_credentials,
+        }),
+        authorizers: a
+            .authorizers
+            .into_iter()
+            .map(|(name, z)| {
+                let identity = identity_sources(&z.identity_source);
+                let (kind, identity_source) = match z.kind {
+                    sam::httpapi::AuthorizerKind::Jwt { issuer, audience } => (
+                        spec::HttpAuthorizerKind::Jwt { issuer, audience },
+                        identity.into_iter().next(),
+                    ),
+                    sam::httpapi::AuthorizerKind::Lambda {
+                        function,
+                        payload_version,
+                        simple_responses,
+                        ttl_secs,
+                    } => (
+                        spec::HttpAuthorizerKind::Lambda(spec::LambdaAuthorizer {
+                            function,
+                            token: false,
+                            identity,
+                            validation: None,
+                            ttl_secs,
+                            payload_version,
+                            simple_responses,
+                        }),
+                        None,
+                    ),
+                };
+                let a = spec::HttpAuthorizer {
+                    name: z.name,
+                    kind,
+                    identity_source,
+                };
+                (name, a)
+            })
+            .collect(),
+        routes: a
+            .routes
+            .into_iter()
+            .map(|r| spec::HttpRoute {
+                method: r.method,
+                path: r.path,
+                function: r.function,
+                integration: integration(r.integration),
+                payload_version: r.payload_version,
                 authorizer: r.authorizer,
                 scopes: r.scopes,
             })

@@ -32,7 +32,7 @@ enum LogFormat {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the template's stack locally: its user pools (a Cognito-compatible endpoint), its
-    /// REST APIs with their Cognito authorizers, and its functions as Lambda processes.
+    /// REST and HTTP APIs with their authorizers, and its functions as Lambda processes.
     Up(UpArgs),
     /// Sign in (locally, or on AWS with --stack) and print the IdToken, for
     /// `curl -H "Authorization: $(gatehouse login …)"`.

@@ -160,7 +160,8 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
             &config.region,
             &account,
         )
-        .with_invoke_api(config.invoke_api),
+        .with_invoke_api(config.invoke_api)
+        .with_http_apis(app.http_apis.into_iter().map(adapters::http_api).collect()),
     );
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -12,8 +12,6 @@ use common::date::{cognito_date, now_secs};
 use common::jwt::{Jws, KeySet};
 use serde_json::{Map, Value as Json};
 
-use crate::spec::Authorizer;
-
 /// What [`KeySource::keys`] returns: the issuer's id (a pool id for a Cognito pool) and keys.
 pub type KeysFuture<'a> = Pin<Box<dyn Future<Output = Option<(String, Arc<KeySet>)>> + Send + 'a>>;
 
@@ -48,9 +46,9 @@ pub struct Verified {
     pub pool_id: String,
     /// Its claims, as signed.
     pub raw: Json,
-    /// `requestContext.authorizer.claims` for a REST API: every value a string, dates in API
-    /// Gateway's format.
-    pub claims: Json,
+    /// `requestContext.authorizer` for a REST API: `{"claims": …}`, every value a string,
+    /// dates in API Gateway's format.
+    pub rest_context: Json,
     /// `exp`, epoch seconds.
     pub exp: u64,
     /// Who, for the request log.
@@ -161,7 +159,7 @@ pub async fn verify(
     let verified = Arc::new(Verified {
         issuer: iss.to_string(),
         pool_id,
-        claims: string_claims(claims),
+        rest_context: serde_json::json!({"claims": string_claims(claims)}),
         raw: jws.claims,
         exp,
         user,
@@ -194,7 +192,7 @@ pub fn token_scopes(claims: &Json) -> Vec<String> {
 /// `scopes` on the method, an ID token of a client of one of its pools; with scopes, an access
 /// token holding one of them (an ID token has none).
 pub async fn authorize(
-    authorizer: &Authorizer,
+    pool_ids: &[String],
     scopes: &[String],
     header_value: Option<&str>,
     keys: &dyn KeySource,
@@ -202,7 +200,7 @@ pub async fn authorize(
 ) -> Result<Arc<Verified>, Denied> {
     let token = bearer(header_value.ok_or(Denied::Unauthorized)?);
     let v = verify(token, keys, cache).await?;
-    if !authorizer.pool_ids.contains(&v.pool_id) {
+    if !pool_ids.contains(&v.pool_id) {
         return Err(Denied::Unauthorized);
     }
     let claims = &v.raw;
@@ -364,15 +362,10 @@ mod tests {
         }
     }
 
-    fn setup() -> (common::jwt::SigningKey, OnePool, Authorizer) {
+    fn setup() -> (common::jwt::SigningKey, OnePool, Vec<String>) {
         let (key, _) = common::jwt::SigningKey::generate();
         let source = OnePool(Arc::new(KeySet::new(vec![key.public().clone()])));
-        let authorizer = Authorizer {
-            name: "A".into(),
-            pool_ids: vec!["us-east-1_Test".into()],
-            header: "Authorization".into(),
-        };
-        (key, source, authorizer)
+        (key, source, vec!["us-east-1_Test".to_string()])
     }
 
     #[tokio::test]
@@ -404,7 +397,7 @@ mod tests {
         let ok = authorize(&authorizer, &[], Some(&token), &source, &cache)
             .await
             .expect("the real token");
-        assert_eq!(ok.claims["email"], "e@x");
+        assert_eq!(ok.rest_context["claims"]["email"], "e@x");
     }
 
     #[tokio::test]

@@ -33,10 +33,14 @@ pub struct Context<'a> {
     pub path: &'a str,
     /// Path parameters.
     pub params: &'a BTreeMap<String, String>,
-    /// The authorizer's claims, if the route has one.
-    pub claims: Option<&'a Json>,
+    /// `requestContext.authorizer`, if the route has an authorizer: `{"claims": …}` for a
+    /// Cognito authorizer, `{"principalId", "integrationLatency", …context}` for a Lambda one.
+    pub authorizer: Option<&'a Json>,
     /// The client's address.
     pub peer: Option<SocketAddr>,
+    /// Payload 1.0 on an HTTP API: `"version":"1.0"`, `resourceId` null, and on the
+    /// `$default` stage no stage segment in `requestContext.path`.
+    pub http_api: bool,
 }
 
 /// A stable six-character resource id, as API Gateway gives each resource one.
@@ -203,7 +207,9 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
         .headers
         .get(header::USER_AGENT)
         .and_then(|h| h.to_str().ok());
-    let stage_path = if ctx.path == "/" {
+    let stage_path = if ctx.http_api {
+        ctx.path.to_string()
+    } else if ctx.path == "/" {
         format!("/{}/", ctx.stage)
     } else {
         format!("/{}{}", ctx.stage, ctx.path)
@@ -211,6 +217,9 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
 
     let mut o = Out(Vec::with_capacity(2048 + body.len()));
     o.raw("{");
+    if ctx.http_api {
+        o.raw(r#""version":"1.0","#);
+    }
     o.key("resource", true);
     o.str(ctx.resource);
     o.key("path", false);
@@ -229,7 +238,11 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     o.maps(&params, false);
     o.raw(r#","stageVariables":null,"requestContext":{"#);
     o.key("resourceId", true);
-    o.str(&resource_id(ctx.api_id, ctx.resource));
+    if ctx.http_api {
+        o.raw("null");
+    } else {
+        o.str(&resource_id(ctx.api_id, ctx.resource));
+    }
     o.key("resourcePath", false);
     o.str(ctx.resource);
     o.key("httpMethod", false);
@@ -264,10 +277,9 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     o.str(&host);
     o.key("apiId", false);
     o.str(ctx.api_id);
-    if let Some(claims) = ctx.claims {
-        o.raw(r#","authorizer":{"claims":"#);
-        serde_json::to_writer(&mut o.0, claims).expect("writing to a Vec does not fail");
-        o.raw("}");
+    if let Some(authorizer) = ctx.authorizer {
+        o.key("authorizer", false);
+        serde_json::to_writer(&mut o.0, authorizer).expect("writing to a Vec does not fail");
     }
     o.raw("}");
     o.key("body", false);
@@ -496,6 +508,7 @@ mod tests {
             .into_parts();
         let params = BTreeMap::from([("id".to_string(), "7".to_string())]);
         let claims = serde_json::json!({"sub": "s", "email": "e@x"});
+        let authorizer = serde_json::json!({"claims": claims});
         let ctx = Context {
             api_id: "api1",
             stage: "v1",
@@ -504,8 +517,9 @@ mod tests {
             resource: "/items/{id}",
             path: "/items/7",
             params: &params,
-            claims: Some(&claims),
+            authorizer: Some(&authorizer),
             peer: Some("127.0.0.9:5000".parse().expect("addr")),
+            http_api: false,
         };
         let e: Json = serde_json::from_slice(&build(&ctx, &parts, &Bytes::from_static(b"hi")))
             .expect("the event is JSON");
@@ -558,7 +572,7 @@ mod tests {
         let none = BTreeMap::new();
         let ctx = Context {
             params: &none,
-            claims: None,
+            authorizer: None,
             ..ctx
         };
         let e: Json = serde_json::from_slice(&build(&ctx, &parts, &Bytes::from_static(&[0xff, 0])))
@@ -587,8 +601,9 @@ mod tests {
             resource: "/x",
             path: "/x",
             params: &none,
-            claims: None,
+            authorizer: None,
             peer: None,
+            http_api: false,
         };
         let e: Json = serde_json::from_slice(&build(&ctx, &parts, &Bytes::new())).expect("JSON");
         assert_eq!(e["queryStringParameters"]["q"], "a b c/");

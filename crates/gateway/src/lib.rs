@@ -1,11 +1,16 @@
-//! API Gateway REST (v1) with Lambda proxy integrations, served locally as AWS serves it.
+//! API Gateway, REST (v1) and HTTP (v2) APIs with Lambda proxy integrations, served locally as
+//! AWS serves them.
 //!
 //! # Layout
 //! - [`spec`]: the APIs it serves (stages, routes, authorizers, CORS), as plain data.
 //! - [`router`]: path matching with AWS's precedence.
-//! - [`auth`]: the Cognito user pool authorizer and its cache of verified tokens.
-//! - [`event`]: the proxy event (payload 1.0) and the mapping of the function's answer.
-//! - this file: the request path ([`Gateway`]), the router factory ([`app`]) and server
+//! - [`auth`]: the Cognito user pool and JWT authorizers and their cache of verified tokens.
+//! - `lambda_auth`: Lambda authorizers (TOKEN, REQUEST, HTTP 1.0 and 2.0), their policies and
+//!   cached decisions.
+//! - [`event`]: the proxy event (payload 1.0) and the mapping of the function's answer;
+//!   [`event2`]: the HTTP API's payload 2.0.
+//! - `http`: the HTTP API request path (stages, routes, CORS, authorizers).
+//! - this file: the REST request path ([`Gateway`]), the router factory ([`app`]) and server
 //!   ([`serve`]), and the gateway's own errors (`x-amzn-ErrorType`).
 //!
 //! The gateway knows nothing of processes, key storage or templates: it invokes through the
@@ -14,6 +19,9 @@
 
 pub mod auth;
 pub mod event;
+pub mod event2;
+mod http;
+mod lambda_auth;
 pub mod router;
 pub mod spec;
 
@@ -27,7 +35,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value as Json, json};
 use tokio::net::TcpListener;
 
 use common::server::BodyError;
@@ -38,8 +46,10 @@ use crate::spec::ApiSpec;
 
 /// API Gateway's limit on a request body.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
-/// API Gateway's integration timeout.
+/// API Gateway's integration timeout (REST).
 pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+/// An HTTP API's integration timeout.
+pub const HTTP_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why an invocation produced no payload: the gateway's view of the function host.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,9 +96,11 @@ struct Served {
 #[derive(Debug)]
 pub struct Gateway {
     apis: Vec<Served>,
+    http: Vec<http::HttpServed>,
     invoker: Arc<dyn Invoke>,
     keys: Arc<dyn KeySource>,
     cache: Cache,
+    decisions: lambda_auth::DecisionCache,
     region: String,
     account_id: String,
     /// Lambda's Invoke API on this port (`--no-invoke-api` turns it off).
@@ -113,9 +125,11 @@ impl Gateway {
             .collect();
         Gateway {
             apis,
+            http: Vec::new(),
             invoker,
             keys,
             cache: Cache::default(),
+            decisions: lambda_auth::DecisionCache::default(),
             region: region.into(),
             account_id: account_id.into(),
             invoke_api: true,
@@ -126,6 +140,13 @@ impl Gateway {
     /// it is on unless turned off.
     pub fn with_invoke_api(mut self, on: bool) -> Gateway {
         self.invoke_api = on;
+        self
+    }
+
+    /// Serves `apis` (HTTP APIs) too: a named stage is the path's first segment, `$default`
+    /// the root (a REST API's stage of the same name is tried first).
+    pub fn with_http_apis(mut self, apis: Vec<spec::HttpApiSpec>) -> Gateway {
+        self.http = apis.into_iter().map(http::HttpServed::new).collect();
         self
     }
 
@@ -148,6 +169,9 @@ impl Gateway {
                     ));
                 }
             }
+        }
+        for api in &self.http {
+            rows.extend(http::route_rows(api));
         }
         rows
     }
@@ -192,37 +216,51 @@ impl Gateway {
         let stage = segments.next().unwrap_or_default();
         let rest = spec::normalize(segments.next().unwrap_or_default());
         let Some(api) = self.apis.iter().find(|a| a.spec.stage == stage) else {
-            return (gateway_error(Gw::MissingToken), None, None);
+            return match self.route_http(req, peer).await {
+                Ok(answer) => answer,
+                Err(_) => (gateway_error(Gw::MissingToken), None, None),
+            };
         };
         let Some(m) = api.router.find(&rest) else {
             return (gateway_error(Gw::MissingToken), None, None);
         };
-        let method = req.method().as_str().to_string();
         let route = m
             .resource
             .methods
-            .get(&method)
+            .get(req.method().as_str())
             .or_else(|| m.resource.methods.get("ANY"));
+        // The body is read once the request is authorized.
+        let (parts, body) = req.into_parts();
+        let here = Here {
+            api,
+            resource: m.resource,
+            params: &m.params,
+            path: &rest,
+            peer,
+        };
         let route = match route {
             Some(r) => r,
-            None if req.method() == Method::OPTIONS && api.spec.cors.is_some() => {
+            None if parts.method == Method::OPTIONS && api.spec.cors.is_some() => {
                 if let Some(name) = &api.spec.authorize_preflight
-                    && let Err(d) = self.check(api, name, &[], req.headers()).await
+                    && let Err(refused) = self.authorize_rest(&here, name, &[], &parts).await
                 {
-                    return (denied(d), None, None);
+                    return (refused, None, None);
                 }
                 return (event::preflight(&api.spec, m.resource), None, None);
             }
             None => return (gateway_error(Gw::MissingToken), None, None),
         };
-        let verified = match &route.authorizer {
-            Some(name) => match self.check(api, name, &route.scopes, req.headers()).await {
-                Ok(v) => Some(v),
-                Err(d) => return (denied(d), Some(route.function.clone()), None),
+        let authorized = match &route.authorizer {
+            Some(name) => match self
+                .authorize_rest(&here, name, &route.scopes, &parts)
+                .await
+            {
+                Ok(a) => Some(a),
+                Err(refused) => return (refused, Some(route.function.clone()), None),
             },
             None => None,
         };
-        let user = verified.as_ref().map(|v| v.user.clone());
+        let user = authorized.as_ref().map(Authorized::user);
         match &route.integration {
             spec::Integration::Proxy => {}
             spec::Integration::Mock(status, headers, body) => {
@@ -235,23 +273,12 @@ impl Gateway {
         }
         let function = Some(route.function.clone());
 
-        let (parts, body) = req.into_parts();
         let body = match common::server::read_body(body, MAX_BODY).await {
             Ok(b) => b,
             Err(BodyError::TooLarge) => return (gateway_error(Gw::TooLarge), function, user),
             Err(BodyError::Malformed) => return (gateway_error(Gw::BadRequest), function, user),
         };
-        let ctx = event::Context {
-            api_id: &api.spec.id,
-            stage: &api.spec.stage,
-            account_id: &self.account_id,
-            region: &self.region,
-            resource: &m.resource.path,
-            path: &rest,
-            params: &m.params,
-            claims: verified.as_ref().map(|v| &v.claims),
-            peer,
-        };
+        let ctx = here.context(self, authorized.as_ref().map(Authorized::context));
         let ev = event::build(&ctx, &parts, &body);
         let out = tokio::time::timeout(
             INTEGRATION_TIMEOUT,
@@ -334,25 +361,180 @@ impl Gateway {
         )
     }
 
-    async fn check(
+    /// Runs the REST authorizer `name` on a request: what the backend's
+    /// `requestContext.authorizer` gets, or the gateway's refusal.
+    async fn authorize_rest(
         &self,
-        api: &Served,
+        here: &Here<'_>,
         name: &str,
         scopes: &[String],
-        headers: &axum::http::HeaderMap,
-    ) -> Result<Arc<auth::Verified>, Denied> {
-        let Some(a) = api.spec.authorizer(name) else {
-            return Err(Denied::Unauthorized);
+        parts: &axum::http::request::Parts,
+    ) -> Result<Authorized, Response> {
+        let Some(a) = here.api.spec.authorizer(name) else {
+            return Err(denied(Denied::Unauthorized));
         };
-        // The identity header given twice is ambiguous: refused (AWS's behaviour here is
-        // undocumented; refusing cannot let a request through that should not pass).
-        let mut values = headers.get_all(a.header.as_str()).iter();
-        let value = values.next().and_then(|v| v.to_str().ok());
-        if values.next().is_some() {
-            return Err(Denied::Unauthorized);
+        let lambda = match &a.kind {
+            spec::AuthorizerKind::Cognito { pool_ids } => {
+                // The identity header given twice is ambiguous: refused (AWS's behaviour here
+                // is undocumented; refusing cannot let a request through that should not pass).
+                let mut values = parts.headers.get_all(a.header.as_str()).iter();
+                let value = values.next().and_then(|v| v.to_str().ok());
+                if values.next().is_some() {
+                    return Err(denied(Denied::Unauthorized));
+                }
+                return auth::authorize(pool_ids, scopes, value, self.keys.as_ref(), &self.cache)
+                    .await
+                    .map(Authorized::Token)
+                    .map_err(denied);
+            }
+            spec::AuthorizerKind::Lambda(l) => l,
+        };
+        let api = &here.api.spec;
+        let arn = lambda_auth::method_arn(
+            &self.region,
+            &self.account_id,
+            &api.id,
+            &api.stage,
+            parts.method.as_str(),
+            here.path,
+        );
+        if arn.len() > 1600 {
+            return Err(json_error(
+                StatusCode::URI_TOO_LONG,
+                "Request URI too long",
+                None,
+            ));
         }
-        auth::authorize(a, scopes, value, self.keys.as_ref(), &self.cache).await
+        // The REQUEST event, built when a context variable or the function needs it.
+        let request_event = || -> Json {
+            let ctx = here.context(self, None);
+            let built = event::build(&ctx, parts, &axum::body::Bytes::new());
+            let mut ev: serde_json::Map<String, Json> =
+                serde_json::from_slice(&built).unwrap_or_default();
+            ev.remove("body");
+            ev.remove("isBase64Encoded");
+            let mut out = serde_json::Map::with_capacity(ev.len() + 2);
+            out.insert("type".into(), json!("REQUEST"));
+            out.insert("methodArn".into(), json!(arn));
+            out.extend(ev);
+            Json::Object(out)
+        };
+        let mut event_json: Option<Json> = None;
+        let identity = lambda_auth::identity_values(
+            &lambda.identity,
+            &parts.headers,
+            parts.uri.query(),
+            |name| {
+                let ev = event_json.get_or_insert_with(request_event);
+                lambda_auth::context_variable(&ev["requestContext"], name)
+            },
+        );
+        let Some(identity) = identity else {
+            return Err(denied(Denied::Unauthorized));
+        };
+        let ask = lambda_auth::Ask {
+            authorizer: lambda,
+            scope: format!("{}\0{name}", api.id),
+            identity,
+            arn: &arn,
+            rest: true,
+        };
+        let token = lambda
+            .token
+            .then(|| ask.identity.first().cloned().unwrap_or_default());
+        let (outcome, latency) = self
+            .lambda_authorize(ask, || match token {
+                Some(t) => json!({"type": "TOKEN", "authorizationToken": t, "methodArn": arn})
+                    .to_string()
+                    .into_bytes(),
+                None => event_json
+                    .unwrap_or_else(request_event)
+                    .to_string()
+                    .into_bytes(),
+            })
+            .await;
+        match outcome {
+            lambda_auth::Outcome::Allow(d) => Ok(Authorized::Lambda(
+                lambda_auth::rest_context(&d, latency),
+                d.principal_id.clone().unwrap_or_default(),
+            )),
+            lambda_auth::Outcome::Unauthorized => Err(denied(Denied::Unauthorized)),
+            lambda_auth::Outcome::Denied(explicit) => Err(access_denied(explicit)),
+            lambda_auth::Outcome::Failed(why) => {
+                tracing::warn!(target: "gateway", "authorizer {name}: {why}");
+                let mut resp = json_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "",
+                    Some("AuthorizerConfigurationException"),
+                );
+                *resp.body_mut() = Body::from(r#"{"message":null}"#);
+                Err(resp)
+            }
+        }
     }
+}
+
+/// Where a REST request landed.
+struct Here<'a> {
+    api: &'a Served,
+    resource: &'a router::Resource,
+    params: &'a std::collections::BTreeMap<String, String>,
+    /// The path under the stage.
+    path: &'a str,
+    peer: Option<SocketAddr>,
+}
+
+impl<'a> Here<'a> {
+    fn context(&self, gw: &'a Gateway, authorizer: Option<&'a Json>) -> event::Context<'a> {
+        event::Context {
+            api_id: &self.api.spec.id,
+            stage: &self.api.spec.stage,
+            account_id: &gw.account_id,
+            region: &gw.region,
+            resource: &self.resource.path,
+            path: self.path,
+            params: self.params,
+            authorizer,
+            peer: self.peer,
+            http_api: false,
+        }
+    }
+}
+
+/// What an authorizer let through.
+enum Authorized {
+    /// A Cognito user pool authorizer's verified token.
+    Token(Arc<auth::Verified>),
+    /// A Lambda authorizer's `requestContext.authorizer` and principal.
+    Lambda(Json, String),
+}
+
+impl Authorized {
+    fn context(&self) -> &Json {
+        match self {
+            Authorized::Token(v) => &v.rest_context,
+            Authorized::Lambda(c, _) => c,
+        }
+    }
+
+    fn user(&self) -> String {
+        match self {
+            Authorized::Token(v) => v.user.clone(),
+            Authorized::Lambda(_, p) => p.clone(),
+        }
+    }
+}
+
+/// A Lambda authorizer's 403: `{"Message": …}` as captured from AWS.
+fn access_denied(explicit: bool) -> Response {
+    let text = if explicit {
+        "User is not authorized to access this resource with an explicit deny"
+    } else {
+        "User is not authorized to access this resource"
+    };
+    let mut resp = json_error(StatusCode::FORBIDDEN, text, Some("AccessDeniedException"));
+    *resp.body_mut() = Body::from(json!({"Message": text}).to_string());
+    resp
 }
 
 /// Lambda's Invoke answer for a function error: 200 with `X-Amz-Function-Error` and the error

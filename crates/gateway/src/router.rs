@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use crate::spec::Route;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Seg {
+pub(crate) enum Seg {
     /// Lowest precedence.
     Greedy(String),
     Param(String),
     Literal(String),
 }
 
-fn parse(template: &str) -> Vec<Seg> {
+pub(crate) fn parse(template: &str) -> Vec<Seg> {
     template
         .split('/')
         .filter(|s| !s.is_empty())
@@ -101,7 +101,7 @@ impl Router {
 }
 
 /// Whether `segs` matches `parts`; the rank compares specificity segment by segment.
-fn matches(segs: &[Seg], parts: &[&str]) -> Option<(Vec<u8>, BTreeMap<String, String>)> {
+pub(crate) fn matches(segs: &[Seg], parts: &[&str]) -> Option<(Vec<u8>, BTreeMap<String, String>)> {
     let mut rank = Vec::with_capacity(segs.len());
     let mut params = BTreeMap::new();
     for (i, seg) in segs.iter().enumerate() {

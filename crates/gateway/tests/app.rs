@@ -3,73 +3,42 @@
 //! Gateway's: 403 for no stage, route or method; 401 for a missing, forged or expired token;
 //! the CORS preflight; 413; 502 for a crash, an error or a malformed answer; 504 on timeout.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::date::now_secs;
-use common::jwt::{KeySet, SigningKey};
-use gateway::auth::KeySource;
-use gateway::spec::{ApiSpec, Authorizer, Cors, Route};
-use gateway::{Gateway, Invocation, Invoke, InvokeError};
+use common::jwt::SigningKey;
+use gateway::spec::{ApiSpec, Authorizer, AuthorizerKind, Cors, Route};
+use gateway::{Gateway, Invoke, InvokeError};
 use serde_json::{Value as Json, json};
-use tower::ServiceExt;
+use support::{Functions, OneKey, POOL, get, id_token, message, send};
 
-const ISS: &str = "http://127.0.0.1:9229/us-east-1_Test";
-const POOL: &str = "us-east-1_Test";
-const CLIENT: &str = "client1";
 const SIGNED: &str = "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00";
 
-/// Answers by function name; remembers every event.
-#[derive(Debug, Default)]
-struct FakeFunctions {
-    events: Mutex<Vec<(String, Json)>>,
-}
-
-impl Invoke for FakeFunctions {
-    fn invoke<'a>(&'a self, function: &'a str, event: Vec<u8>) -> Invocation<'a> {
-        Box::pin(async move {
-            let ev: Json = serde_json::from_slice(&event).expect("the event is JSON");
-            self.events
-                .lock()
-                .expect("lock")
-                .push((function.to_string(), ev));
-            match function {
-                "ok" => {
-                    Ok(br#"{"statusCode":200,"headers":{"x-fn":"yes"},"body":"hello"}"#.to_vec())
-                }
-                "crash" => Err(InvokeError::Crashed("the process exited (signal 9)".into())),
-                "error" => Err(InvokeError::Function {
-                    error_type: "Oops".into(),
-                    message: "it failed".into(),
-                    payload: None,
-                }),
-                "malformed" => Ok(br#"{"body":"no status"}"#.to_vec()),
-                "slow" => Err(InvokeError::Timeout(Duration::from_secs(1))),
-                other => Err(InvokeError::UnknownFunction(other.into())),
-            }
-        })
-    }
-}
-
-#[derive(Debug)]
-struct OneKey(Arc<KeySet>);
-
-impl KeySource for OneKey {
-    fn keys<'a>(&'a self, iss: &'a str, _kid: &'a str) -> gateway::auth::KeysFuture<'a> {
-        let found = (iss == ISS).then(|| (POOL.to_string(), Arc::clone(&self.0)));
-        Box::pin(async move { found })
-    }
-    fn client_pool(&self, client_id: &str) -> Option<String> {
-        (client_id == CLIENT).then(|| POOL.to_string())
-    }
+/// Answers by function name.
+fn functions() -> Arc<Functions> {
+    Functions::new(|function, _| match function {
+        "ok" => Ok(br#"{"statusCode":200,"headers":{"x-fn":"yes"},"body":"hello"}"#.to_vec()),
+        "crash" => Err(InvokeError::Crashed("the process exited (signal 9)".into())),
+        "error" => Err(InvokeError::Function {
+            error_type: "Oops".into(),
+            message: "it failed".into(),
+            payload: None,
+        }),
+        "malformed" => Ok(br#"{"body":"no status"}"#.to_vec()),
+        "slow" => Err(InvokeError::Timeout(Duration::from_secs(1))),
+        other => Err(InvokeError::UnknownFunction(other.into())),
+    })
 }
 
 struct Setup {
     app: axum::Router,
-    functions: Arc<FakeFunctions>,
+    functions: Arc<Functions>,
     key: SigningKey,
 }
 
@@ -85,8 +54,7 @@ fn route(path: &str, method: &str, function: &str, auth: bool) -> Route {
 }
 
 fn setup(authorize_preflight: bool) -> Setup {
-    let (key, _) = SigningKey::generate();
-    let keys = Arc::new(KeySet::new(vec![key.public().clone()]));
+    let (key, keys) = OneKey::new();
     let api = ApiSpec {
         logical_id: "Api".into(),
         id: "abcdefghij".into(),
@@ -100,7 +68,9 @@ fn setup(authorize_preflight: bool) -> Setup {
             "Pool".to_string(),
             Authorizer {
                 name: "Pool".into(),
-                pool_ids: vec![POOL.into()],
+                kind: AuthorizerKind::Cognito {
+                    pool_ids: vec![POOL.into()],
+                },
                 header: "Authorization".into(),
             },
         )]),
@@ -115,11 +85,11 @@ fn setup(authorize_preflight: bool) -> Setup {
             route("/upload", "POST", "ok", false),
         ],
     };
-    let functions = Arc::new(FakeFunctions::default());
+    let functions = functions();
     let gw = Gateway::new(
         vec![api],
         Arc::clone(&functions) as Arc<dyn Invoke>,
-        Arc::new(OneKey(keys)),
+        keys,
         "us-east-1",
         "123456789012",
     );
@@ -128,31 +98,6 @@ fn setup(authorize_preflight: bool) -> Setup {
         functions,
         key,
     }
-}
-
-fn id_token(key: &SigningKey, exp: u64) -> String {
-    key.sign(&json!({
-        "iss": ISS, "aud": CLIENT, "token_use": "id", "sub": "s-1", "email": "e@example.com",
-        "cognito:username": "s-1", "exp": exp, "iat": now_secs(), "auth_time": now_secs()
-    }))
-}
-
-async fn send(
-    app: &axum::Router,
-    req: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let resp = app.clone().oneshot(req).await.expect("the router answers");
-    let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
-    (parts.status, parts.headers, bytes.to_vec())
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).expect("request")
-}
-
-fn message(body: &[u8]) -> Json {
-    serde_json::from_slice::<Json>(body).expect("a JSON error")["message"].clone()
 }
 
 #[tokio::test]

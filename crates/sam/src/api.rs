@@ -26,10 +26,17 @@ pub enum AuthorizerKind {
     },
     /// A Lambda (TOKEN or REQUEST) authorizer.
     Lambda {
-        /// `FunctionArn`.
-        function_arn: String,
+        /// The function's name (from `FunctionArn` or the `authorizerUri`).
+        function: String,
         /// `FunctionPayloadType`: `TOKEN` (default) or `REQUEST`.
         payload_type: String,
+        /// `identitySource`, API Gateway's form: `method.request.header.Authorization`,
+        /// `method.request.querystring.x`, `stageVariables.x`, `context.x`.
+        identity_source: Vec<String>,
+        /// `identityValidationExpression` (TOKEN).
+        validation: Option<String>,
+        /// `authorizerResultTtlInSeconds` (`ReauthorizeEvery`); `None`: API Gateway's 300.
+        ttl_secs: Option<u64>,
     },
 }
 
@@ -144,6 +151,65 @@ fn unquote(s: &str) -> String {
         .to_string()
 }
 
+/// SAM's Lambda authorizer (`FunctionArn`, `FunctionPayloadType`, `Identity`) as API Gateway
+/// configures it.
+fn lambda_authorizer(name: &str, arn: &str, a: &Json) -> Result<AuthorizerKind, String> {
+    let function = crate::openapi::function_of_arn(arn).ok_or_else(|| {
+        format!("Authorizers.{name}.FunctionArn {arn:?} names no Lambda function")
+    })?;
+    let payload_type = a["FunctionPayloadType"]
+        .as_str()
+        .unwrap_or("TOKEN")
+        .to_string();
+    let identity = &a["Identity"];
+    let ttl_secs = identity["ReauthorizeEvery"].as_u64();
+    let identity_source = match payload_type.as_str() {
+        "TOKEN" => vec![format!(
+            "method.request.header.{}",
+            identity["Header"].as_str().unwrap_or("Authorization")
+        )],
+        "REQUEST" => {
+            let mut out = Vec::new();
+            for (key, prefix) in [
+                ("Headers", "method.request.header."),
+                ("QueryStrings", "method.request.querystring."),
+                ("StageVariables", "stageVariables."),
+                ("Context", "context."),
+            ] {
+                for v in identity[key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Json::as_str)
+                {
+                    out.push(format!("{prefix}{v}"));
+                }
+            }
+            if out.is_empty() && ttl_secs != Some(0) {
+                return Err(format!(
+                    "{name} Authorizer must specify Identity with at least one of Headers, QueryStrings, StageVariables, or Context."
+                ));
+            }
+            out
+        }
+        other => {
+            return Err(format!(
+                "{name} Authorizer has invalid 'FunctionPayloadType': {other}."
+            ));
+        }
+    };
+    Ok(AuthorizerKind::Lambda {
+        function,
+        validation: identity["ValidationExpression"]
+            .as_str()
+            .filter(|_| payload_type == "TOKEN")
+            .map(str::to_string),
+        payload_type,
+        identity_source,
+        ttl_secs,
+    })
+}
+
 /// Whether any function has an `Api` event without `RestApiId` (so the implicit API exists).
 pub fn uses_implicit_api(stack: &Stack) -> bool {
     stack
@@ -190,18 +256,7 @@ impl RestApi {
                             .filter_map(cognito::pool_id_of_arn)
                             .collect(),
                     },
-                    (Json::Null, Json::String(arn)) => {
-                        warnings.push(format!(
-                            "{logical_id}: authorizer {name} is a Lambda authorizer, which the local gateway does not run yet: requests it guards are refused with 401"
-                        ));
-                        AuthorizerKind::Lambda {
-                            function_arn: arn.clone(),
-                            payload_type: a["FunctionPayloadType"]
-                                .as_str()
-                                .unwrap_or("TOKEN")
-                                .to_string(),
-                        }
-                    }
+                    (Json::Null, Json::String(arn)) => lambda_authorizer(name, arn, a)?,
                     (Json::Null, _) => {
                         return Err(format!(
                             "Authorizers.{name} needs a UserPoolArn (Cognito) or a FunctionArn (Lambda)"

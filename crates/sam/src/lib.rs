@@ -196,10 +196,14 @@ pub struct App {
 pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
     let kinds: Vec<Kind> = stack.resources.iter().map(|r| Kind::of(&r.kind)).collect();
     let order = graph::order(stack, &kinds)?;
+    // Absolute: a function's process runs in its code folder, and LAMBDA_TASK_ROOT must still
+    // name that folder from there.
     let dir = stack
         .file
         .parent()
+        .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
     let mut plan = Plan {
         stack,
         order,
@@ -476,6 +480,30 @@ impl<'s> Plan<'s> {
                 .expect("a planned function is a resource");
             api::add_events(&mut apis, &mut http_apis, &self, f, props, &mut warnings)
                 .map_err(|m| self.error(r, m))?;
+        }
+        // An authorizer naming a function the template does not define cannot run.
+        let rest_lambdas = apis.iter().flat_map(|a| {
+            a.authorizers.values().filter_map(move |z| match &z.kind {
+                api::AuthorizerKind::Lambda { function, .. } => {
+                    Some((&a.logical_id, &z.name, function))
+                }
+                api::AuthorizerKind::Cognito { .. } => None,
+            })
+        });
+        let http_lambdas = http_apis.iter().flat_map(|a| {
+            a.authorizers.values().filter_map(move |z| match &z.kind {
+                httpapi::AuthorizerKind::Lambda { function, .. } => {
+                    Some((&a.logical_id, &z.name, function))
+                }
+                httpapi::AuthorizerKind::Jwt { .. } => None,
+            })
+        });
+        for (api, name, function) in rest_lambdas.chain(http_lambdas) {
+            if !functions.iter().any(|(f, _)| &f.name == function) {
+                warnings.push(format!(
+                    "{api}: authorizer {name} runs {function:?}, which is not a function of this template: requests it guards answer 500"
+                ));
+            }
         }
         let outputs = self.outputs(&apis, &http_apis, local)?;
         Ok(App {

@@ -71,18 +71,28 @@ pub fn authorizer(name: &str, scheme: &Json, warnings: &mut Vec<String>) -> Opti
                 })
                 .unwrap_or_default(),
         },
-        "token" | "request" => {
-            warnings.push(format!(
-                "authorizer {name} is a Lambda authorizer, which the local gateway does not run yet: requests it guards are refused with 401"
-            ));
-            AuthorizerKind::Lambda {
-                function_arn: a["authorizerUri"]
-                    .as_str()
-                    .and_then(function_of_uri)
-                    .unwrap_or_default(),
-                payload_type: kind.to_ascii_uppercase(),
-            }
-        }
+        "token" | "request" => AuthorizerKind::Lambda {
+            function: match a["authorizerUri"].as_str().and_then(function_of_uri) {
+                Some(f) => f,
+                None => {
+                    warnings.push(format!(
+                        "authorizer {name}: its authorizerUri names no Lambda function: requests it guards answer 500"
+                    ));
+                    String::new()
+                }
+            },
+            payload_type: kind.to_ascii_uppercase(),
+            identity_source: match a["identitySource"].as_str() {
+                Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
+                None if kind == "token" => vec![format!("method.request.header.{header}")],
+                None => Vec::new(),
+            },
+            validation: a["identityValidationExpression"]
+                .as_str()
+                .filter(|_| kind == "token")
+                .map(str::to_string),
+            ttl_secs: a["authorizerResultTtlInSeconds"].as_u64(),
+        },
         _ if scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools" => {
             AuthorizerKind::Cognito {
                 pool_ids: Vec::new(),

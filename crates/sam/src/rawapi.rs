@@ -114,19 +114,22 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
                         })
                         .unwrap_or_default(),
                 },
-                t @ ("TOKEN" | "REQUEST") => {
-                    warnings.push(format!(
-                        "{}: authorizer {name} is a Lambda authorizer, which the local gateway does not run yet: requests it guards are refused with 401",
-                        api.logical_id
-                    ));
-                    AuthorizerKind::Lambda {
-                        function_arn: a.props["AuthorizerUri"]
-                            .as_str()
-                            .and_then(openapi::function_of_uri)
-                            .unwrap_or_default(),
-                        payload_type: t.to_string(),
-                    }
-                }
+                t @ ("TOKEN" | "REQUEST") => AuthorizerKind::Lambda {
+                    function: a.props["AuthorizerUri"]
+                        .as_str()
+                        .and_then(openapi::function_of_uri)
+                        .unwrap_or_default(),
+                    payload_type: t.to_string(),
+                    identity_source: a.props["IdentitySource"]
+                        .as_str()
+                        .map(|list| list.split(',').map(|s| s.trim().to_string()).collect())
+                        .unwrap_or_default(),
+                    validation: a.props["IdentityValidationExpression"]
+                        .as_str()
+                        .filter(|_| t == "TOKEN")
+                        .map(str::to_string),
+                    ttl_secs: a.props["AuthorizerResultTtlInSeconds"].as_u64(),
+                },
                 other => {
                     return Err(format!(
                         "{}: Type {other:?} is not an authorizer type (COGNITO_USER_POOLS, TOKEN, REQUEST)",

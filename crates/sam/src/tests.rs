@@ -436,7 +436,17 @@ fn unknown_authorizer_and_duplicate_routes_are_template_errors() {
         &mut warnings,
     )
     .expect("valid");
-    assert!(warnings[0].contains("Lambda authorizer"), "{warnings:?}");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        a.authorizers["L"].kind,
+        api::AuthorizerKind::Lambda {
+            function: "auth".into(),
+            payload_type: "TOKEN".into(),
+            identity_source: vec!["method.request.header.Authorization".into()],
+            validation: None,
+            ttl_secs: None,
+        }
+    );
     let e = a
         .add_event(
             "F",
@@ -775,4 +785,56 @@ Outputs:
         .expect("implicit");
     assert_eq!(implicit.routes[0].key(), "$default");
     assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000");
+}
+
+#[test]
+fn lambda_authorizers_take_sams_identity_settings() {
+    let parse = |auth: Json| {
+        RestApi::from_sam(
+            "Api",
+            "id".into(),
+            &json!({"StageName": "v1", "Auth": {"Authorizers": {"L": auth}}}),
+            &mut Vec::new(),
+        )
+        .map(|a| a.authorizers["L"].kind.clone())
+    };
+    assert_eq!(
+        parse(
+            json!({"FunctionArn": "arn:aws:lambda:r:1:function:tok:live", "Identity": {"Header": "X-Auth", "ValidationExpression": "^Bearer .+$", "ReauthorizeEvery": 0}})
+        ),
+        Ok(api::AuthorizerKind::Lambda {
+            function: "tok".into(),
+            payload_type: "TOKEN".into(),
+            identity_source: vec!["method.request.header.X-Auth".into()],
+            validation: Some("^Bearer .+$".into()),
+            ttl_secs: Some(0),
+        })
+    );
+    assert_eq!(
+        parse(
+            json!({"FunctionArn": "arn:aws:lambda:r:1:function:req", "FunctionPayloadType": "REQUEST",
+                     "Identity": {"Headers": ["X-Key"], "QueryStrings": ["k"], "Context": ["identity.sourceIp"], "ValidationExpression": "ignored"}})
+        ),
+        Ok(api::AuthorizerKind::Lambda {
+            function: "req".into(),
+            payload_type: "REQUEST".into(),
+            identity_source: vec![
+                "method.request.header.X-Key".into(),
+                "method.request.querystring.k".into(),
+                "context.identity.sourceIp".into()
+            ],
+            validation: None,
+            ttl_secs: None,
+        })
+    );
+    assert_eq!(
+        parse(json!({"FunctionArn": "arn:aws:lambda:r:1:function:req", "FunctionPayloadType": "REQUEST"})),
+        Err("L Authorizer must specify Identity with at least one of Headers, QueryStrings, StageVariables, or Context.".into())
+    );
+    assert_eq!(
+        parse(
+            json!({"FunctionArn": "arn:aws:lambda:r:1:function:req", "FunctionPayloadType": "COOKIE"})
+        ),
+        Err("L Authorizer has invalid 'FunctionPayloadType': COOKIE.".into())
+    );
 }

@@ -357,16 +357,15 @@ impl UserPools {
         format!("{}/{}", self.settings.base_url, pool_id)
     }
 
-    /// The pool whose issuer is `iss` (AWS's form, or the local endpoint's form of tokens
-    /// issued by earlier versions), and its keys.
+    /// The pool whose issuer is `iss` (`https://cognito-idp.<region>.amazonaws.com/<poolId>`,
+    /// exactly), and its keys.
     pub fn keys_for_issuer(&self, iss: &str) -> Option<(String, Arc<PoolKeys>)> {
         let aws = format!(
             "https://cognito-idp.{}.amazonaws.com/",
             self.settings.region
         );
-        let pool_id = iss
-            .strip_prefix(&aws)
-            .or_else(|| iss.strip_prefix(&self.settings.base_url)?.strip_prefix('/'))?;
+        // Only the issuer the pool signs with: a token naming the local URL was not issued here.
+        let pool_id = iss.strip_prefix(&aws)?;
         let state = self.read();
         state
             .pools

@@ -1,0 +1,7 @@
+exports.handler = async (event) => {
+  return {
+    statusCode: 200,
+    body: JSON.stringify(event),
+    headers: {}
+  }
+}
