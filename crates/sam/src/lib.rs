@@ -13,6 +13,7 @@
 //! - [`api`]: `AWS::Serverless::Api` and functions' `Api` events -> REST APIs.
 //! - [`httpapi`]: `AWS::Serverless::HttpApi` and `HttpApi` events -> HTTP APIs.
 //! - [`rawapi`]: raw `AWS::ApiGateway::*` resources -> REST APIs.
+//! - [`rawhttp`]: raw `AWS::ApiGatewayV2::*` resources -> HTTP APIs.
 //! - [`openapi`]: OpenAPI definitions (`DefinitionBody`, `Body`) read as API Gateway imports
 //!   them.
 //!
@@ -26,6 +27,7 @@ pub mod httpapi;
 pub mod identity;
 pub mod openapi;
 pub mod rawapi;
+pub mod rawhttp;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -79,6 +81,12 @@ impl Kind {
             "AWS::ApiGateway::Authorizer" => Kind::ApiGateway(rawapi::PartKind::Authorizer),
             "AWS::ApiGateway::Stage" => Kind::ApiGateway(rawapi::PartKind::Stage),
             "AWS::ApiGateway::Deployment" => Kind::ApiGateway(rawapi::PartKind::Deployment),
+            "AWS::ApiGatewayV2::Api" => Kind::ApiGateway(rawapi::PartKind::HttpApi),
+            "AWS::ApiGatewayV2::Route" => Kind::ApiGateway(rawapi::PartKind::HttpRoute),
+            "AWS::ApiGatewayV2::Integration" => Kind::ApiGateway(rawapi::PartKind::HttpIntegration),
+            "AWS::ApiGatewayV2::Authorizer" => Kind::ApiGateway(rawapi::PartKind::HttpAuthorizer),
+            "AWS::ApiGatewayV2::Stage" => Kind::ApiGateway(rawapi::PartKind::HttpStage),
+            "AWS::ApiGatewayV2::Deployment" => Kind::ApiGateway(rawapi::PartKind::HttpDeployment),
             _ => Kind::NotEmulated,
         }
     }
@@ -259,7 +267,12 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                             &[("RootResourceId", Json::String(root))],
                         );
                     }
-                    PartKind::Stage => {
+                    PartKind::HttpApi => {
+                        let id = api::api_id(&r.logical_id);
+                        let attrs = identity::http_api_attributes(&stack.pseudo, &id);
+                        plan.physical.insert(&r.logical_id, id, &attrs);
+                    }
+                    PartKind::Stage | PartKind::HttpStage => {
                         let name = plan.name_property(r, "StageName");
                         plan.physical.insert(&r.logical_id, name, &[]);
                     }
@@ -457,14 +470,14 @@ impl<'s> Plan<'s> {
                 _ => {}
             }
         }
-        apis.extend(
-            rawapi::build(&parts, &mut warnings).map_err(|m| TemplateError {
-                file: self.stack.file.clone(),
-                line: 0,
-                resource: None,
-                message: m,
-            })?,
-        );
+        let template_error = |m| TemplateError {
+            file: self.stack.file.clone(),
+            line: 0,
+            resource: None,
+            message: m,
+        };
+        apis.extend(rawapi::build(&parts, &mut warnings).map_err(template_error)?);
+        http_apis.extend(rawhttp::build(&parts, &mut warnings).map_err(template_error)?);
         if api::uses_implicit_api(self.stack) {
             apis.push(self.implicit_api(&mut warnings)?);
         }

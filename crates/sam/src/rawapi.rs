@@ -40,6 +40,18 @@ pub enum PartKind {
     Stage,
     /// `AWS::ApiGateway::Deployment`.
     Deployment,
+    /// `AWS::ApiGatewayV2::Api` (see [`crate::rawhttp`]).
+    HttpApi,
+    /// `AWS::ApiGatewayV2::Route`.
+    HttpRoute,
+    /// `AWS::ApiGatewayV2::Integration`.
+    HttpIntegration,
+    /// `AWS::ApiGatewayV2::Authorizer`.
+    HttpAuthorizer,
+    /// `AWS::ApiGatewayV2::Stage`.
+    HttpStage,
+    /// `AWS::ApiGatewayV2::Deployment` (a stage with `AutoDeploy` needs none locally).
+    HttpDeployment,
 }
 
 fn header_of(identity_source: &str) -> String {

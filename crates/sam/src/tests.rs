@@ -838,3 +838,136 @@ fn lambda_authorizers_take_sams_identity_settings() {
         Err("L Authorizer has invalid 'FunctionPayloadType': COOKIE.".into())
     );
 }
+
+#[test]
+fn raw_api_gateway_v2_resources_make_http_apis() {
+    let text = r#"
+Resources:
+  Pool: {Type: AWS::Cognito::UserPool}
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    Properties: {UserPoolId: !Ref Pool}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: raw, ProtocolType: HTTP, CorsConfiguration: {AllowOrigins: ["*"], MaxAge: 60}}
+  Jwt:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      Name: CognitoJwt
+      AuthorizerType: JWT
+      IdentitySource: [$request.header.Authorization]
+      JwtConfiguration:
+        Issuer: !Sub https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}
+        Audience: [!Ref Client]
+  Lambda:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      Name: Keys
+      AuthorizerType: REQUEST
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Auth.Arn}/invocations
+      AuthorizerPayloadFormatVersion: "2.0"
+      EnableSimpleResponses: true
+      IdentitySource: [$request.header.X-Key]
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn, PayloadFormatVersion: "1.0"}
+  GetItem:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /items/{id}
+      Target: !Sub integrations/${Integration}
+      AuthorizationType: JWT
+      AuthorizerId: !Ref Jwt
+      AuthorizationScopes: [items/read]
+  Keyed:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: ANY /keyed, Target: !Sub "integrations/${Integration}", AuthorizationType: CUSTOM, AuthorizerId: !Ref Lambda}
+  Default:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: $default, Target: !Join [/, [integrations, !Ref Integration]]}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Api, StageName: $default, AutoDeploy: true}
+  Quick:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: quick, ProtocolType: HTTP, Target: !GetAtt Fn.Arn, RouteKey: POST /hook}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: index.handler}
+  Auth:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: index.auth}
+Outputs:
+  Url:
+    Value: !GetAtt Api.ApiEndpoint
+"#;
+    let (app, _) = app(text);
+    assert_eq!(app.http_apis.len(), 2, "{:?}", app.warnings);
+    let api = app
+        .http_apis
+        .iter()
+        .find(|a| a.logical_id == "Api")
+        .expect("Api");
+    assert_eq!(api.stage, "$default");
+    assert_eq!(api.cors.as_ref().map(|c| c.max_age), Some(Some(60)));
+    let mut routes: Vec<(String, &str, &str, Option<&str>, &str)> = api
+        .routes
+        .iter()
+        .map(|r| {
+            (
+                r.key(),
+                r.function.as_str(),
+                r.payload_version.as_str(),
+                r.authorizer.as_deref(),
+                "",
+            )
+        })
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            ("$default".to_string(), "Fn", "1.0", None, ""),
+            ("ANY /keyed".to_string(), "Fn", "1.0", Some("Keys"), ""),
+            (
+                "GET /items/{id}".to_string(),
+                "Fn",
+                "1.0",
+                Some("CognitoJwt"),
+                ""
+            ),
+        ]
+    );
+    let scoped = api
+        .routes
+        .iter()
+        .find(|r| r.path == "/items/{id}")
+        .expect("route");
+    assert_eq!(scoped.scopes, ["items/read"]);
+    assert!(matches!(
+        &api.authorizers["CognitoJwt"].kind,
+        httpapi::AuthorizerKind::Jwt { issuer, .. } if issuer.starts_with("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_")
+    ));
+    assert!(matches!(
+        &api.authorizers["Keys"].kind,
+        httpapi::AuthorizerKind::Lambda { function, simple_responses: true, .. } if function == "Auth"
+    ));
+    let quick = app
+        .http_apis
+        .iter()
+        .find(|a| a.logical_id == "Quick")
+        .expect("Quick");
+    assert_eq!(
+        (
+            quick.stage.as_str(),
+            quick.routes[0].key(),
+            quick.routes[0].function.as_str()
+        ),
+        ("$default", "POST /hook".to_string(), "Fn")
+    );
+    assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000");
+    assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
+}
