@@ -451,3 +451,139 @@ async fn cors_is_answered_by_the_gateway() {
     );
     assert_eq!(headers["x-a"], "1");
 }
+
+/// Every field of `captured` is in `ours` with the same JSON type (objects compared inside,
+/// but for maps whose keys depend on the request: headers and claims).
+fn same_shape(captured: &Json, ours: &Json, at: &str, skip: &[&str]) {
+    let Json::Object(c) = captured else {
+        return;
+    };
+    if [".headers", ".requestContext.authorizer.jwt.claims"].contains(&at) {
+        return;
+    }
+    for (k, v) in c {
+        let path = format!("{at}.{k}");
+        if skip.contains(&path.as_str()) {
+            continue;
+        }
+        let Some(o) = ours.get(k) else {
+            panic!("{path} is missing from our event: {ours}");
+        };
+        let kind = |j: &Json| std::mem::discriminant(j);
+        assert_eq!(kind(v), kind(o), "{path}: captured {v}, ours {o}");
+        same_shape(v, o, &path, skip);
+    }
+}
+
+#[tokio::test]
+async fn the_2_0_event_matches_a_captured_one_field_by_field() {
+    let captured: Json = serde_json::from_str(include_str!(
+        "fixtures/apigw-v2-request-jwt-authorizer.json"
+    ))
+    .expect("fixture");
+    let (key, keys) = OneKey::new();
+    let api = HttpApiSpec {
+        logical_id: "Api".into(),
+        id: "api-id".into(),
+        stage: "$default".into(),
+        cors: None,
+        authorizers: BTreeMap::from([(
+            "Jwt".to_string(),
+            HttpAuthorizer {
+                name: "Jwt".into(),
+                kind: HttpAuthorizerKind::Jwt {
+                    issuer: ISS.into(),
+                    audience: vec![CLIENT.into()],
+                },
+                identity_source: None,
+            },
+        )]),
+        routes: vec![route("", "$default", "echo", Some("Jwt"), &["scope1"])],
+    };
+    let functions = functions();
+    let gw = Gateway::new(
+        Vec::new(),
+        Arc::clone(&functions) as Arc<dyn Invoke>,
+        keys,
+        "us-east-1",
+        "123456789012",
+    )
+    .with_http_apis(vec![api]);
+    let app = gateway::app(Arc::new(gw));
+    let now = common::date::now_secs();
+    let token = key.sign(&json!({
+        "iss": ISS, "aud": CLIENT, "claim1": "value1", "claim2": "value2", "scope": "scope1 scope2",
+        "exp": now + 60, "iat": now
+    }));
+    let req = Request::get("/my/path?parameter1=value1&parameter1=value2&parameter2=value")
+        .header("host", "id.execute-api.us-east-1.amazonaws.com")
+        .header("user-agent", "agent")
+        .header("Header1", "value1")
+        .header("Header2", "value2")
+        .header("cookie", "cookie1; cookie2")
+        .header("authorization", token)
+        .body(Body::from("{\r\n\t\"a\": 1\r\n}"))
+        .expect("request");
+    let (status, _, _) = send(&app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    let ours = functions.events_of("echo").pop().expect("invoked");
+
+    // The shape: everything AWS sends is there, with the same types. Left out: mTLS (none
+    // locally), stage variables (none locally), and the captured event's `pathParameters`,
+    // which a `$default` route does not have.
+    same_shape(
+        &captured,
+        &ours,
+        "",
+        &[
+            ".requestContext.authentication",
+            ".stageVariables",
+            ".pathParameters",
+        ],
+    );
+    // The values that follow from the request.
+    for field in [
+        "version",
+        "routeKey",
+        "rawPath",
+        "rawQueryString",
+        "cookies",
+        "queryStringParameters",
+        "body",
+        "isBase64Encoded",
+    ] {
+        assert_eq!(ours[field], captured[field], "{field}");
+    }
+    let (c, o) = (&captured["requestContext"], &ours["requestContext"]);
+    for field in [
+        "routeKey",
+        "stage",
+        "accountId",
+        "domainName",
+        "domainPrefix",
+    ] {
+        assert_eq!(o[field], c[field], "requestContext.{field}");
+    }
+    for field in ["method", "path", "protocol", "userAgent"] {
+        assert_eq!(
+            o["http"][field], c["http"][field],
+            "requestContext.http.{field}"
+        );
+    }
+    assert_eq!(
+        o["authorizer"]["jwt"]["scopes"],
+        c["authorizer"]["jwt"]["scopes"]
+    );
+    for claim in ["claim1", "claim2"] {
+        assert_eq!(
+            o["authorizer"]["jwt"]["claims"][claim],
+            c["authorizer"]["jwt"]["claims"][claim]
+        );
+    }
+    // Header names arrive lower-cased, as HTTP APIs send them.
+    assert_eq!(ours["headers"]["header1"], "value1");
+    assert_eq!(ours["headers"]["header2"], "value2");
+    let time = o["time"].as_str().expect("time");
+    assert_eq!(time.len(), "12/Mar/2020:19:03:58 +0000".len(), "{time}");
+    assert!(time.ends_with(" +0000"), "{time}");
+}
