@@ -137,3 +137,83 @@ def test_payload_1_0_cors_and_stages(http):
     status, _, body = http.http("GET", "/nothing/here")
     assert (status, json.loads(body)) == (404, {"message": "Not Found"})
     assert http.outputs["ApiUrl"] == f"{http.api}/"
+
+
+# --- REST Lambda authorizers in Python and Node.js, every answer --------------------------------
+
+LAMBDAAUTH = ROOT / "tests" / "conformance" / "stacks" / "lambdaauth" / "template.yaml"
+
+
+@pytest.fixture(scope="module")
+def la(tmp_path_factory):
+    s = Stack(tmp_path_factory.mktemp("lambdaauth"), template=LAMBDAAUTH).start()
+    yield s
+    s.stop()
+
+
+def unique(word):
+    """A token no other test sends: decisions are cached per token."""
+    return f"{word}-{unique_email('t').split('@')[0].lower()}"
+
+
+def test_python_token_authorizer_answers(la):
+    token = unique("allow")
+    status, _, body = la.http("GET", "/la/items/7", {"X-Token": token})
+    assert status == 200, body
+    authorizer = json.loads(body)["requestContext"]["authorizer"]
+    assert (authorizer["principalId"], authorizer["runtime"], authorizer["answer"], authorizer["ok"]) == \
+        ("py-user", "python", "42", "true")
+
+    status, _, body = la.http("GET", "/la/items/7", {"X-Token": unique("deny")})
+    assert (status, json.loads(body)) == (403, {"Message": "User is not authorized to access this resource with an explicit deny"})
+    status, _, body = la.http("GET", "/la/items/7", {"X-Token": unique("unauthorized")})
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    for word in ("garbage", "error"):
+        status, headers, body = la.http("GET", "/la/items/7", {"X-Token": unique(word)})
+        assert (status, json.loads(body)) == (500, {"message": None}), word
+        assert headers["x-amzn-ErrorType"] == "AuthorizerConfigurationException"
+
+
+def test_missing_or_invalid_identity_is_401_without_invoking(la):
+    before = la.log().count("token authorizer called")
+    assert la.http("GET", "/la/items/7")[0] == 401
+    assert la.http("GET", "/la/items/7", {"X-Token": ""})[0] == 401
+    assert la.http("GET", "/la/items/7", {"X-Token": "NOT VALID"})[0] == 401, "ValidationExpression"
+    marker = unique("allow")
+    assert la.http("GET", "/la/items/7", {"X-Token": marker})[0] == 200
+    log = la.wait_log(f"token authorizer called with {marker}")
+    assert log.count("token authorizer called") == before + 1, "only the valid token reached the authorizer"
+
+
+def test_a_decision_is_cached_per_token_and_a_new_token_asks_again(la):
+    first, second = unique("allow"), unique("allow")
+    for _ in range(3):
+        assert la.http("GET", "/la/items/1", {"X-Token": first})[0] == 200
+    assert la.http("GET", "/la/items/1", {"X-Token": second})[0] == 200
+    log = la.wait_log(f"token authorizer called with {second}")
+    assert log.count(f"token authorizer called with {first}") == 1
+
+
+def test_wildcard_policies_cover_what_they_name(la):
+    token = unique("wildget")
+    assert la.http("GET", "/la/items/1", {"X-Token": token})[0] == 200
+    assert la.http("GET", "/la/other", {"X-Token": token})[0] == 200, "the cached */GET/* policy covers another path"
+    status, _, body = la.http("GET", "/la/items/1", {"X-Token": unique("wildpost")})
+    assert (status, json.loads(body)) == (403, {"Message": "User is not authorized to access this resource"})
+
+
+def test_node_request_authorizer_answers(la):
+    status, _, body = la.http("GET", "/la/tenant?key=k1", {"X-Tenant": "acme"})
+    assert status == 200, body
+    authorizer = json.loads(body)["requestContext"]["authorizer"]
+    assert (authorizer["principalId"], authorizer["tenant"], authorizer["resource"], authorizer["method"]) == \
+        ("tenant-acme", "acme", "/tenant", "GET")
+    assert la.http("GET", "/la/tenant?key=k1", {"X-Tenant": "blocked"})[0] == 403
+    assert la.http("GET", "/la/tenant?key=k1", {"X-Tenant": "unauthorized"})[0] == 401
+    assert la.http("GET", "/la/tenant?key=k1", {"X-Tenant": "broken"})[0] == 500
+    assert la.http("GET", "/la/tenant", {"X-Tenant": "acme"})[0] == 401, "the query string source is missing"
+    # ReauthorizeEvery 0: every request asks.
+    la.http("GET", "/la/tenant?key=again", {"X-Tenant": "repeat"})
+    la.http("GET", "/la/tenant?key=again", {"X-Tenant": "repeat"})
+    log = la.wait_log(r"(request authorizer called for repeat with key again[\s\S]*){2}")
+    assert "request authorizer called for acme with key undefined" not in log
