@@ -30,8 +30,15 @@ def test_readme_walkthrough_from_a_fresh_clone(tmp_path):
         pytest.skip("the walkthrough uses the default ports 3000 and 9229, which are in use here")
     clone = tmp_path / "gatehouse"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    # Share the build directory so the clone does not compile every dependency again.
-    (clone / "target").symlink_to(ROOT / "target")
+    # Share the build directory so the clone does not compile every dependency again; but only
+    # when the clone is this tree (a clean checkout, as on CI). A tree with changes that are not
+    # committed would have its release binary replaced by the clone's, under the tests after
+    # this one: such a tree's clone builds in a folder of its own, kept for the next run.
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.strip()
+    target = ROOT / "target" / "readme-clone" if dirty else ROOT / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    (clone / "target").symlink_to(target)
     steps = walkthrough_blocks((clone / "README.md").read_text())
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
