@@ -44,8 +44,8 @@ impl KeySource for Keys {
         let found = (iss == ISS).then(|| (POOL.to_string(), Arc::clone(&self.0.public)));
         Box::pin(async move { found })
     }
-    fn client_pool(&self, client_id: &str) -> Option<String> {
-        (client_id == CLIENT).then(|| POOL.to_string())
+    fn client_in_pool(&self, client_id: &str, pool_id: &str) -> bool {
+        client_id == CLIENT && pool_id == POOL
     }
 }
 

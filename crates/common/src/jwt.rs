@@ -315,6 +315,16 @@ mod keys {
             KeySet { keys }
         }
 
+        /// How many keys.
+        pub fn len(&self) -> usize {
+            self.keys.len()
+        }
+
+        /// Whether there are none.
+        pub fn is_empty(&self) -> bool {
+            self.keys.is_empty()
+        }
+
         /// The key with `kid`.
         pub fn by_kid(&self, kid: &str) -> Option<&PublicKey> {
             self.keys.iter().find(|k| k.kid == kid)

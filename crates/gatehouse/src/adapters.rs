@@ -30,21 +30,44 @@ impl gateway::Invoke for Functions {
     }
 }
 
-/// The local user pools as the gateway's [`gateway::auth::KeySource`] port.
+/// The local user pools, then the template's other issuers (fetched through OpenID
+/// discovery), as the gateway's [`gateway::auth::KeySource`] port.
 #[derive(Debug, Clone)]
-pub struct Keys(pub Arc<userpool::UserPools>);
+pub struct Keys {
+    /// The local pools.
+    pub pools: Arc<userpool::UserPools>,
+    /// Issuers elsewhere.
+    pub remote: Arc<crate::issuers::Remote>,
+}
 
 impl gateway::auth::KeySource for Keys {
-    fn keys<'a>(&'a self, iss: &'a str, _kid: &'a str) -> gateway::auth::KeysFuture<'a> {
-        let found = self
-            .0
+    fn keys<'a>(&'a self, iss: &'a str, kid: &'a str) -> gateway::auth::KeysFuture<'a> {
+        let local = self
+            .pools
             .keys_for_issuer(iss)
             .map(|(pool, keys)| (pool, Arc::clone(&keys.public)));
-        Box::pin(async move { found })
+        Box::pin(async move {
+            if local.is_some() {
+                return local;
+            }
+            let keys = self.remote.keys(iss, kid).await?;
+            // The pool id of a Cognito issuer, else the issuer itself.
+            let id = iss
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or(iss)
+                .to_string();
+            Some((id, keys))
+        })
     }
 
-    fn client_pool(&self, client_id: &str) -> Option<String> {
-        self.0.client_pool(client_id)
+    fn client_in_pool(&self, client_id: &str, pool_id: &str) -> bool {
+        match self.pools.client_pool(client_id) {
+            Some(p) => p == pool_id,
+            // Not a local client: only a pool elsewhere can have issued its token.
+            None => !self.pools.has_pool(pool_id),
+        }
     }
 }
 

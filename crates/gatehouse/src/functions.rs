@@ -43,6 +43,9 @@ pub struct Context<'a> {
     /// `--env-vars`: per logical id (and `Parameters` for all), applied to variables the
     /// template declares.
     pub env_overrides: &'a BTreeMap<String, BTreeMap<String, String>>,
+    /// The local Cognito endpoint and the local pools' ids: Python and Node.js bootstraps send
+    /// requests for those pools' keys on AWS's host there (`GATEHOUSE_COGNITO_*`).
+    pub cognito: (&'a str, Vec<String>),
 }
 
 /// Interpreters found so far, and the bootstraps' paths.
@@ -221,6 +224,7 @@ async fn prepare(
             config.command = python.program.clone();
             config.args = vec![bootstrap.display().to_string()];
             push_path(&mut config.env, "PYTHONPATH", &path);
+            local_cognito(config, ctx);
         }
         Family::Node { .. } => {
             let node = match node_for(interp, &f.runtime).await {
@@ -250,6 +254,7 @@ async fn prepare(
             config.command = node.program.clone();
             config.args = vec![bootstrap.display().to_string()];
             push_path(&mut config.env, "NODE_PATH", &path);
+            local_cognito(config, ctx);
         }
         Family::Unsupported => {
             let why = format!(
@@ -267,6 +272,21 @@ async fn prepare(
         }
     }
     Ok(r)
+}
+
+/// Tells our bootstrap where the local pools' keys are (it takes the variables out of the
+/// function's environment before loading the handler).
+fn local_cognito(config: &mut FunctionConfig, ctx: &Context<'_>) {
+    let (endpoint, pools) = &ctx.cognito;
+    if pools.is_empty() {
+        return;
+    }
+    config
+        .env
+        .push(("GATEHOUSE_COGNITO_ENDPOINT".into(), endpoint.to_string()));
+    config
+        .env
+        .push(("GATEHOUSE_COGNITO_POOLS".into(), pools.join(",")));
 }
 
 /// Where the dependencies of the manifest in `dir` are installed: one folder per code folder

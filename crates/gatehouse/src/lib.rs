@@ -19,6 +19,7 @@ pub mod adapters;
 pub mod cli;
 pub mod console;
 pub mod functions;
+pub mod issuers;
 pub mod local;
 pub mod stack;
 pub mod summary;

@@ -130,6 +130,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         region: &config.region,
         account: &account,
         env_overrides: &config.env_overrides,
+        cognito: (&cognito_url, pools.pool_ids()),
     };
     let (runnable, report) = crate::functions::build(&app, &ctx).await?;
     for line in &report.versions {
@@ -152,11 +153,16 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         },
     )?;
 
+    let remote = crate::issuers::Remote::new(remote_issuers(&app, &pools))
+        .context("cannot read this machine's trusted certificates (for issuers on AWS)")?;
     let gateway = Arc::new(
         gateway::Gateway::new(
             app.apis.into_iter().map(adapters::rest_api).collect(),
             Arc::new(adapters::Functions(Arc::clone(&host))),
-            Arc::new(adapters::Keys(Arc::clone(&pools))),
+            Arc::new(adapters::Keys {
+                pools: Arc::clone(&pools),
+                remote: Arc::new(remote),
+            }),
             &config.region,
             &account,
         )
@@ -251,6 +257,42 @@ pub async fn bind(host: &str, port: u16, flag: &str) -> anyhow::Result<TcpListen
             anyhow::anyhow!("cannot listen on {host}:{port}: {e}")
         }
     })
+}
+
+/// The issuers the template's authorizers name that are not local pools: a Cognito
+/// authorizer's pool on AWS, a JWT authorizer's issuer. Only these are ever fetched.
+fn remote_issuers(
+    app: &sam::App,
+    pools: &userpool::UserPools,
+) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for api in &app.apis {
+        for a in api.authorizers.values() {
+            if let sam::api::AuthorizerKind::Cognito { pool_ids } = &a.kind {
+                out.extend(
+                    pool_ids
+                        .iter()
+                        .filter(|p| !pools.has_pool(p))
+                        .map(|p| crate::issuers::cognito_issuer(p)),
+                );
+            }
+        }
+    }
+    for api in &app.http_apis {
+        for a in api.authorizers.values() {
+            if let sam::httpapi::AuthorizerKind::Jwt { issuer, .. } = &a.kind
+                && pools.keys_for_issuer(issuer).is_none()
+            {
+                out.insert(issuer.clone());
+            }
+        }
+    }
+    for iss in &out {
+        tracing::info!(
+            "tokens of {iss} are checked with its keys, fetched through OpenID discovery when first needed"
+        );
+    }
+    out
 }
 
 /// Writes `outputs.json` atomically.

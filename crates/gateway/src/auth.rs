@@ -22,8 +22,9 @@ pub trait KeySource: Send + Sync + std::fmt::Debug {
     /// issuer whose keys are fetched refreshes them when it does not know `kid`); `None`
     /// when the issuer is unknown or cannot be reached.
     fn keys<'a>(&'a self, iss: &'a str, kid: &'a str) -> KeysFuture<'a>;
-    /// The pool a client id belongs to.
-    fn client_pool(&self, client_id: &str) -> Option<String>;
+    /// Whether `client_id` is a client of the pool `pool_id`: a local pool knows; a pool
+    /// elsewhere cannot be asked, and its signature on the token is the proof.
+    fn client_in_pool(&self, client_id: &str, pool_id: &str) -> bool;
 }
 
 /// Why a request was refused.
@@ -217,7 +218,7 @@ pub async fn authorize(
         claims["client_id"].as_str()
     };
     let client = client.ok_or(Denied::Unauthorized)?;
-    if keys.client_pool(client).as_deref() != Some(v.pool_id.as_str()) {
+    if !keys.client_in_pool(client, &v.pool_id) {
         return Err(Denied::Unauthorized);
     }
     Ok(v)
@@ -357,8 +358,8 @@ mod tests {
             let found = (iss == ISS).then(|| ("us-east-1_Test".to_string(), Arc::clone(&self.0)));
             Box::pin(async move { found })
         }
-        fn client_pool(&self, client_id: &str) -> Option<String> {
-            (client_id == "client").then(|| "us-east-1_Test".to_string())
+        fn client_in_pool(&self, client_id: &str, pool_id: &str) -> bool {
+            client_id == "client" && pool_id == "us-east-1_Test"
         }
     }
 

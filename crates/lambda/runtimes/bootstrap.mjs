@@ -12,7 +12,8 @@
 
 import fs from "node:fs";
 import http from "node:http";
-import { createRequire } from "node:module";
+import https from "node:https";
+import { createRequire, syncBuiltinESMExports } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import util from "node:util";
@@ -254,6 +255,66 @@ function invoke(handler, headers, body) {
   });
 }
 
+// --- local user pools where code verifying tokens looks for them -------------------------------------
+
+// Code that verifies a Cognito token the way AWS teaches (aws-jwt-verify's CognitoJwtVerifier,
+// jwks-rsa, a `request` or `fetch` of the JWKS) asks https://cognito-idp.<region>.amazonaws.com/
+// <poolId>/.well-known/jwks.json. For the stack's local pools (GATEHOUSE_COGNITO_POOLS), those
+// requests go to the local endpoint (GATEHOUSE_COGNITO_ENDPOINT) instead, over plain HTTP on
+// loopback; every other request is left alone. https.request and https.get are wrapped (and
+// the ES module bindings synced), and so is fetch.
+function routeLocalCognito() {
+  const endpoint = process.env.GATEHOUSE_COGNITO_ENDPOINT;
+  const pools = new Set((process.env.GATEHOUSE_COGNITO_POOLS || "").split(",").filter(Boolean));
+  delete process.env.GATEHOUSE_COGNITO_ENDPOINT;
+  delete process.env.GATEHOUSE_COGNITO_POOLS;
+  if (!endpoint || pools.size === 0) return;
+  const local = new URL(endpoint);
+  const cognitoHost = /^cognito-idp\.[a-z0-9-]+\.amazonaws\.com$/;
+  const redirect = (u) => {
+    if (u.protocol !== "https:" || !cognitoHost.test(u.hostname)) return null;
+    if (!pools.has(u.pathname.split("/")[1])) return null;
+    return new URL(u.pathname + u.search, local);
+  };
+  const wrap = (original, viaHttp) => function (...args) {
+    let url;
+    let options = {};
+    let rest;
+    if (typeof args[0] === "string" || args[0] instanceof URL) {
+      try { url = new URL(args[0]); } catch { return original.apply(this, args); }
+      rest = args.slice(1);
+      if (rest[0] && typeof rest[0] === "object") options = rest.shift();
+    } else if (args[0] && typeof args[0] === "object") {
+      options = args[0];
+      rest = args.slice(1);
+      const host = options.hostname || String(options.host || "").replace(/:\d+$/, "");
+      if (!host) return original.apply(this, args);
+      url = new URL(`https://${host}${options.path || "/"}`);
+    } else {
+      return original.apply(this, args);
+    }
+    const target = redirect(url);
+    if (!target) return original.apply(this, args);
+    // TLS settings and an https agent mean nothing to the local endpoint.
+    const { agent: _a, ca: _c, cert: _e, key: _k, servername: _s, rejectUnauthorized: _r, ...kept } = options;
+    return viaHttp({ ...kept, protocol: "http:", host: target.hostname, hostname: target.hostname,
+                     port: target.port, path: target.pathname + target.search }, ...rest);
+  };
+  https.request = wrap(https.request, http.request);
+  https.get = wrap(https.get, http.get);
+  syncBuiltinESMExports();
+  const originalFetch = globalThis.fetch;
+  if (originalFetch) {
+    globalThis.fetch = function (input, init) {
+      let u;
+      try { u = new URL(typeof input === "string" || input instanceof URL ? input : input.url); } catch { return originalFetch(input, init); }
+      const target = redirect(u);
+      if (!target) return originalFetch(input, init);
+      return originalFetch(typeof input === "string" || input instanceof URL ? target : new Request(target, input), init);
+    };
+  }
+}
+
 // --- start ----------------------------------------------------------------------------------------
 
 let initialized = false;
@@ -278,6 +339,7 @@ globalThis.awslambda = {
   HttpResponseStream: class HttpResponseStream {},
 };
 
+routeLocalCognito();
 const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
 const handler = await loadHandler(appRoot, process.env._HANDLER);
 initialized = true;

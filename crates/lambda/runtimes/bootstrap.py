@@ -216,7 +216,50 @@ class Unbuffered:
         return getattr(self.stream, attr)
 
 
+def route_local_cognito():
+    """Code that verifies a Cognito token the way AWS teaches (PyJWT's PyJWKClient, AWS's
+    python-jose sample) fetches https://cognito-idp.<region>.amazonaws.com/<poolId>/.well-known/
+    jwks.json with urllib. For the stack's local pools (GATEHOUSE_COGNITO_POOLS) that request goes
+    to the local endpoint (GATEHOUSE_COGNITO_ENDPOINT) instead, over plain HTTP on loopback;
+    every other request is left alone."""
+    import re
+    import urllib.parse
+    import urllib.request
+
+    endpoint = os.environ.pop("GATEHOUSE_COGNITO_ENDPOINT", "")
+    pools = {p for p in os.environ.pop("GATEHOUSE_COGNITO_POOLS", "").split(",") if p}
+    if not endpoint or not pools:
+        return
+    cognito_host = re.compile(r"^cognito-idp\.[a-z0-9-]+\.amazonaws\.com$")
+
+    def local(url):
+        u = urllib.parse.urlsplit(url)
+        if u.scheme != "https" or not cognito_host.match(u.hostname or ""):
+            return None
+        if u.path.split("/")[1:2] and u.path.split("/")[1] in pools:
+            return endpoint.rstrip("/") + u.path + ("?" + u.query if u.query else "")
+        return None
+
+    original = urllib.request.urlopen
+
+    def urlopen(url, *args, **kwargs):
+        full = url.full_url if isinstance(url, urllib.request.Request) else url
+        target = local(full) if isinstance(full, str) else None
+        if target is None:
+            return original(url, *args, **kwargs)
+        if isinstance(url, urllib.request.Request):
+            url = urllib.request.Request(target, data=url.data, headers=dict(url.header_items()),
+                                         method=url.get_method())
+        else:
+            url = target
+        kwargs.pop("context", None)  # TLS settings mean nothing to the local endpoint
+        return original(url, *args, **kwargs)
+
+    urllib.request.urlopen = urlopen
+
+
 def main():
+    route_local_cognito()
     # The handler's folder first on the import path, as /var/task is on Lambda; not this
     # bootstrap's own folder.
     here = os.path.dirname(os.path.abspath(__file__))

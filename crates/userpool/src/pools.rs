@@ -373,6 +373,16 @@ impl UserPools {
             .map(|p| (pool_id.to_string(), Arc::clone(&p.keys)))
     }
 
+    /// The local pools' ids.
+    pub fn pool_ids(&self) -> Vec<String> {
+        self.read().pools.keys().cloned().collect()
+    }
+
+    /// Whether `pool_id` is a local pool.
+    pub fn has_pool(&self, pool_id: &str) -> bool {
+        self.read().pools.contains_key(pool_id)
+    }
+
     /// The pool a client belongs to.
     pub fn client_pool(&self, client_id: &str) -> Option<String> {
         self.read()
