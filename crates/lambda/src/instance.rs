@@ -247,13 +247,14 @@ impl Instance {
         let _ = rx.wait_for(|e| *e).await;
     }
 
-    /// Hands `event` to the process, which has `init` to take it (the time a new instance has
-    /// to start; nothing for a warm one, which is waiting), and then `timeout` to answer.
+    /// Hands `event` to the process, which has `init` to take it (a new instance to start,
+    /// `cold`; a warm one to come back to `/next`), and then `timeout` to answer.
     pub async fn invoke(
         &self,
         event: Vec<u8>,
         timeout: Duration,
         init: Duration,
+        cold: bool,
     ) -> Result<Vec<u8>, InvokeError> {
         let request_id = common::id::uuid();
         let (done_tx, done_rx) = oneshot::channel();
@@ -283,17 +284,18 @@ impl Instance {
             self.kill();
             Err(InvokeError::Timeout(timeout))
         };
-        // A warm instance is waiting in `/next` and takes the event at once; a new one has the
-        // init time too. (The held invocation may also end before delivery: a crash at start.)
+        // A warm instance is in `/next` or on its way back there; a new one starts first. (The
+        // held invocation may also end before delivery: a crash at start.)
         let mut done_rx = done_rx;
         tokio::select! {
             biased;
             r = &mut done_rx => {
                 return r.unwrap_or_else(|_| Err(InvokeError::Crashed("the instance stopped".into())));
             }
-            d = tokio::time::timeout(init + Duration::from_millis(50), delivered_rx) => {
+            d = tokio::time::timeout(init, delivered_rx) => {
                 if !matches!(d, Ok(Ok(()))) {
-                    return expired(format!("did not ask for its event within {init:?} of starting"));
+                    let since = if cold { "of starting" } else { "of its last answer" };
+                    return expired(format!("did not ask for its event within {init:?} {since}"));
                 }
             }
         }

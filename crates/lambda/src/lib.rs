@@ -97,8 +97,10 @@ pub enum InvokeError {
     Timeout(Duration),
 }
 
-/// The time a new instance has to start and ask for its first event (Lambda's init phase,
-/// 10 s); the function's Timeout counts from when it takes the event.
+/// The time an instance has to ask for its event: a new one to start (Lambda's init phase,
+/// 10 s), a warm one to come back to `/next` after its last answer (it is idle again as soon
+/// as it answers, before it asks; on a loaded machine that can take a while). The function's
+/// Timeout counts from when it takes the event.
 pub const INIT_GRACE: Duration = Duration::from_secs(10);
 
 /// One invocation, start to end, holding a permit for its whole length.
@@ -135,8 +137,9 @@ async fn run(
             (i, true)
         }
     };
-    let init = if cold { INIT_GRACE } else { Duration::ZERO };
-    let outcome = instance.invoke(event, f.config.timeout, init).await;
+    let outcome = instance
+        .invoke(event, f.config.timeout, INIT_GRACE, cold)
+        .await;
     let keep = !f.retired.load(Ordering::SeqCst);
     match &outcome {
         Ok(_) | Err(InvokeError::Function { .. }) if keep && instance.is_alive() => {

@@ -284,3 +284,48 @@ async fn a_caller_that_gives_up_does_not_strand_the_instance() {
     assert_eq!(host.instances(&name), 1);
     host.shutdown().await;
 }
+
+/// A runtime that answers, then takes `LINGER` seconds before it asks for the next event (a
+/// function that does work after answering, or a machine too busy to schedule it at once).
+const LINGERING_RUNTIME: &str = r#"
+import json, os, time, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read())
+    body = json.dumps({"got": event, "pid": os.getpid()}).encode()
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=body, method="POST")).read()
+    time.sleep(float(os.environ["LINGER"]))
+"#;
+
+#[tokio::test]
+async fn a_warm_instance_slow_to_come_back_to_next_is_waited_for_not_killed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("runtime.py");
+    std::fs::write(&script, LINGERING_RUNTIME).expect("write");
+    let host = Host::new();
+    let mut cfg = config("echo", "none", 3000, 1).await;
+    cfg.name = "lingering".into();
+    cfg.command = "python3".into();
+    cfg.args = vec![script.display().to_string()];
+    cfg.env.push(("LINGER".into(), "0.4".into()));
+    host.add(cfg);
+    let mut pids = Vec::new();
+    for i in 0..3 {
+        let answer: Value = serde_json::from_slice(
+            &host
+                .invoke("lingering", format!("{{\"i\":{i}}}").into_bytes())
+                .await
+                .expect("answered, not timed out"),
+        )
+        .expect("json");
+        assert_eq!(answer["got"]["i"], i);
+        pids.push(answer["pid"].as_u64().expect("pid"));
+    }
+    assert!(
+        pids.windows(2).all(|w| w[0] == w[1]),
+        "one instance, reused: {pids:?}"
+    );
+    host.shutdown().await;
+}
