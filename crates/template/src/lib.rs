@@ -9,6 +9,7 @@
 //!
 //! Every error names the file, the line and, where there is one, the resource.
 
+mod nested;
 pub mod node;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -113,6 +114,8 @@ pub struct Stack {
     pub pseudo: Pseudo,
     /// Parameter name -> value (a string, or a list for `CommaDelimitedList`).
     pub parameters: BTreeMap<String, Json>,
+    /// Parameter name -> its `Type` (`String` when the template gives none).
+    pub parameter_types: BTreeMap<String, String>,
     /// Condition name -> truth.
     pub conditions: HashMap<String, bool>,
     /// Resources whose condition holds, in template order.
@@ -123,7 +126,24 @@ pub struct Stack {
     pub globals: Option<Node>,
     /// What `Fn::ImportValue` gives, by export name (`--import-values`).
     pub imports: BTreeMap<String, Json>,
+    /// What is odd in the template but does not stop it (a key given twice); printed at
+    /// start-up.
+    pub warnings: Vec<String>,
+    /// The nested stacks read into this one, by the logical id that holds them (`Owner`,
+    /// `Owner/Inner`); their resources are named `Owner/Id`.
+    pub scopes: BTreeMap<String, Scope>,
     mappings: Option<Node>,
+    /// Parameters given as intrinsics of a parent stack (see [`Stack::parse_with`]).
+    deferred: BTreeMap<String, Node>,
+}
+
+/// A nested stack read into its parent.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// Its template file: its lines and relative paths are in it.
+    pub file: PathBuf,
+    /// Its `Globals`, unresolved.
+    pub globals: Option<Node>,
 }
 
 /// Why an intrinsic could not be resolved.
@@ -161,18 +181,29 @@ impl Stack {
         overrides: &[(String, String)],
         pseudo: Pseudo,
     ) -> Result<Stack, TemplateError> {
+        Stack::parse_with(path, text, overrides, BTreeMap::new(), pseudo)
+    }
+
+    /// Like [`Stack::parse`]; `deferred` are parameters whose values are intrinsics of another
+    /// stack (a nested stack's parent), substituted where the template refers to them.
+    fn parse_with(
+        path: &Path,
+        text: &str,
+        overrides: &[(String, String)],
+        deferred: BTreeMap<String, Node>,
+        pseudo: Pseudo,
+    ) -> Result<Stack, TemplateError> {
         let err = |line: usize, resource: Option<&str>, message: String| TemplateError {
             file: path.into(),
             line,
             resource: resource.map(str::to_string),
             message,
         };
-        let mut root = node::parse(text).map_err(|e| match duplicate_key(text, &e) {
-            Some(message) => err(e.line, None, message),
-            None => err(e.line, None, e.message),
-        })?;
+        let (mut root, duplicates) = node::parse(text).map_err(|e| err(e.line, None, e.message))?;
+        let mut warnings = Vec::new();
+        duplicate_warnings(path, &duplicates, &mut warnings);
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        expand_includes(&mut root, dir, path, 0)?;
+        expand_includes(&mut root, dir, path, 0, &mut warnings)?;
         if root.entries().is_none() {
             return Err(err(root.line, None, "the template is not a mapping".into()));
         }
@@ -181,12 +212,16 @@ impl Stack {
             file: path.into(),
             pseudo,
             parameters: BTreeMap::new(),
+            parameter_types: BTreeMap::new(),
             conditions: HashMap::new(),
             resources: Vec::new(),
             outputs: Vec::new(),
             globals: root.get("Globals").cloned(),
             imports: BTreeMap::new(),
+            warnings,
+            scopes: BTreeMap::new(),
             mappings: root.get("Mappings").cloned(),
+            deferred,
         };
 
         // Parameters: an override, else the default; checked against AllowedValues.
@@ -195,7 +230,11 @@ impl Stack {
             .and_then(Node::entries)
             .map(<[_]>::to_vec)
             .unwrap_or_default();
-        for (name, _) in overrides {
+        for name in overrides
+            .iter()
+            .map(|(n, _)| n)
+            .chain(stack.deferred.keys())
+        {
             if !declared.iter().any(|(n, _)| n == name) {
                 let known: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
                 return Err(err(
@@ -209,6 +248,11 @@ impl Stack {
             }
         }
         for (name, decl) in &declared {
+            let kind = decl.get("Type").and_then(Node::as_str).unwrap_or("String");
+            stack.parameter_types.insert(name.clone(), kind.to_string());
+            if stack.deferred.contains_key(name) {
+                continue;
+            }
             let given = overrides
                 .iter()
                 .rev()
@@ -353,9 +397,22 @@ impl Stack {
         Ok(out)
     }
 
+    /// The file a resource (or output, `Globals`) named `logical_id` is written in: a nested
+    /// stack's for `Owner/Id`.
+    pub fn file_of(&self, logical_id: &str) -> &Path {
+        let mut scope = logical_id;
+        while let Some((outer, _)) = scope.rsplit_once('/') {
+            if let Some(s) = self.scopes.get(outer) {
+                return &s.file;
+            }
+            scope = outer;
+        }
+        &self.file
+    }
+
     fn error(&self, line: usize, resource: &str, message: String) -> ResolveError {
         ResolveError::Invalid(TemplateError {
-            file: self.file.clone(),
+            file: self.file_of(resource).to_path_buf(),
             line,
             resource: Some(resource.to_string()),
             message,
@@ -631,6 +688,15 @@ impl Stack {
         if let Some(v) = self.parameters.get(target) {
             return Ok(v.clone());
         }
+        if self.deferred.contains_key(target) {
+            return Err(self.error(
+                line,
+                res,
+                format!(
+                    "parameter {target} is given by the parent stack as a reference to one of its resources, which a Condition cannot use locally: give it a plain value"
+                ),
+            ));
+        }
         if let Some(v) = ph.refs.get(target) {
             return Ok(Json::String(v.clone()));
         }
@@ -656,6 +722,10 @@ impl Stack {
     ) -> Result<Json, ResolveError> {
         if let Some(v) = ph.attrs.get(&(target.to_string(), attr.to_string())) {
             return Ok(v.clone());
+        }
+        // `${MyApi.Stage}` in a Sub names a resource SAM generates, as `!Ref MyApi.Stage` does.
+        if let Some(v) = ph.refs.get(&format!("{target}.{attr}")) {
+            return Ok(Json::String(v.clone()));
         }
         if !self.resources.iter().any(|r| r.logical_id == target) {
             return Err(self.error(
@@ -857,21 +927,38 @@ pub fn json_text(v: &Json) -> String {
 }
 
 /// The names a node refers to through `Ref`, `Fn::GetAtt` and `Fn::Sub` (resources,
-/// parameters and pseudo parameters alike: callers keep the ones they care about).
+/// parameters and pseudo parameters alike).
 pub fn references(node: &Node, out: &mut HashSet<String>) {
+    walk_references(node, &mut |name, _| {
+        out.insert(name.to_string());
+    });
+}
+
+/// The `(resource, attribute)` pairs a node reads through `Fn::GetAtt` (both forms) and
+/// `Fn::Sub`'s `${Resource.Attribute}`; an attribute given by an intrinsic is left out.
+pub fn attribute_references(node: &Node, out: &mut HashSet<(String, String)>) {
+    walk_references(node, &mut |name, attr| {
+        if let Some(attr) = attr {
+            out.insert((name.to_string(), attr.to_string()));
+        }
+    });
+}
+
+/// Calls `f(name, attribute)` for every reference in `node`: `Ref` (no attribute),
+/// `Fn::GetAtt`, and `Fn::Sub` variables (`${!Literal}` is not one).
+fn walk_references(node: &Node, f: &mut impl FnMut(&str, Option<&str>)) {
     if let Some((name, arg)) = node.intrinsic() {
         match (name, &arg.value) {
-            ("Ref", Value::Str(s)) => {
-                out.insert(s.clone());
-            }
+            ("Ref", Value::Str(s)) => f(s, None),
             ("Fn::GetAtt", Value::Seq(items)) => {
                 if let Some(s) = items.first().and_then(Node::as_str) {
-                    out.insert(s.to_string());
+                    f(s, items.get(1).and_then(Node::as_str));
                 }
             }
-            ("Fn::GetAtt", Value::Str(s)) => {
-                out.insert(s.split('.').next().unwrap_or(s).to_string());
-            }
+            ("Fn::GetAtt", Value::Str(s)) => match s.split_once('.') {
+                Some((id, attr)) => f(id, Some(attr)),
+                None => f(s, None),
+            },
             ("Fn::Sub", _) => {
                 let text = match &arg.value {
                     Value::Str(s) => Some(s.as_str()),
@@ -883,7 +970,12 @@ pub fn references(node: &Node, out: &mut HashSet<String>) {
                     let after = &rest[start + 2..];
                     let end = after.find('}').unwrap_or(after.len());
                     let var = &after[..end];
-                    out.insert(var.split('.').next().unwrap_or(var).to_string());
+                    if !var.starts_with('!') {
+                        match var.split_once('.') {
+                            Some((id, attr)) => f(id, Some(attr)),
+                            None => f(var, None),
+                        }
+                    }
                     rest = &after[end.min(after.len())..];
                 }
             }
@@ -891,50 +983,25 @@ pub fn references(node: &Node, out: &mut HashSet<String>) {
         }
     }
     match &node.value {
-        Value::Seq(items) => items.iter().for_each(|n| references(n, out)),
-        Value::Map(entries) => entries.iter().for_each(|(_, n)| references(n, out)),
+        Value::Seq(items) => items.iter().for_each(|n| walk_references(n, f)),
+        Value::Map(entries) => entries.iter().for_each(|(_, n)| walk_references(n, f)),
         _ => {}
     }
 }
 
-/// The message for saphyr's "duplicated key": which key, and both its lines.
-fn duplicate_key(text: &str, e: &node::SyntaxError) -> Option<String> {
-    if !e.message.contains("duplicated key") {
-        return None;
+/// One warning per key given twice: CloudFormation deploys such a template with the last value,
+/// so it is no reason to stop, but the author should know.
+fn duplicate_warnings(file: &Path, duplicates: &[node::Duplicate], out: &mut Vec<String>) {
+    for d in duplicates {
+        out.push(format!(
+            "{}:{}: the key {:?} is given twice in one mapping (lines {} and {}); CloudFormation uses the last value, and so does gatehouse: keep one of them",
+            file.display(),
+            d.last,
+            d.key,
+            d.first,
+            d.last
+        ));
     }
-    let lines: Vec<&str> = text.lines().collect();
-    let second = lines.get(e.line.checked_sub(1)?)?;
-    let indent = second.len() - second.trim_start().len();
-    let key = second
-        .trim_start()
-        .split(':')
-        .next()?
-        .trim()
-        .trim_matches(['"', '\'']);
-    // The first occurrence: the nearest line above at the same indentation with the same key
-    // (a shallower line in between would end the mapping).
-    let first = (0..e.line - 1).rev().find_map(|i| {
-        let l = lines[i];
-        let ind = l.len() - l.trim_start().len();
-        if l.trim().is_empty() || l.trim_start().starts_with('#') {
-            return None;
-        }
-        (ind == indent
-            && l.trim_start()
-                .split(':')
-                .next()?
-                .trim()
-                .trim_matches(['"', '\''])
-                == key)
-            .then_some(i + 1)
-    });
-    Some(match first {
-        Some(f) => format!(
-            "the key {key:?} appears twice in one mapping (lines {f} and {}): keep one of them",
-            e.line
-        ),
-        None => format!("the key {key:?} appears twice in one mapping: keep one of them"),
-    })
 }
 
 /// Replaces every `{"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": …}}}`
@@ -944,6 +1011,7 @@ fn expand_includes(
     dir: &Path,
     file: &Path,
     depth: usize,
+    warnings: &mut Vec<String>,
 ) -> Result<(), TemplateError> {
     let bad = |line: usize, m: String| TemplateError {
         file: file.into(),
@@ -977,26 +1045,27 @@ fn expand_includes(
                 format!("AWS::Include of {}: {e}", path.display()),
             )
         })?;
-        let mut included = node::parse(&text).map_err(|e| TemplateError {
+        let (mut included, duplicates) = node::parse(&text).map_err(|e| TemplateError {
             file: path.clone(),
             line: e.line,
             resource: None,
             message: e.message,
         })?;
+        duplicate_warnings(&path, &duplicates, warnings);
         let inner_dir = path.parent().unwrap_or(dir).to_path_buf();
-        expand_includes(&mut included, &inner_dir, &path, depth + 1)?;
+        expand_includes(&mut included, &inner_dir, &path, depth + 1, warnings)?;
         *node = included;
         return Ok(());
     }
     match &mut node.value {
         Value::Seq(items) => {
             for n in items {
-                expand_includes(n, dir, file, depth)?;
+                expand_includes(n, dir, file, depth, warnings)?;
             }
         }
         Value::Map(entries) => {
             for (_, n) in entries {
-                expand_includes(n, dir, file, depth)?;
+                expand_includes(n, dir, file, depth, warnings)?;
             }
         }
         _ => {}

@@ -1,7 +1,8 @@
 //! The template as a tree of nodes that remember their line, with CloudFormation's short tags
 //! (`!Ref`, `!GetAtt`, `!Sub`, ...) turned into their long forms (`{"Ref": ...}`).
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, ScanError, YamlData, YamlLoader};
+use saphyr_parser::{Event, Parser, Span, SpannedEventReceiver};
 
 /// One YAML value and the line (1-based) it starts on.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,14 +77,101 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Parses one YAML document.
-pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let docs = MarkedYaml::load_from_str(text).map_err(|e| SyntaxError {
+/// A key given twice in one mapping: CloudFormation takes the last value, and so do we, but
+/// the template's author should hear of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The key.
+    pub key: String,
+    /// The line of its first occurrence.
+    pub first: usize,
+    /// The line of the occurrence that wins.
+    pub last: usize,
+}
+
+/// What the loader is inside of, for finding duplicate keys.
+enum Frame {
+    /// A mapping: the scalar keys seen so far (with their lines), and whether the next node is a
+    /// key.
+    Map {
+        keys: std::collections::HashMap<String, usize>,
+        want_key: bool,
+    },
+    /// A sequence.
+    Seq,
+}
+
+/// saphyr's loader, told to keep the last of duplicate keys as CloudFormation does, with each
+/// duplicate noted on the way.
+struct Loader<'input> {
+    inner: YamlLoader<'input, MarkedYaml<'input>>,
+    stack: Vec<Frame>,
+    duplicates: Vec<Duplicate>,
+}
+
+impl<'input> SpannedEventReceiver<'input> for Loader<'input> {
+    fn on_event(&mut self, ev: Event<'input>, span: Span) {
+        let line = span.start.line();
+        let begins = matches!(
+            ev,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        );
+        if begins && let Some(Frame::Map { keys, want_key }) = self.stack.last_mut() {
+            if *want_key {
+                if let Event::Scalar(text, ..) = &ev {
+                    if let Some(&first) = keys.get(text.as_ref()) {
+                        self.duplicates.push(Duplicate {
+                            key: text.to_string(),
+                            first,
+                            last: line,
+                        });
+                    }
+                    keys.insert(text.to_string(), line);
+                }
+            }
+            *want_key = !*want_key;
+        }
+        match ev {
+            Event::MappingStart(..) => self.stack.push(Frame::Map {
+                keys: std::collections::HashMap::new(),
+                want_key: true,
+            }),
+            Event::SequenceStart(..) => self.stack.push(Frame::Seq),
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+        self.inner.on_event(ev, span);
+    }
+}
+
+/// Parses one YAML document; also returns the keys given twice in one mapping (the last value
+/// is kept, as CloudFormation keeps it).
+pub fn parse(text: &str) -> Result<(Node, Vec<Duplicate>), SyntaxError> {
+    let mut inner = YamlLoader::default();
+    inner.allow_duplicate_keys(true);
+    let mut loader = Loader {
+        inner,
+        stack: Vec::new(),
+        duplicates: Vec::new(),
+    };
+    let scan = |e: &ScanError| SyntaxError {
         line: e.marker().line(),
         message: e.info().to_string(),
-    })?;
-    match docs.into_iter().next() {
-        Some(doc) => convert(&doc),
+    };
+    Parser::new_from_str(text)
+        .load(&mut loader, true)
+        .map_err(|e| scan(&e))?;
+    if let Some(e) = loader.inner.error() {
+        return Err(scan(e));
+    }
+    let duplicates = loader.duplicates;
+    match loader.inner.into_documents().into_iter().next() {
+        Some(doc) => Ok((convert(&doc)?, duplicates)),
         None => Err(SyntaxError {
             line: 1,
             message: "the file is empty".into(),
@@ -226,7 +314,7 @@ mod tests {
 
     #[test]
     fn short_tags_become_long_forms_with_lines() {
-        let n = parse("a: !Ref X\nb: !GetAtt Pool.Arn\nc: !Sub 'x-${Y}'\n").expect("parses");
+        let (n, _) = parse("a: !Ref X\nb: !GetAtt Pool.Arn\nc: !Sub 'x-${Y}'\n").expect("parses");
         let a = n.get("a").expect("a");
         assert_eq!(a.line, 1);
         let (name, arg) = a.intrinsic().expect("intrinsic");

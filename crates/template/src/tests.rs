@@ -268,15 +268,34 @@ fn length_to_json_string_and_cidr_evaluate_as_cloudformation_does() {
 }
 
 #[test]
-fn a_duplicate_key_is_named_with_both_lines() {
-    let e = stack(
-        "Resources:\n  A:\n    Type: X\n  B:\n    Type: Y\n  A:\n    Type: Z\n",
+fn a_duplicate_key_keeps_the_last_value_as_cloudformation_does_and_is_named_with_both_lines() {
+    let s = stack(
+        "Resources:\n  A:\n    Type: X\n  B:\n    Type: Y\n    Properties: {N: 1, M: 2, N: 3}\n  A:\n    Type: Z\n",
         &[],
     )
-    .expect_err("duplicate");
+    .expect("CloudFormation deploys it");
+    let mut kinds: Vec<(&str, &str)> = s
+        .resources
+        .iter()
+        .map(|r| (r.logical_id.as_str(), r.kind.as_str()))
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, [("A", "Z"), ("B", "Y")]);
+    let b = s.resources.iter().find(|r| r.logical_id == "B").expect("B");
+    assert_eq!(
+        b.properties.get("N").map(|n| &n.value),
+        Some(&Value::Int(3))
+    );
+    assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
     assert!(
-        e.message.contains("\"A\"") && e.message.contains("lines 2 and 6"),
-        "{e}"
+        s.warnings[0].contains("\"N\"") && s.warnings[0].contains("lines 6 and 6"),
+        "{:?}",
+        s.warnings
+    );
+    assert!(
+        s.warnings[1].contains("\"A\"") && s.warnings[1].contains("lines 2 and 7"),
+        "{:?}",
+        s.warnings
     );
 }
 
