@@ -210,21 +210,29 @@ fn lambda_authorizer(name: &str, arn: &str, a: &Json) -> Result<AuthorizerKind, 
     })
 }
 
-/// Whether any function has an `Api` event without `RestApiId` (so the implicit API exists).
-pub fn uses_implicit_api(stack: &Stack) -> bool {
+/// The stacks (`""`, or a nested stack's owner) with a function whose `Api` event has no
+/// `RestApiId`: each such stack has its implicit API.
+pub fn implicit_api_scopes(stack: &Stack) -> std::collections::BTreeSet<String> {
     stack
         .resources
         .iter()
         .filter(|r| r.kind == "AWS::Serverless::Function")
-        .filter_map(|r| r.properties.get("Events").and_then(template::Node::entries))
-        .flatten()
-        .any(|(_, ev)| {
-            ev.get("Type").and_then(template::Node::as_str) == Some("Api")
-                && ev
-                    .get("Properties")
-                    .and_then(|p| p.get("RestApiId"))
-                    .is_none()
+        .filter(|r| {
+            r.properties
+                .get("Events")
+                .and_then(template::Node::entries)
+                .is_some_and(|events| {
+                    events.iter().any(|(_, ev)| {
+                        ev.get("Type").and_then(template::Node::as_str) == Some("Api")
+                            && ev
+                                .get("Properties")
+                                .and_then(|p| p.get("RestApiId"))
+                                .is_none()
+                    })
+                })
         })
+        .map(|r| crate::scope_of(&r.logical_id).to_string())
+        .collect()
 }
 
 impl RestApi {
@@ -442,10 +450,12 @@ pub(crate) fn add_events(
                             named(id)
                         )
                     })?,
-                    None => apis
-                        .iter_mut()
-                        .find(|a| a.logical_id == IMPLICIT_API)
-                        .expect("the plan adds the implicit API when an event needs it"),
+                    None => {
+                        let implicit = crate::scoped(crate::scope_of(&f.logical_id), IMPLICIT_API);
+                        apis.iter_mut()
+                            .find(|a| a.logical_id == implicit)
+                            .expect("the plan adds the implicit API when an event needs it")
+                    }
                 };
                 api.add_event(&f.name, p)
                     .map_err(|e| format!("event {name}: {e}"))?;
@@ -458,10 +468,16 @@ pub(crate) fn add_events(
                             named(id)
                         )
                     })?,
-                    None => http_apis
-                        .iter_mut()
-                        .find(|a| a.logical_id == crate::httpapi::IMPLICIT_HTTP_API)
-                        .expect("the plan adds the implicit HTTP API when an event needs it"),
+                    None => {
+                        let implicit = crate::scoped(
+                            crate::scope_of(&f.logical_id),
+                            crate::httpapi::IMPLICIT_HTTP_API,
+                        );
+                        http_apis
+                            .iter_mut()
+                            .find(|a| a.logical_id == implicit)
+                            .expect("the plan adds the implicit HTTP API when an event needs it")
+                    }
                 };
                 api.add_event(&f.name, p)
                     .map_err(|e| format!("event {name}: {e}"))?;

@@ -12,7 +12,8 @@ use template::{Physical, Resource, Stack};
 pub struct Function {
     /// Logical id.
     pub logical_id: String,
-    /// `FunctionName`, else the logical id: what the host and routes call it.
+    /// `FunctionName`, else the logical id (`Owner-Id` in a nested stack): what the host and
+    /// routes call it.
     pub name: String,
     /// `arn:aws:lambda:<region>:<account>:function:<name>`.
     pub arn: String,
@@ -84,10 +85,10 @@ impl Function {
                     .collect()
             })
             .unwrap_or_default();
+        // A nested stack's `Owner/Id` has no `/` in a name (function names cannot).
         let name = props["FunctionName"]
             .as_str()
-            .unwrap_or(&r.logical_id)
-            .to_string();
+            .map_or_else(|| r.logical_id.replace('/', "-"), str::to_string);
         Ok(Function {
             logical_id: r.logical_id.clone(),
             arn: crate::identity::function_arn(&stack.pseudo, &name),

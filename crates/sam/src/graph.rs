@@ -21,8 +21,16 @@ pub(crate) fn globals_key(kind: Kind) -> Option<&'static str> {
     }
 }
 
-/// The resources `r` depends on (logical ids of resources in `ids`).
-fn dependencies(stack: &Stack, r: &Resource, kind: Kind, ids: &HashSet<&str>) -> BTreeSet<String> {
+/// The resources `r` depends on (logical ids of resources in `ids`); a reference to a resource
+/// SAM generates (`generated`: its id -> the resource that generates it) is one to that
+/// resource.
+fn dependencies(
+    stack: &Stack,
+    r: &Resource,
+    kind: Kind,
+    ids: &HashSet<&str>,
+    generated: &HashMap<String, String>,
+) -> BTreeSet<String> {
     let mut refs = HashSet::new();
     match (kind, &r.properties.value) {
         (Kind::Function, template::Value::Map(entries)) => {
@@ -35,12 +43,17 @@ fn dependencies(stack: &Stack, r: &Resource, kind: Kind, ids: &HashSet<&str>) ->
         _ => template::references(&r.properties, &mut refs),
     }
     if let Some(key) = globals_key(kind)
-        && let Some(g) = stack.globals.as_ref().and_then(|g| g.get(key))
+        && let Some(g) =
+            crate::globals_of(stack, crate::scope_of(&r.logical_id)).and_then(|g| g.get(key))
     {
         global_references(g, kind, &mut refs);
     }
     refs.extend(r.depends_on.iter().cloned());
     refs.into_iter()
+        .map(|d| match generated.get(&d) {
+            Some(owner) if !ids.contains(d.as_str()) => owner.clone(),
+            _ => d,
+        })
         .filter(|d| d != &r.logical_id && ids.contains(d.as_str()))
         .collect()
 }
@@ -73,12 +86,26 @@ pub(crate) fn order(stack: &Stack, kinds: &[Kind]) -> Result<Vec<usize>, Templat
         .enumerate()
         .map(|(i, r)| (r.logical_id.as_str(), i))
         .collect();
+    let generated: HashMap<String, String> = stack
+        .resources
+        .iter()
+        .zip(kinds)
+        .flat_map(|(r, k)| {
+            crate::generated::ids(
+                r,
+                *k,
+                crate::globals_of(stack, crate::scope_of(&r.logical_id)),
+            )
+            .into_iter()
+            .map(|g| (g, r.logical_id.clone()))
+        })
+        .collect();
     let deps: Vec<Vec<usize>> = stack
         .resources
         .iter()
         .zip(kinds)
         .map(|(r, k)| {
-            dependencies(stack, r, *k, &ids)
+            dependencies(stack, r, *k, &ids, &generated)
                 .iter()
                 .map(|d| index[d.as_str()])
                 .collect()
@@ -104,7 +131,7 @@ pub(crate) fn order(stack: &Stack, kinds: &[Kind]) -> Result<Vec<usize>, Templat
                 .map(|i| stack.resources[*i].logical_id.as_str())
                 .collect();
             return Err(TemplateError {
-                file: stack.file.clone(),
+                file: stack.file_of(&first.logical_id).to_path_buf(),
                 line: first.line,
                 resource: Some(first.logical_id.clone()),
                 message: format!(

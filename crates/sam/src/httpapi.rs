@@ -365,18 +365,26 @@ impl HttpApi {
     }
 }
 
-/// Whether any function has an `HttpApi` event without `ApiId`.
-pub fn uses_implicit_api(stack: &Stack) -> bool {
+/// The stacks (`""`, or a nested stack's owner) with a function whose `HttpApi` event has no
+/// `ApiId`: each such stack has its implicit HTTP API.
+pub fn implicit_api_scopes(stack: &Stack) -> std::collections::BTreeSet<String> {
     stack
         .resources
         .iter()
         .filter(|r| r.kind == "AWS::Serverless::Function")
-        .filter_map(|r| r.properties.get("Events").and_then(template::Node::entries))
-        .flatten()
-        .any(|(_, ev)| {
-            ev.get("Type").and_then(template::Node::as_str) == Some("HttpApi")
-                && ev.get("Properties").and_then(|p| p.get("ApiId")).is_none()
+        .filter(|r| {
+            r.properties
+                .get("Events")
+                .and_then(template::Node::entries)
+                .is_some_and(|events| {
+                    events.iter().any(|(_, ev)| {
+                        ev.get("Type").and_then(template::Node::as_str) == Some("HttpApi")
+                            && ev.get("Properties").and_then(|p| p.get("ApiId")).is_none()
+                    })
+                })
         })
+        .map(|r| crate::scope_of(&r.logical_id).to_string())
+        .collect()
 }
 
 /// An HTTP API's OpenAPI 3 definition: routes with `x-amazon-apigateway-integration`

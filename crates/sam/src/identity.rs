@@ -59,8 +59,44 @@ fn name(props: &Json, key: &str, p: &Pseudo, logical_id: &str) -> String {
 }
 
 /// `Ref` and the attributes of a resource the local stack does not emulate, from its
-/// (possibly partly resolved) properties.
+/// (possibly partly resolved) properties. `wanted` are the attributes the template reads:
+/// those this file does not know for the type get a value shaped by their name (an `…Arn`
+/// an ARN, an `…Id` an id, anything else a generated name), so that no reference blocks.
 pub fn not_emulated(
+    p: &Pseudo,
+    type_name: &str,
+    logical_id: &str,
+    props: &Json,
+    wanted: &[&str],
+) -> (String, BTreeMap<String, Json>) {
+    let (reference, mut attrs) = known(p, type_name, logical_id, props);
+    for w in wanted {
+        if attrs.contains_key(*w) {
+            continue;
+        }
+        let value = if w.ends_with("Arn") {
+            let mut parts = type_name.split("::").skip(1);
+            let service = parts.next().unwrap_or("unknown").to_lowercase();
+            let resource = parts.next().unwrap_or("resource").to_lowercase();
+            format!(
+                "arn:aws:{service}:{}:{}:{resource}/{}",
+                p.region,
+                p.account_id,
+                generated_name(p, logical_id)
+            )
+        } else if w.ends_with("Id") {
+            let digest = sha256(&[p.stack_name.as_bytes(), logical_id.as_bytes(), w.as_bytes()]);
+            stable_id(&digest, b"abcdefghijklmnopqrstuvwxyz0123456789", 13)
+        } else {
+            generated_name(p, &format!("{logical_id}{w}"))
+        };
+        attrs.insert((*w).to_string(), Json::String(value));
+    }
+    (reference, attrs)
+}
+
+/// `Ref` and the attributes this file knows for `type_name`.
+fn known(
     p: &Pseudo,
     type_name: &str,
     logical_id: &str,

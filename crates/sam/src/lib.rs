@@ -7,13 +7,17 @@
 //! # Layout
 //! - this file: [`Kind`], [`plan`], [`Plan`] (identities, provisioning, resolution), [`App`].
 //! - [`graph`]: the dependency order over Ref/GetAtt/Sub/DependsOn and Globals; cycles.
+//! - [`generated`]: the resources SAM generates that a template may name (`MyApi.Stage`,
+//!   `MyFunctionRole`, ...).
 //! - [`identity`]: what `Ref`/`GetAtt` give for each resource type, AWS-shaped.
 //! - [`cognito`]: user pool resources as the Cognito API requests that create them.
+//! - [`dynamodb`]: tables as the `CreateTable` requests for a DynamoDB-compatible endpoint.
 //! - [`function`]: `AWS::Serverless::Function` with its Globals.
 //! - [`api`]: `AWS::Serverless::Api` and functions' `Api` events -> REST APIs.
 //! - [`httpapi`]: `AWS::Serverless::HttpApi` and `HttpApi` events -> HTTP APIs.
 //! - [`rawapi`]: raw `AWS::ApiGateway::*` resources -> REST APIs.
 //! - [`rawhttp`]: raw `AWS::ApiGatewayV2::*` resources -> HTTP APIs.
+//! - [`nested`]: nested stacks with local templates, read into the one stack.
 //! - [`openapi`]: OpenAPI definitions (`DefinitionBody`, `Body`) read as API Gateway imports
 //!   them.
 //!
@@ -21,10 +25,13 @@
 
 pub mod api;
 pub mod cognito;
+pub mod dynamodb;
 pub mod function;
+mod generated;
 mod graph;
 pub mod httpapi;
 pub mod identity;
+mod nested;
 pub mod openapi;
 pub mod rawapi;
 pub mod rawhttp;
@@ -60,6 +67,9 @@ pub enum Kind {
     /// `AWS::ApiGateway::RestApi`, `Resource`, `Method`, `Authorizer`, `Stage`, `Deployment`:
     /// together, a REST API the gateway serves.
     ApiGateway(rawapi::PartKind),
+    /// `AWS::Serverless::Application`, `AWS::CloudFormation::Stack`: a nested stack, served as
+    /// part of this one when its template is a local file (else not emulated).
+    NestedStack,
     /// Anything else: not emulated; its `Ref`/`GetAtt` resolve to AWS-shaped values.
     NotEmulated,
 }
@@ -75,6 +85,7 @@ impl Kind {
             "AWS::Serverless::Api" => Kind::RestApi,
             "AWS::Serverless::HttpApi" => Kind::HttpApi,
             "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => Kind::Layer,
+            "AWS::Serverless::Application" | "AWS::CloudFormation::Stack" => Kind::NestedStack,
             "AWS::ApiGateway::RestApi" => Kind::ApiGateway(rawapi::PartKind::RestApi),
             "AWS::ApiGateway::Resource" => Kind::ApiGateway(rawapi::PartKind::Resource),
             "AWS::ApiGateway::Method" => Kind::ApiGateway(rawapi::PartKind::Method),
@@ -174,8 +185,6 @@ pub struct Plan<'s> {
     physical: Physical,
     /// The resources not emulated, in dependency order.
     not_emulated: Vec<NotEmulated>,
-    /// The folder the template is in: code paths are relative to it.
-    dir: PathBuf,
 }
 
 /// The app the template describes, resolved: what the local stack serves.
@@ -195,8 +204,59 @@ pub struct App {
     pub outputs: BTreeMap<String, String>,
     /// Resources served by nobody here.
     pub not_emulated: Vec<NotEmulated>,
+    /// DynamoDB tables (also in `not_emulated`: they are served only when the user gives a
+    /// DynamoDB endpoint, by that endpoint).
+    pub tables: Vec<dynamodb::Table>,
     /// What the template asks for that the local stack does not do; printed at start-up.
     pub warnings: Vec<String>,
+}
+
+/// Reads the template at `path`, with its local nested stacks read into it.
+pub fn load(
+    path: &Path,
+    overrides: &[(String, String)],
+    pseudo: template::Pseudo,
+    imports: BTreeMap<String, Json>,
+) -> Result<Stack, TemplateError> {
+    let mut stack = Stack::load(path, overrides, pseudo)?;
+    stack.imports = imports;
+    nested::absorb_all(&mut stack)?;
+    Ok(stack)
+}
+
+/// The nested stack a logical id is in (`""` for the template itself): `A/B/Id` is in `A/B`.
+pub(crate) fn scope_of(logical_id: &str) -> &str {
+    logical_id.rsplit_once('/').map_or("", |(s, _)| s)
+}
+
+/// `name` inside `scope`.
+pub(crate) fn scoped(scope: &str, name: &str) -> String {
+    if scope.is_empty() {
+        name.to_string()
+    } else {
+        format!("{scope}/{name}")
+    }
+}
+
+/// The `Globals` that apply in `scope`.
+pub(crate) fn globals_of<'a>(stack: &'a Stack, scope: &str) -> Option<&'a template::Node> {
+    if scope.is_empty() {
+        stack.globals.as_ref()
+    } else {
+        stack.scopes.get(scope).and_then(|s| s.globals.as_ref())
+    }
+}
+
+/// The folder of the template a resource is written in: its code paths are relative to it.
+/// Absolute: a function's process runs in its code folder, and LAMBDA_TASK_ROOT must still
+/// name that folder from there.
+fn dir_of(stack: &Stack, logical_id: &str) -> PathBuf {
+    let dir = stack
+        .file_of(logical_id)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 /// Plans `stack`: classifies its resources, orders them by dependency and works out what
@@ -204,34 +264,43 @@ pub struct App {
 pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
     let kinds: Vec<Kind> = stack.resources.iter().map(|r| Kind::of(&r.kind)).collect();
     let order = graph::order(stack, &kinds)?;
-    // Absolute: a function's process runs in its code folder, and LAMBDA_TASK_ROOT must still
-    // name that folder from there.
-    let dir = stack
-        .file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let dir = std::path::absolute(&dir).unwrap_or(dir);
     let mut plan = Plan {
         stack,
         order,
         kinds,
         physical: Physical::default(),
         not_emulated: Vec::new(),
-        dir,
     };
-    if httpapi::uses_implicit_api(stack) {
-        let id = api::api_id(httpapi::IMPLICIT_HTTP_API);
+    for scope in httpapi::implicit_api_scopes(stack) {
+        let name = scoped(&scope, httpapi::IMPLICIT_HTTP_API);
+        let id = api::api_id(&name);
         let attrs = identity::http_api_attributes(&stack.pseudo, &id);
-        plan.physical.insert(httpapi::IMPLICIT_HTTP_API, id, &attrs);
+        plan.physical.insert(&name, id, &attrs);
     }
-    if api::uses_implicit_api(stack) {
-        let id = api::api_id(api::IMPLICIT_API);
+    for scope in api::implicit_api_scopes(stack) {
+        let name = scoped(&scope, api::IMPLICIT_API);
+        let id = api::api_id(&name);
         plan.physical.insert(
-            api::IMPLICIT_API,
+            &name,
             id,
             &[("RootResourceId", Json::String("root".into()))],
         );
+    }
+    // The attributes the template reads, for resources whose attributes are not all known.
+    let mut read = std::collections::HashSet::new();
+    for r in &stack.resources {
+        template::attribute_references(&r.properties, &mut read);
+    }
+    for (_, _, node) in &stack.outputs {
+        template::attribute_references(node, &mut read);
+    }
+    if let Some(g) = &stack.globals {
+        template::attribute_references(g, &mut read);
+    }
+    for s in stack.scopes.values() {
+        if let Some(g) = &s.globals {
+            template::attribute_references(g, &mut read);
+        }
     }
     for &i in &plan.order.clone() {
         let r = &stack.resources[i];
@@ -241,19 +310,30 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                 let name = plan.name_property(r, "FunctionName");
                 let arn = identity::function_arn(&stack.pseudo, &name);
                 plan.physical
-                    .insert(&r.logical_id, name, &[("Arn", Json::String(arn))]);
+                    .insert(&r.logical_id, name.clone(), &[("Arn", Json::String(arn))]);
+                let alias = plan.function_property(r, "AutoPublishAlias");
+                plan.insert_generated(r, Kind::Function, &name, None, alias.as_deref());
             }
             Kind::RestApi => {
+                let id = api::api_id(&r.logical_id);
                 plan.physical.insert(
                     &r.logical_id,
-                    api::api_id(&r.logical_id),
+                    id.clone(),
                     &[("RootResourceId", Json::String("root".into()))],
                 );
+                let stage = plan.name_property(r, "StageName");
+                plan.insert_generated(r, Kind::RestApi, &id, Some(&stage), None);
             }
             Kind::HttpApi => {
                 let id = api::api_id(&r.logical_id);
                 let attrs = identity::http_api_attributes(&stack.pseudo, &id);
-                plan.physical.insert(&r.logical_id, id, &attrs);
+                plan.physical.insert(&r.logical_id, id.clone(), &attrs);
+                let stage = r
+                    .properties
+                    .get("StageName")
+                    .map(|_| plan.name_property(r, "StageName"))
+                    .unwrap_or_else(|| "$default".into());
+                plan.insert_generated(r, Kind::HttpApi, &id, Some(&stage), None);
             }
             Kind::ApiGateway(part) => {
                 use rawapi::PartKind;
@@ -281,6 +361,20 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                     }
                 }
             }
+            Kind::NestedStack if stack.scopes.contains_key(&r.logical_id) => {
+                // Served as part of this stack; its Ref is the nested stack's id.
+                let name = identity::generated_name(&stack.pseudo, &r.logical_id);
+                let id = common::id::uuid_from(
+                    common::digest::sha256(&[name.as_bytes()])[..16]
+                        .try_into()
+                        .expect("16 bytes"),
+                );
+                let arn = format!(
+                    "arn:aws:cloudformation:{}:{}:stack/{name}/{id}",
+                    stack.pseudo.region, stack.pseudo.account_id
+                );
+                plan.physical.insert(&r.logical_id, arn, &[]);
+            }
             Kind::Layer => {
                 let name = plan.name_property(r, "LayerName");
                 let arn = identity::layer_arn(&stack.pseudo, &name);
@@ -291,22 +385,13 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                 );
             }
             _ => {
-                let props = plan.try_resolve(&r.properties, &r.logical_id)?;
-                let (reference, attributes) =
-                    identity::not_emulated(&stack.pseudo, &r.kind, &r.logical_id, &props);
-                let attrs: Vec<(&str, Json)> = attributes
+                let wanted: Vec<String> = read
                     .iter()
-                    .map(|(k, v)| (k.as_str(), v.clone()))
+                    .filter(|(id, _)| id == &r.logical_id)
+                    .map(|(_, a)| a.clone())
                     .collect();
-                plan.physical
-                    .insert(&r.logical_id, reference.clone(), &attrs);
-                plan.not_emulated.push(NotEmulated {
-                    logical_id: r.logical_id.clone(),
-                    type_name: r.kind.clone(),
-                    line: r.line,
-                    reference,
-                    attributes,
-                });
+                let entry = plan.not_emulated_identity(r, wanted)?;
+                plan.not_emulated.push(entry);
             }
         }
     }
@@ -332,7 +417,7 @@ impl<'s> Plan<'s> {
 
     fn error(&self, r: &Resource, message: String) -> TemplateError {
         TemplateError {
-            file: self.stack.file.clone(),
+            file: self.stack.file_of(&r.logical_id).to_path_buf(),
             line: r.line,
             resource: Some(r.logical_id.clone()),
             message,
@@ -371,7 +456,67 @@ impl<'s> Plan<'s> {
             .get(key)
             .and_then(|n| self.stack.resolve(n, &self.physical, &r.logical_id).ok())
             .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| r.logical_id.clone())
+            // A nested stack's `Owner/Id` has no `/` in a name (function names cannot).
+            .unwrap_or_else(|| r.logical_id.replace('/', "-"))
+    }
+
+    /// What references to `r`, which is not emulated, resolve to, from its properties as far
+    /// as they resolve now; recorded in `physical`.
+    fn not_emulated_identity(
+        &mut self,
+        r: &Resource,
+        wanted: Vec<String>,
+    ) -> Result<NotEmulated, TemplateError> {
+        let props = self.try_resolve(&r.properties, &r.logical_id)?;
+        let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let (reference, attributes) =
+            identity::not_emulated(&self.stack.pseudo, &r.kind, &r.logical_id, &props, &wanted);
+        let attrs: Vec<(&str, Json)> = attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        self.physical
+            .insert(&r.logical_id, reference.clone(), &attrs);
+        Ok(NotEmulated {
+            logical_id: r.logical_id.clone(),
+            type_name: r.kind.clone(),
+            line: r.line,
+            reference,
+            attributes,
+        })
+    }
+
+    /// A function's property, from the function or else `Globals.Function`, when it resolves
+    /// to a string now.
+    fn function_property(&self, r: &Resource, key: &str) -> Option<String> {
+        let node = r.properties.get(key).or_else(|| {
+            globals_of(self.stack, scope_of(&r.logical_id))
+                .and_then(|g| g.get("Function"))
+                .and_then(|f| f.get(key))
+        })?;
+        self.stack
+            .resolve(node, &self.physical, &r.logical_id)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+    }
+
+    /// Records what references to the resources SAM generates for `r` resolve to.
+    fn insert_generated(
+        &mut self,
+        r: &Resource,
+        kind: Kind,
+        name: &str,
+        stage: Option<&str>,
+        alias: Option<&str>,
+    ) {
+        for g in generated::ids(r, kind, globals_of(self.stack, scope_of(&r.logical_id))) {
+            if self.stack.resources.iter().any(|x| x.logical_id == g) {
+                continue; // the template defines a resource of that name itself
+            }
+            let (reference, attrs) =
+                generated::identity(&self.stack.pseudo, &r.logical_id, &g, name, stage, alias);
+            self.physical.insert(&g, reference, &attrs);
+        }
     }
 
     /// Creates or finds again the template's Cognito resources through `p`, in dependency
@@ -380,6 +525,17 @@ impl<'s> Plan<'s> {
         for &i in &self.order.clone() {
             let r = &self.stack.resources[i];
             let kind = self.kinds[i];
+            // A resource not emulated whose properties name a pool or client (an SSM parameter
+            // holding a pool's ARN): resolved again now that those have their ids.
+            if let Some(pos) = self
+                .not_emulated
+                .iter()
+                .position(|n| n.logical_id == r.logical_id)
+            {
+                let wanted = self.not_emulated[pos].attributes.keys().cloned().collect();
+                self.not_emulated[pos] = self.not_emulated_identity(r, wanted)?;
+                continue;
+            }
             if !kind.is_provisioned() {
                 continue;
             }
@@ -411,7 +567,7 @@ impl<'s> Plan<'s> {
 
     /// Resolves everything else, now that every reference has a value.
     pub fn resolve_app(self, local: &Local) -> Result<App, TemplateError> {
-        let mut warnings = Vec::new();
+        let mut warnings = self.stack.warnings.clone();
         let mut functions = Vec::new();
         let mut apis: Vec<RestApi> = Vec::new();
         let mut layers: Vec<Layer> = Vec::new();
@@ -422,8 +578,13 @@ impl<'s> Plan<'s> {
             match self.kinds[i] {
                 Kind::Function => {
                     let props = self.with_globals(r, Kind::Function)?;
-                    let f = function::Function::from_props(self.stack, r, &props, &self.dir)
-                        .map_err(|m| self.error(r, m))?;
+                    let f = function::Function::from_props(
+                        self.stack,
+                        r,
+                        &props,
+                        &dir_of(self.stack, &r.logical_id),
+                    )
+                    .map_err(|m| self.error(r, m))?;
                     functions.push((f, props));
                 }
                 Kind::HttpApi => {
@@ -453,9 +614,14 @@ impl<'s> Plan<'s> {
                 Kind::Layer => {
                     let props = self.resolve(r, &r.properties)?;
                     let arn = self.physical.refs[&r.logical_id].clone();
-                    if let Some(l) =
-                        function::Layer::from_props(self.stack, r, arn, &props, &self.dir)
-                            .map_err(|m| self.error(r, m))?
+                    if let Some(l) = function::Layer::from_props(
+                        self.stack,
+                        r,
+                        arn,
+                        &props,
+                        &dir_of(self.stack, &r.logical_id),
+                    )
+                    .map_err(|m| self.error(r, m))?
                     {
                         layers.push(l);
                     }
@@ -478,11 +644,11 @@ impl<'s> Plan<'s> {
         };
         apis.extend(rawapi::build(&parts, &mut warnings).map_err(template_error)?);
         http_apis.extend(rawhttp::build(&parts, &mut warnings).map_err(template_error)?);
-        if api::uses_implicit_api(self.stack) {
-            apis.push(self.implicit_api(&mut warnings)?);
+        for scope in api::implicit_api_scopes(self.stack) {
+            apis.push(self.implicit_api(&scope, &mut warnings)?);
         }
-        if httpapi::uses_implicit_api(self.stack) {
-            http_apis.push(self.implicit_http_api(&mut warnings)?);
+        for scope in httpapi::implicit_api_scopes(self.stack) {
+            http_apis.push(self.implicit_http_api(&scope, &mut warnings)?);
         }
         for (f, props) in &functions {
             let r = self
@@ -518,8 +684,27 @@ impl<'s> Plan<'s> {
                 ));
             }
         }
+        let mut tables = Vec::new();
+        for &i in &self.order {
+            let r = &self.stack.resources[i];
+            let build = match r.kind.as_str() {
+                "AWS::DynamoDB::Table" => dynamodb::table,
+                "AWS::Serverless::SimpleTable" => dynamodb::simple_table,
+                _ => continue,
+            };
+            let props = self.resolve(r, &r.properties)?;
+            let name = self.physical.refs[&r.logical_id].clone();
+            match build(&r.logical_id, &name, &props) {
+                Ok(t) => tables.push(t),
+                Err(m) => warnings.push(format!(
+                    "{}: {m}: it cannot be created on a DynamoDB endpoint",
+                    r.logical_id
+                )),
+            }
+        }
         let outputs = self.outputs(&apis, &http_apis, local)?;
         Ok(App {
+            tables,
             file: self.stack.file.clone(),
             functions: functions.into_iter().map(|(f, _)| f).collect(),
             apis,
@@ -531,19 +716,22 @@ impl<'s> Plan<'s> {
         })
     }
 
-    /// The implicit HTTP API, configured by `Globals.HttpApi`.
+    /// The implicit HTTP API of `scope`, configured by its `Globals.HttpApi`.
     fn implicit_http_api(
         &self,
+        scope: &str,
         warnings: &mut Vec<String>,
     ) -> Result<httpapi::HttpApi, TemplateError> {
-        let props = match self.stack.globals.as_ref().and_then(|g| g.get("HttpApi")) {
+        let name = scoped(scope, httpapi::IMPLICIT_HTTP_API);
+        let file = self.stack.file_of(&name).to_path_buf();
+        let props = match globals_of(self.stack, scope).and_then(|g| g.get("HttpApi")) {
             Some(node) => self
                 .stack
                 .resolve(node, &self.physical, "Globals")
                 .map_err(|e| match e {
                     ResolveError::Invalid(e) => e,
                     ResolveError::Unresolved { logical_id } => TemplateError {
-                        file: self.stack.file.clone(),
+                        file: file.clone(),
                         line: node.line,
                         resource: Some("Globals".into()),
                         message: format!(
@@ -553,27 +741,31 @@ impl<'s> Plan<'s> {
                 })?,
             None => Json::Null,
         };
-        let id = self.physical.refs[httpapi::IMPLICIT_HTTP_API].clone();
-        httpapi::HttpApi::from_sam(httpapi::IMPLICIT_HTTP_API, id, &props, warnings).map_err(|m| {
-            TemplateError {
-                file: self.stack.file.clone(),
-                line: 0,
-                resource: Some(httpapi::IMPLICIT_HTTP_API.into()),
-                message: m,
-            }
+        let id = self.physical.refs[&name].clone();
+        httpapi::HttpApi::from_sam(&name, id, &props, warnings).map_err(|m| TemplateError {
+            file,
+            line: 0,
+            resource: Some(name.clone()),
+            message: m,
         })
     }
 
-    /// The implicit API, configured by `Globals.Api` as SAM configures it.
-    fn implicit_api(&self, warnings: &mut Vec<String>) -> Result<RestApi, TemplateError> {
-        let mut props = match self.stack.globals.as_ref().and_then(|g| g.get("Api")) {
+    /// The implicit API of `scope`, configured by its `Globals.Api` as SAM configures it.
+    fn implicit_api(
+        &self,
+        scope: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<RestApi, TemplateError> {
+        let name = scoped(scope, api::IMPLICIT_API);
+        let file = self.stack.file_of(&name).to_path_buf();
+        let mut props = match globals_of(self.stack, scope).and_then(|g| g.get("Api")) {
             Some(node) => self
                 .stack
                 .resolve(node, &self.physical, "Globals")
                 .map_err(|e| match e {
                     ResolveError::Invalid(e) => e,
                     ResolveError::Unresolved { logical_id } => TemplateError {
-                        file: self.stack.file.clone(),
+                        file: file.clone(),
                         line: node.line,
                         resource: Some("Globals".into()),
                         message: format!(
@@ -591,11 +783,11 @@ impl<'s> Plan<'s> {
             .expect("an object")
             .entry("StageName")
             .or_insert_with(|| Json::String("Prod".into()));
-        let id = self.physical.refs[api::IMPLICIT_API].clone();
-        api::RestApi::from_sam(api::IMPLICIT_API, id, &props, warnings).map_err(|m| TemplateError {
-            file: self.stack.file.clone(),
+        let id = self.physical.refs[&name].clone();
+        api::RestApi::from_sam(&name, id, &props, warnings).map_err(|m| TemplateError {
+            file,
             line: 0,
-            resource: Some(api::IMPLICIT_API.into()),
+            resource: Some(name.clone()),
             message: m,
         })
     }
@@ -603,7 +795,7 @@ impl<'s> Plan<'s> {
     /// A resource's properties merged over the `Globals` section its kind takes, resolved.
     fn with_globals(&self, r: &Resource, kind: Kind) -> Result<Json, TemplateError> {
         let globals = match graph::globals_key(kind)
-            .and_then(|k| self.stack.globals.as_ref().and_then(|g| g.get(k)))
+            .and_then(|k| globals_of(self.stack, scope_of(&r.logical_id)).and_then(|g| g.get(k)))
         {
             Some(node) => self.resolve(r, node)?,
             None => Json::Null,

@@ -971,3 +971,447 @@ Outputs:
     assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000");
     assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
 }
+
+#[test]
+fn references_to_resources_sam_generates_resolve_and_order_after_their_owner() {
+    let text = r#"
+Globals:
+  Function: {AutoPublishAlias: live}
+Resources:
+  Plan:
+    Type: AWS::ApiGateway::UsagePlan
+    Properties:
+      ApiStages: [{ApiId: !Ref MyApi, Stage: !Ref MyApi.Stage}]
+      Description: !Sub "deployment ${MyApi.Deployment}"
+  Policy:
+    Type: AWS::IAM::Policy
+    Properties:
+      Roles: [!Ref FnRole]
+      PolicyName: !GetAtt FnRole.Arn
+      Alias: !Ref Fn.Alias
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, InlineCode: "x"}
+  MyApi:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: dev}
+Outputs:
+  Stage: {Value: !Ref MyApi.Stage}
+  Role: {Value: !GetAtt FnRole.Arn}
+  Alias: {Value: !Ref Fn.Alias}
+"#;
+    let s = stack(text);
+    assert!(position(&s, "Plan") > position(&s, "MyApi"));
+    assert!(position(&s, "Policy") > position(&s, "Fn"));
+    let (app, _) = app(text);
+    assert_eq!(app.outputs["Stage"], "dev");
+    assert!(
+        app.outputs["Role"].starts_with("arn:aws:iam::123456789012:role/gatehouse-FnRole-"),
+        "{}",
+        app.outputs["Role"]
+    );
+    assert_eq!(
+        app.outputs["Alias"],
+        "arn:aws:lambda:us-east-1:123456789012:function:Fn:live"
+    );
+    let plan_entry = app
+        .not_emulated
+        .iter()
+        .find(|n| n.logical_id == "Plan")
+        .expect("listed");
+    assert_eq!(plan_entry.type_name, "AWS::ApiGateway::UsagePlan");
+}
+
+#[test]
+fn attributes_not_known_for_a_type_get_values_shaped_by_their_names() {
+    let text = r#"
+Resources:
+  App:
+    Type: AWS::Amplify::App
+    Properties: {Name: site}
+  Branch:
+    Type: AWS::Amplify::Branch
+    Properties:
+      AppId: !GetAtt App.AppId
+      Description: !Sub "${App.DefaultDomain} ${App.Arn}"
+Outputs:
+  Id: {Value: !GetAtt [App, AppId]}
+"#;
+    let (app, _) = app(text);
+    let entry = app
+        .not_emulated
+        .iter()
+        .find(|n| n.logical_id == "App")
+        .expect("listed");
+    let id = entry.attributes["AppId"].as_str().expect("an id");
+    assert_eq!(id.len(), 13, "{id}");
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    );
+    assert_eq!(app.outputs["Id"], id);
+    assert!(
+        entry.attributes["Arn"]
+            .as_str()
+            .expect("an arn")
+            .starts_with("arn:aws:amplify:us-east-1:123456789012:app/"),
+        "{:?}",
+        entry.attributes
+    );
+    assert!(entry.attributes.contains_key("DefaultDomain"));
+}
+
+#[test]
+fn a_key_given_twice_is_a_warning_and_the_last_value_is_used() {
+    let text = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: first\n      TopicName: second\nOutputs:\n  T: {Value: !GetAtt Topic.TopicName}\n";
+    let (app, _) = app(text);
+    assert_eq!(app.outputs["T"], "second");
+    assert!(
+        app.warnings
+            .iter()
+            .any(|w| w.contains("\"TopicName\"") && w.contains("lines 5 and 6")),
+        "{:?}",
+        app.warnings
+    );
+}
+
+/// A folder of template files for one test.
+fn files(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sam-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().expect("a folder")).expect("dir");
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
+fn load_app(path: &Path, overrides: &[(String, String)]) -> Result<App, TemplateError> {
+    let s = load(path, overrides, Pseudo::default(), BTreeMap::new())?;
+    let mut plan = plan(&s)?;
+    plan.provision(&mut Fake::default())?;
+    plan.resolve_app(&Local {
+        api_url: "http://127.0.0.1:3000".into(),
+    })
+}
+
+const PARENT: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Domain: {Type: String, Default: https://app.example.com}
+Resources:
+  Pool: {Type: AWS::Cognito::UserPool}
+  Auth:
+    Type: AWS::Serverless::Application
+    Properties:
+      Location: ./nested/auth.yaml
+      Parameters:
+        CallbackDomain: !Ref Domain
+        PoolId: !Ref Pool
+        Tag: plain
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            IdentitySource: $request.header.Authorization
+            JwtConfiguration:
+              issuer: !GetAtt Auth.Outputs.Issuer
+              audience: [!GetAtt Auth.Outputs.ClientId]
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Environment:
+        Variables:
+          CLIENT: !GetAtt Auth.Outputs.ClientId
+          WHERE: !Sub "${Auth.Outputs.Where} in ${AWS::Region}"
+      Events:
+        Get: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /, Method: get}}
+Outputs:
+  ClientId: {Value: !GetAtt Auth.Outputs.ClientId}
+  Child: {Value: !Ref Auth}
+"#;
+
+const CHILD: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  CallbackDomain: {Type: String}
+  PoolId: {Type: String}
+  Tag: {Type: String}
+  Unused: {Type: String, Default: fallback}
+Conditions:
+  Tagged: !Equals [!Ref Tag, plain]
+Globals:
+  Function: {Timeout: 7}
+Resources:
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref PoolId
+      ClientName: !If [Tagged, !Sub "${Tag}-client", other]
+      CallbackURLs: [!Sub "${CallbackDomain}/cb"]
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      CodeUri: code/
+      Environment:
+        Variables:
+          POOL: !Ref PoolId
+          CLIENT: !Ref Client
+      Events:
+        Get: {Type: Api, Properties: {Path: /hello, Method: get}}
+Outputs:
+  ClientId: {Value: !Ref Client}
+  Issuer: {Value: !Sub "https://cognito-idp.${AWS::Region}.amazonaws.com/${PoolId}"}
+  Where: {Value: !Sub "${Hello} behind ${ServerlessRestApi}"}
+"#;
+
+#[test]
+fn a_nested_stack_with_a_local_template_is_served_as_part_of_the_stack() {
+    let dir = files(
+        "nested",
+        &[("template.yaml", PARENT), ("nested/auth.yaml", CHILD)],
+    );
+    let s = load(
+        &dir.join("template.yaml"),
+        &[],
+        Pseudo::default(),
+        BTreeMap::new(),
+    )
+    .expect("loads");
+    let mut plan = plan(&s).expect("plans");
+    let mut fake = Fake::default();
+    plan.provision(&mut fake).expect("provisions");
+    let app = plan
+        .resolve_app(&Local {
+            api_url: "http://127.0.0.1:3000".into(),
+        })
+        .expect("resolves");
+
+    // The parent's pool reached the child's client, whose name came through a condition on
+    // an inlined parameter and whose callback through a Sub of one.
+    let (id, client) = fake
+        .requests
+        .iter()
+        .find(|(id, _)| id == "Auth/Client")
+        .expect("the child's client is provisioned");
+    assert_eq!(id, "Auth/Client");
+    assert_eq!(client["UserPoolId"], "us-east-1_Pool");
+    assert_eq!(client["ClientName"], "plain-client");
+    assert_eq!(
+        client["CallbackURLs"],
+        json!(["https://app.example.com/cb"])
+    );
+
+    // The child's function: its own Globals, code relative to its template, its implicit API.
+    let hello = app
+        .functions
+        .iter()
+        .find(|f| f.logical_id == "Auth/Hello")
+        .expect("the child's function");
+    assert_eq!(hello.name, "Auth-Hello");
+    assert_eq!(hello.timeout_secs, 7);
+    assert_eq!(hello.code_dir, dir.join("nested/code"));
+    let env: BTreeMap<_, _> = hello.env.iter().cloned().collect();
+    assert_eq!(env["POOL"], "us-east-1_Pool");
+    assert_eq!(env["CLIENT"], "clientauth/client");
+    let implicit = app
+        .apis
+        .iter()
+        .find(|a| a.logical_id == "Auth/ServerlessRestApi")
+        .expect("the child's implicit API");
+    assert_eq!(implicit.stage, "Prod");
+    assert_eq!(implicit.routes.len(), 1, "{:?}", implicit.routes);
+
+    // The parent reads the child's outputs.
+    let parent_fn = app
+        .functions
+        .iter()
+        .find(|f| f.logical_id == "Fn")
+        .expect("Fn");
+    let env: BTreeMap<_, _> = parent_fn.env.iter().cloned().collect();
+    assert_eq!(env["CLIENT"], "clientauth/client");
+    assert!(
+        env["WHERE"].starts_with("Auth-Hello behind ") && env["WHERE"].ends_with(" in us-east-1"),
+        "{}",
+        env["WHERE"]
+    );
+    assert_eq!(app.outputs["ClientId"], "clientauth/client");
+    assert!(
+        app.outputs["Child"].starts_with("arn:aws:cloudformation:us-east-1:123456789012:stack/")
+    );
+    let http = &app.http_apis[0];
+    assert!(matches!(
+        &http.authorizers["Jwt"].kind,
+        httpapi::AuthorizerKind::Jwt { issuer, audience }
+            if issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
+                && audience == &["clientauth/client".to_string()]
+    ));
+    assert!(
+        app.not_emulated.iter().all(|n| n.logical_id != "Auth"),
+        "{:?}",
+        app.not_emulated
+    );
+}
+
+#[test]
+fn a_missing_output_or_parameter_of_a_nested_stack_is_named() {
+    let parent = PARENT.replace("Auth.Outputs.Issuer", "Auth.Outputs.Nope");
+    let dir = files(
+        "nested-missing",
+        &[("template.yaml", &parent), ("nested/auth.yaml", CHILD)],
+    );
+    let e = load_app(&dir.join("template.yaml"), &[]).expect_err("no such output");
+    assert!(
+        e.message.contains("has no output Nope") && e.message.contains("ClientId, Issuer, Where"),
+        "{e}"
+    );
+    let parent = PARENT.replace("        Tag: plain\n", "");
+    let dir = files(
+        "nested-param",
+        &[("template.yaml", &parent), ("nested/auth.yaml", CHILD)],
+    );
+    let e = load_app(&dir.join("template.yaml"), &[]).expect_err("no Tag");
+    assert!(
+        e.file.ends_with("nested/auth.yaml") && e.message.contains("Auth's Parameters"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_ssm_parameter_a_sibling_stack_writes_is_read_by_the_next() {
+    let parent = r#"
+Resources:
+  Writer:
+    Type: AWS::CloudFormation::Stack
+    Properties: {TemplateURL: writer.yaml}
+  Reader:
+    Type: AWS::Serverless::Application
+    DependsOn: Writer
+    Properties: {Location: reader.yaml}
+  Remote:
+    Type: AWS::Serverless::Application
+    Properties:
+      Location: {ApplicationId: arn:aws:serverlessrepo:us-east-1:123456789012:applications/x, SemanticVersion: 1.0.0}
+Outputs:
+  Arn: {Value: !GetAtt Reader.Outputs.Arn}
+  Far: {Value: !GetAtt Remote.Outputs.Thing}
+"#;
+    let writer = r#"
+Resources:
+  Pool: {Type: AWS::Cognito::UserPool}
+  PoolArn:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: /app/pool-arn, Type: String, Value: !GetAtt Pool.Arn}
+"#;
+    let reader = r#"
+Parameters:
+  PoolArn: {Type: "AWS::SSM::Parameter::Value<String>", Default: /app/pool-arn}
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties: {TopicName: !Select [1, !Split ["/", !Ref PoolArn]]}
+Outputs:
+  Arn: {Value: !Ref PoolArn}
+"#;
+    let dir = files(
+        "nested-ssm",
+        &[
+            ("template.yaml", parent),
+            ("writer.yaml", writer),
+            ("reader.yaml", reader),
+        ],
+    );
+    let app = load_app(&dir.join("template.yaml"), &[]).expect("loads");
+    assert_eq!(
+        app.outputs["Arn"],
+        "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Writer/Pool"
+    );
+    let remote = app
+        .not_emulated
+        .iter()
+        .find(|n| n.logical_id == "Remote")
+        .expect("a nested stack elsewhere is not emulated");
+    assert!(remote.attributes.contains_key("Outputs.Thing"));
+    assert_eq!(app.outputs["Far"], remote.attributes["Outputs.Thing"]);
+}
+
+#[test]
+fn tables_become_create_table_requests() {
+    let text = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions:
+        - {AttributeName: pk, AttributeType: S}
+        - {AttributeName: sk, AttributeType: S}
+      KeySchema:
+        - {AttributeName: pk, KeyType: HASH}
+        - {AttributeName: sk, KeyType: RANGE}
+      GlobalSecondaryIndexes:
+        - IndexName: bySk
+          KeySchema: [{AttributeName: sk, KeyType: HASH}]
+          Projection: {ProjectionType: ALL}
+      StreamSpecification: {StreamViewType: NEW_IMAGE}
+      TimeToLiveSpecification: {AttributeName: expires, Enabled: true}
+  Simple:
+    Type: AWS::Serverless::SimpleTable
+    Properties:
+      TableName: !Sub "${AWS::StackName}-simple"
+      PrimaryKey: {Name: userId, Type: Number}
+"#;
+    let (app, _) = app(text);
+    let orders = app
+        .tables
+        .iter()
+        .find(|t| t.logical_id == "Orders")
+        .expect("Orders");
+    assert!(
+        orders.name.starts_with("gatehouse-Orders-"),
+        "{}",
+        orders.name
+    );
+    assert_eq!(orders.create["TableName"], orders.name.as_str());
+    assert_eq!(orders.create["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(orders.create["KeySchema"][1]["KeyType"], "RANGE");
+    assert_eq!(
+        orders.create["GlobalSecondaryIndexes"][0]["IndexName"],
+        "bySk"
+    );
+    assert_eq!(
+        orders.create["StreamSpecification"],
+        json!({"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"})
+    );
+    assert_eq!(
+        orders.time_to_live,
+        Some(
+            json!({"TableName": orders.name, "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "expires"}})
+        )
+    );
+    let simple = app
+        .tables
+        .iter()
+        .find(|t| t.logical_id == "Simple")
+        .expect("Simple");
+    assert_eq!(
+        simple.create,
+        json!({
+            "TableName": "gatehouse-simple",
+            "AttributeDefinitions": [{"AttributeName": "userId", "AttributeType": "N"}],
+            "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        })
+    );
+    // Until an endpoint serves them, they are listed as not emulated.
+    assert!(app.not_emulated.iter().any(|n| n.logical_id == "Simple"));
+}
