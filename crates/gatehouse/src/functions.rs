@@ -46,6 +46,9 @@ pub struct Context<'a> {
     /// The local Cognito endpoint and the local pools' ids: Python and Node.js bootstraps send
     /// requests for those pools' keys on AWS's host there (`GATEHOUSE_COGNITO_*`).
     pub cognito: (&'a str, Vec<String>),
+    /// Variables every function gets besides its own (`AWS_ENDPOINT_URL_DYNAMODB`), before
+    /// its own so that the template's win.
+    pub extra_env: &'a [(String, String)],
 }
 
 /// Interpreters found so far, and the bootstraps' paths.
@@ -68,7 +71,13 @@ pub struct Report {
 }
 
 fn base_config(f: &sam::Function, ctx: &Context<'_>) -> FunctionConfig {
-    let mut env = f.env.clone();
+    let mut env: Vec<(String, String)> = ctx
+        .extra_env
+        .iter()
+        .filter(|(k, _)| !f.env.iter().any(|(own, _)| own == k))
+        .cloned()
+        .collect();
+    env.extend(f.env.iter().cloned());
     let mut apply = |vars: &BTreeMap<String, String>| {
         for (k, v) in &mut env {
             if let Some(over) = vars.get(k) {

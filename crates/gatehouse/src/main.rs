@@ -98,6 +98,11 @@ struct UpArgs {
     /// exports, which the local stack does not have).
     #[arg(long, value_name = "FILE")]
     import_values: Option<PathBuf>,
+    /// A DynamoDB-compatible server (DynamoDB Local, moto, …) for the template's tables:
+    /// created there when missing, and reached by the functions through
+    /// `AWS_ENDPOINT_URL_DYNAMODB`. Without it, tables are listed as not emulated.
+    #[arg(long, value_name = "URL")]
+    dynamodb_endpoint: Option<String>,
 }
 
 /// `--import-values FILE`, read.
@@ -184,6 +189,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         reaper: std::env::current_exe().ok(),
         env_overrides: env_overrides(args.env_vars.as_deref())?,
         import_values: import_values(args.import_values.as_deref())?,
+        dynamodb_endpoint: args.dynamodb_endpoint,
         limits: common::server::Limits {
             header_timeout: (args.header_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.header_timeout)),

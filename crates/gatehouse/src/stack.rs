@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use template::{Pseudo, Stack};
+use template::Pseudo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use userpool::{Settings, UserPools};
@@ -34,6 +34,8 @@ pub struct Config {
     pub invoke_api: bool,
     /// `--import-values`: what `Fn::ImportValue` gives, by export name.
     pub import_values: BTreeMap<String, serde_json::Value>,
+    /// `--dynamodb-endpoint`: where the template's tables are created and served.
+    pub dynamodb_endpoint: Option<String>,
     /// `--env-vars`: environment variables by function logical id (`Parameters`: for every
     /// function), overriding those the template declares, as `sam local` takes them.
     pub env_overrides: BTreeMap<String, BTreeMap<String, String>>,
@@ -66,6 +68,10 @@ pub struct Running {
     pub routes: Vec<crate::summary::RouteRow>,
     /// What the template declares that is not emulated.
     pub not_emulated: Vec<sam::NotEmulated>,
+    /// The tables on `--dynamodb-endpoint`: (logical id, name, created now).
+    pub tables: Vec<(String, String, bool)>,
+    /// `--dynamodb-endpoint`.
+    pub dynamodb_endpoint: Option<String>,
     /// Functions that cannot run here, and why.
     pub unavailable: Vec<(String, String)>,
     /// The function host (instances, pids).
@@ -85,8 +91,12 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         region: config.region.clone(),
         ..Pseudo::default()
     };
-    let mut stack = Stack::load(&config.template, &config.parameter_overrides, pseudo)?;
-    stack.imports = config.import_values.clone();
+    let stack = sam::load(
+        &config.template,
+        &config.parameter_overrides,
+        pseudo,
+        config.import_values.clone(),
+    )?;
     let cognito_url = format!("http://{}", listeners.cognito.local_addr()?);
     let api_url = format!("http://{}", listeners.api.local_addr()?);
     let account = stack.pseudo.account_id.clone();
@@ -125,12 +135,38 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         ),
         None => lambda::Host::new(),
     };
+    let mut extra_env = Vec::new();
+    let mut tables = Vec::new();
+    let mut not_emulated = app.not_emulated.clone();
+    if let Some(url) = &config.dynamodb_endpoint {
+        let credentials = crate::dynamodb::Credentials::from_env();
+        let endpoint = crate::dynamodb::Endpoint::new(url, &config.region, credentials.clone())?;
+        let outcomes = endpoint.ensure(&app.tables).await?;
+        for (t, o) in app.tables.iter().zip(outcomes) {
+            tables.push((
+                t.logical_id.clone(),
+                t.name.clone(),
+                o == crate::dynamodb::Outcome::Created,
+            ));
+        }
+        not_emulated.retain(|n| !app.tables.iter().any(|t| t.logical_id == n.logical_id));
+        extra_env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_string(), url.clone()));
+        if !credentials.from_environment {
+            // An SDK calls nothing without credentials; Lambda gives every function some.
+            extra_env.push(("AWS_ACCESS_KEY_ID".into(), credentials.access_key.clone()));
+            extra_env.push((
+                "AWS_SECRET_ACCESS_KEY".into(),
+                credentials.secret_key.clone(),
+            ));
+        }
+    }
     let ctx = crate::functions::Context {
         state_dir: &config.state_dir,
         region: &config.region,
         account: &account,
         env_overrides: &config.env_overrides,
         cognito: (&cognito_url, pools.pool_ids()),
+        extra_env: &extra_env,
     };
     let (runnable, report) = crate::functions::build(&app, &ctx).await?;
     for line in &report.versions {
@@ -192,7 +228,9 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         api_url,
         outputs: app.outputs,
         routes: gateway.route_table(),
-        not_emulated: app.not_emulated,
+        not_emulated,
+        tables,
+        dynamodb_endpoint: config.dynamodb_endpoint.clone(),
         unavailable: report.unavailable,
         host,
         state_dir: config.state_dir,

@@ -1,7 +1,6 @@
 //! What `gatehouse up` prints once it serves: the endpoints, the outputs, the routes, what is
 //! not emulated, and the commands a newcomer runs next with this stack's values filled in.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value as Json;
@@ -38,6 +37,15 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
             out.push_str(&format!("    {function:<24} {why}\n"));
         }
     }
+    if let Some(url) = &r.dynamodb_endpoint
+        && !r.tables.is_empty()
+    {
+        out.push_str(&format!("  DynamoDB tables on {url}:\n"));
+        for (logical_id, name, created) in &r.tables {
+            let how = if *created { "created" } else { "existed" };
+            out.push_str(&format!("    {logical_id:<24} {name:<40} {how}\n"));
+        }
+    }
     if !not_emulated.is_empty() {
         out.push_str("  not emulated (references resolve to these values):\n");
         for n in not_emulated {
@@ -47,16 +55,33 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
             ));
         }
     }
-    if let Some(next) = next_steps(outputs, state_dir) {
+    if let Some(next) = next_steps(api_url, routes, state_dir) {
         out.push_str(&next);
     }
     out.push('\n');
     out
 }
 
-/// The commands a newcomer runs next, with this stack's values filled in.
-fn next_steps(outputs: &BTreeMap<String, String>, state_dir: &Path) -> Option<String> {
-    let api = outputs.get("ApiUrl")?;
+/// The commands a newcomer runs next, with this stack's values filled in: this app's first
+/// open route and first route behind an authorizer (`GET` ones, with no path parameter, when
+/// there are), and its invited user; nothing when it has no route.
+fn next_steps(api_url: &str, routes: &[RouteRow], state_dir: &Path) -> Option<String> {
+    let pick = |open: bool| {
+        let mut candidates: Vec<&RouteRow> = routes
+            .iter()
+            .filter(|(_, _, _, auth)| (auth == "-") == open)
+            .collect();
+        // Callable with curl as it is: GET, no {param}, no greedy path.
+        candidates.sort_by_key(|(m, p, _, _)| (m != "GET" && m != "ANY", p.contains('{')));
+        candidates
+            .first()
+            .map(|(m, p, _, _)| (m.clone(), p.clone()))
+    };
+    let open = pick(true);
+    let guarded = pick(false);
+    if open.is_none() && guarded.is_none() {
+        return None;
+    }
     let dir = if state_dir == Path::new(".gatehouse") {
         String::new()
     } else {
@@ -69,21 +94,42 @@ fn next_steps(outputs: &BTreeMap<String, String>, state_dir: &Path) -> Option<St
         .filter(|m| m["temporaryPassword"].is_string())
         .filter_map(|m| m["to"].as_str().map(str::to_string))
         .next_back();
+    let curl = |method: &str, path: &str, token: bool| {
+        let x = if method == "GET" || method == "ANY" {
+            String::new()
+        } else {
+            format!("-X {method} ")
+        };
+        let h = if token {
+            "-H \"Authorization: $TOKEN\" "
+        } else {
+            ""
+        };
+        // A route key's path has no host; a `$default` route is the API's root.
+        let path = if path == "$default" { "/" } else { path };
+        format!("    curl {x}{h}{api_url}{path}\n")
+    };
     let mut s = String::from("  next:\n");
-    match invited {
-        Some(user) => {
-            s.push_str(&format!(
-                "    gatehouse outbox{dir}                  # {user}'s temporary password\n"
-            ));
-            s.push_str(&format!(
-                "    TOKEN=$(gatehouse login{dir} --username {user} --password \"$(gatehouse outbox{dir} --temporary-password {user})\" --new-password Testing1)\n"
-            ));
+    if guarded.is_some() {
+        match &invited {
+            Some(user) => {
+                s.push_str(&format!(
+                    "    gatehouse outbox{dir}                  # {user}'s temporary password\n"
+                ));
+                s.push_str(&format!(
+                    "    TOKEN=$(gatehouse login{dir} --username {user} --password \"$(gatehouse outbox{dir} --temporary-password {user})\" --new-password Testing1)\n"
+                ));
+            }
+            None => s.push_str(&format!(
+                "    TOKEN=$(gatehouse login{dir} --username <user> --password <password>)\n"
+            )),
         }
-        None => s.push_str(&format!(
-            "    TOKEN=$(gatehouse login{dir} --username <user> --password <password>)\n"
-        )),
     }
-    s.push_str(&format!("    curl {api}/open\n"));
-    s.push_str(&format!("    curl -H \"Authorization: $TOKEN\" {api}\n"));
+    if let Some((m, p)) = &open {
+        s.push_str(&curl(m, p, false));
+    }
+    if let Some((m, p)) = &guarded {
+        s.push_str(&curl(m, p, true));
+    }
     Some(s)
 }

@@ -47,6 +47,7 @@ async fn the_seed_stack_runs_in_process_from_sign_in_to_the_protected_route() {
         reaper: None,
         env_overrides: Default::default(),
         import_values: Default::default(),
+        dynamodb_endpoint: None,
         limits: common::server::Limits::default(),
     };
     let listeners = gatehouse::Listeners {

@@ -1,0 +1,224 @@
+//! `--dynamodb-endpoint URL`: the template's tables created on a DynamoDB-compatible server
+//! (DynamoDB Local, moto, LocalStack…) when they are missing, with the `CreateTable` requests
+//! the plan made of them; the functions then reach that server through
+//! `AWS_ENDPOINT_URL_DYNAMODB`. Requests are SigV4-signed with the credentials the functions
+//! will use (DynamoDB Local keeps a database per access key unless it runs with `-sharedDb`).
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context as _, bail};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value as Json, json};
+
+/// How long one call may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The credentials gatehouse signs with, and gives the functions when the environment has
+/// none (an SDK refuses to call anything without some).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key: String,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_key: String,
+    /// `AWS_SESSION_TOKEN`, if any.
+    pub session_token: Option<String>,
+    /// Whether these came from gatehouse's environment (else they are made up, and the
+    /// functions must be given them).
+    pub from_environment: bool,
+}
+
+impl Credentials {
+    /// The environment's `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else `local`/`local`.
+    pub fn from_env() -> Credentials {
+        match (
+            std::env::var("AWS_ACCESS_KEY_ID"),
+            std::env::var("AWS_SECRET_ACCESS_KEY"),
+        ) {
+            (Ok(a), Ok(s)) if !a.is_empty() && !s.is_empty() => Credentials {
+                access_key: a,
+                secret_key: s,
+                session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
+                from_environment: true,
+            },
+            _ => Credentials {
+                access_key: "local".into(),
+                secret_key: "local".into(),
+                session_token: None,
+                from_environment: false,
+            },
+        }
+    }
+}
+
+/// What happened to one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It was there already (kept as it is).
+    Existed,
+    /// It was created.
+    Created,
+}
+
+/// A DynamoDB endpoint.
+#[derive(Debug)]
+pub struct Endpoint {
+    url: String,
+    region: String,
+    credentials: Credentials,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// DynamoDB's answer to a call that failed: its `__type` (the part after `#`) and message.
+#[derive(Debug)]
+struct Refused {
+    kind: String,
+    message: String,
+}
+
+impl Endpoint {
+    /// An endpoint at `url` (`http://host:port`).
+    pub fn new(url: &str, region: &str, credentials: Credentials) -> anyhow::Result<Endpoint> {
+        let uri: hyper::Uri = url
+            .parse()
+            .with_context(|| format!("--dynamodb-endpoint {url} is not a URL"))?;
+        if uri.scheme_str() != Some("http") {
+            bail!(
+                "--dynamodb-endpoint {url}: only http:// endpoints are supported (a local DynamoDB-compatible server, e.g. http://127.0.0.1:8000)"
+            );
+        }
+        Ok(Endpoint {
+            url: url.trim_end_matches('/').to_string(),
+            region: region.to_string(),
+            credentials,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        })
+    }
+
+    /// Creates each table that does not exist yet.
+    pub async fn ensure(&self, tables: &[sam::dynamodb::Table]) -> anyhow::Result<Vec<Outcome>> {
+        let mut out = Vec::with_capacity(tables.len());
+        for t in tables {
+            let found = self
+                .call("DescribeTable", &json!({"TableName": t.name}))
+                .await
+                .with_context(|| format!("--dynamodb-endpoint {}", self.url))?;
+            match found {
+                Ok(_) => {
+                    out.push(Outcome::Existed);
+                    continue;
+                }
+                Err(r) if r.kind == "ResourceNotFoundException" => {}
+                Err(r) => bail!(
+                    "{} ({}): DescribeTable on {} answered {}: {}",
+                    t.logical_id,
+                    t.name,
+                    self.url,
+                    r.kind,
+                    r.message
+                ),
+            }
+            if let Err(r) = self.call("CreateTable", &t.create).await? {
+                bail!(
+                    "{} ({}): CreateTable on {} answered {}: {} (the request was {})",
+                    t.logical_id,
+                    t.name,
+                    self.url,
+                    r.kind,
+                    r.message,
+                    t.create
+                );
+            }
+            if let Some(ttl) = &t.time_to_live
+                && let Err(r) = self.call("UpdateTimeToLive", ttl).await?
+            {
+                tracing::warn!(
+                    "{}: UpdateTimeToLive on {} answered {}: {}; items will not expire",
+                    t.logical_id,
+                    self.url,
+                    r.kind,
+                    r.message
+                );
+            }
+            out.push(Outcome::Created);
+        }
+        Ok(out)
+    }
+
+    /// One call: the answer's JSON, or DynamoDB's error.
+    async fn call(&self, operation: &str, body: &Json) -> anyhow::Result<Result<Json, Refused>> {
+        let body = serde_json::to_vec(body)?;
+        let target = format!("DynamoDB_20120810.{operation}");
+        let host = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, rest)| rest)
+            .to_string();
+        let mut req = hyper::Request::post(format!("{}/", self.url))
+            .header("host", &host)
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", &target)
+            .body(Full::new(Bytes::from(body.clone())))?;
+        self.sign(&mut req, &body)?;
+        let resp = tokio::time::timeout(TIMEOUT, self.client.request(req))
+            .await
+            .map_err(|_| anyhow::anyhow!("{operation} did not answer within {TIMEOUT:?}"))?
+            .with_context(|| format!("cannot reach it for {operation} (is the server running?)"))?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        let json: Json = serde_json::from_slice(&bytes).unwrap_or(Json::Null);
+        if status.is_success() {
+            return Ok(Ok(json));
+        }
+        let kind = json["__type"]
+            .as_str()
+            .map(|t| t.rsplit('#').next().unwrap_or(t).to_string())
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        let message = json["message"]
+            .as_str()
+            .or_else(|| json["Message"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        Ok(Err(Refused { kind, message }))
+    }
+
+    fn sign(&self, req: &mut hyper::Request<Full<Bytes>>, body: &[u8]) -> anyhow::Result<()> {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let c = &self.credentials;
+        let identity = aws_credential_types::Credentials::new(
+            &c.access_key,
+            &c.secret_key,
+            c.session_token.clone(),
+            None,
+            "gatehouse",
+        )
+        .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name("dynamodb")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()?
+            .into();
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let uri = req.uri().to_string();
+        let signable = SignableRequest::new(
+            "POST",
+            &uri,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(body),
+        )?;
+        let (instructions, _) = sign(signable, &params)?.into_parts();
+        instructions.apply_to_request_http1x(req);
+        Ok(())
+    }
+}
