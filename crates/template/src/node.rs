@@ -151,7 +151,34 @@ impl<'input> SpannedEventReceiver<'input> for Loader<'input> {
 
 /// Parses one YAML document; also returns the keys given twice in one mapping (the last value
 /// is kept, as CloudFormation keeps it).
+///
+/// One leniency, as PyYAML's (SAM CLI's) and CloudFormation's: a flow collection's closing
+/// `]` or `}` on a line of its own at the indentation of the key that holds it. YAML 1.2 wants
+/// it indented further; such a line is indented one space more and the text parsed again (the
+/// meaning and the line numbers are the same).
 pub fn parse(text: &str) -> Result<(Node, Vec<Duplicate>), SyntaxError> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    for _ in 0..256 {
+        match parse_strict(&text) {
+            Err(e) if e.message == "invalid indentation" => {
+                let mut lines: Vec<&str> = text.split('\n').collect();
+                let Some(line) = e.line.checked_sub(1).and_then(|i| lines.get(i)) else {
+                    return Err(e);
+                };
+                if !line.trim_start().starts_with([']', '}']) {
+                    return Err(e);
+                }
+                let indented = format!(" {line}");
+                lines[e.line - 1] = &indented;
+                text = std::borrow::Cow::Owned(lines.join("\n"));
+            }
+            other => return other,
+        }
+    }
+    parse_strict(&text)
+}
+
+fn parse_strict(text: &str) -> Result<(Node, Vec<Duplicate>), SyntaxError> {
     let mut inner = YamlLoader::default();
     inner.allow_duplicate_keys(true);
     let mut loader = Loader {
@@ -326,6 +353,26 @@ mod tests {
         );
         assert_eq!(n.get("c").expect("c").intrinsic().expect("fn").0, "Fn::Sub");
         assert_eq!(n.get("c").expect("c").line, 3);
+    }
+
+    #[test]
+    fn a_closing_bracket_at_its_keys_indentation_is_read_as_pyyaml_reads_it() {
+        let text = "A:\n  Action: [\n    \"x\",\n    \"y\"\n  ]\n  B: {\n    k: v\n  }\n  C: 1\n";
+        assert!(parse_strict(text).is_err(), "strict YAML 1.2 refuses it");
+        let (n, _) = parse(text).expect("parses");
+        let a = n.get("A").expect("A");
+        let items: Vec<&str> = match &a.get("Action").expect("Action").value {
+            Value::Seq(items) => items.iter().filter_map(Node::as_str).collect(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(items, ["x", "y"]);
+        assert_eq!(
+            a.get("B").and_then(|b| b.get("k")).and_then(Node::as_str),
+            Some("v")
+        );
+        assert_eq!(a.get("C").map(|c| c.line), Some(9));
+        // Other indentation errors stay errors.
+        assert!(parse("A:\n  b: 1\n c: 2\n").is_err());
     }
 
     #[test]
