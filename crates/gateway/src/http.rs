@@ -605,7 +605,10 @@ pub(crate) fn route_rows(api: &HttpServed) -> Vec<(String, String, String, Strin
         .routes
         .iter()
         .map(|r| {
-            let (method, path) = if r.path == "$default" {
+            // `$default` is a route key, not a path: it catches what no other route takes.
+            let (method, path) = if r.path == "$default" && prefix.is_empty() {
+                ("ANY".to_string(), "$default".to_string())
+            } else if r.path == "$default" {
                 ("ANY".to_string(), format!("{prefix}/$default"))
             } else {
                 (r.method.clone(), format!("{prefix}{}", r.path))

@@ -215,13 +215,30 @@ impl Gateway {
         let mut segments = raw_path.trim_start_matches('/').splitn(2, '/');
         let stage = segments.next().unwrap_or_default();
         let rest = spec::normalize(segments.next().unwrap_or_default());
-        let Some(api) = self.apis.iter().find(|a| a.spec.stage == stage) else {
+        // On AWS each REST API has a host of its own; here they share the port, so several
+        // may have this stage (nested stacks each with their implicit `Prod`): the first whose
+        // resource has this method serves, else the first with the resource.
+        let staged: Vec<&Served> = self.apis.iter().filter(|a| a.spec.stage == stage).collect();
+        if staged.is_empty() {
             return match self.route_http(req, peer).await {
                 Ok(answer) => answer,
                 Err(_) => (gateway_error(Gw::MissingToken), None, None),
             };
-        };
-        let Some(m) = api.router.find(&rest) else {
+        }
+        let method = req.method().as_str().to_string();
+        let mut fallback = None;
+        let mut chosen = None;
+        for api in staged {
+            if let Some(m) = api.router.find(&rest) {
+                let methods = &m.resource.methods;
+                if methods.contains_key(method.as_str()) || methods.contains_key("ANY") {
+                    chosen = Some((api, m));
+                    break;
+                }
+                fallback.get_or_insert((api, m));
+            }
+        }
+        let Some((api, m)) = chosen.or(fallback) else {
             return (gateway_error(Gw::MissingToken), None, None);
         };
         let route = m

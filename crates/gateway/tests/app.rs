@@ -330,3 +330,62 @@ async fn lambdas_invoke_api_refuses_unsigned_and_browser_requests() {
         .expect("request");
     assert_eq!(send(&s.app, signed).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn rest_apis_that_share_a_stage_each_serve_their_routes() {
+    let (_, keys) = OneKey::new();
+    let api = |id: &str, routes: Vec<Route>| ApiSpec {
+        logical_id: id.into(),
+        id: id.to_lowercase(),
+        stage: "Prod".into(),
+        cors: None,
+        authorizers: BTreeMap::new(),
+        authorize_preflight: None,
+        routes,
+    };
+    let functions = Functions::new(|function, _| {
+        Ok(format!(r#"{{"statusCode":200,"body":"{function}"}}"#).into_bytes())
+    });
+    let gw = Gateway::new(
+        vec![
+            api(
+                "Cart",
+                vec![
+                    route("/cart", "GET", "cart", false),
+                    route("/item", "POST", "add", false),
+                ],
+            ),
+            api(
+                "Product",
+                vec![
+                    route("/product/{id}", "GET", "product", false),
+                    route("/item", "GET", "item", false),
+                ],
+            ),
+        ],
+        Arc::clone(&functions) as Arc<dyn Invoke>,
+        keys,
+        "us-east-1",
+        "123456789012",
+    );
+    let app = gateway::app(Arc::new(gw));
+    for (req, want) in [
+        (get("/Prod/cart"), "cart"),
+        (get("/Prod/product/7"), "product"),
+        (get("/Prod/item"), "item"),
+        (
+            Request::post("/Prod/item")
+                .body(Body::empty())
+                .expect("request"),
+            "add",
+        ),
+    ] {
+        let (status, _, body) = send(&app, req).await;
+        assert_eq!((status, body.as_slice()), (StatusCode::OK, want.as_bytes()));
+    }
+    let (status, _, body) = send(&app, get("/Prod/nowhere")).await;
+    assert_eq!(
+        (status, message(&body)),
+        (StatusCode::FORBIDDEN, json!("Missing Authentication Token"))
+    );
+}
