@@ -43,11 +43,13 @@ pub fn layer_arn(p: &Pseudo, name: &str) -> String {
 
 /// The name CloudFormation generates for a resource whose template gives none:
 /// `<stack>-<LogicalId>-<12 characters>`, stable for the stack and logical id.
+/// A nested stack's `Owner/Id` gives `<stack>-Owner-Id-<12>` (a name cannot hold `/`).
 pub fn generated_name(p: &Pseudo, logical_id: &str) -> String {
     let digest = sha256(&[p.stack_name.as_bytes(), b"/", logical_id.as_bytes()]);
     format!(
-        "{}-{logical_id}-{}",
+        "{}-{}-{}",
         p.stack_name,
+        logical_id.replace('/', "-"),
         stable_id(&digest, UPPER_ALNUM, 12)
     )
 }

@@ -390,7 +390,7 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                     .filter(|(id, _)| id == &r.logical_id)
                     .map(|(_, a)| a.clone())
                     .collect();
-                let entry = plan.not_emulated_identity(r, wanted)?;
+                let entry = plan.not_emulated_identity(r, wanted, false)?;
                 plan.not_emulated.push(entry);
             }
         }
@@ -461,13 +461,20 @@ impl<'s> Plan<'s> {
     }
 
     /// What references to `r`, which is not emulated, resolve to, from its properties as far
-    /// as they resolve now; recorded in `physical`.
+    /// as they resolve now; recorded in `physical`. While planning (`strict` false) a property
+    /// that cannot be worked out yet (it reads a pool's id through another resource) is left
+    /// out: provisioning works it out again, strictly.
     fn not_emulated_identity(
         &mut self,
         r: &Resource,
         wanted: Vec<String>,
+        strict: bool,
     ) -> Result<NotEmulated, TemplateError> {
-        let props = self.try_resolve(&r.properties, &r.logical_id)?;
+        let props = match self.try_resolve(&r.properties, &r.logical_id) {
+            Ok(p) => p,
+            Err(_) if !strict => Json::Null,
+            Err(e) => return Err(e),
+        };
         let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
         let (reference, attributes) =
             identity::not_emulated(&self.stack.pseudo, &r.kind, &r.logical_id, &props, &wanted);
@@ -533,7 +540,7 @@ impl<'s> Plan<'s> {
                 .position(|n| n.logical_id == r.logical_id)
             {
                 let wanted = self.not_emulated[pos].attributes.keys().cloned().collect();
-                self.not_emulated[pos] = self.not_emulated_identity(r, wanted)?;
+                self.not_emulated[pos] = self.not_emulated_identity(r, wanted, true)?;
                 continue;
             }
             if !kind.is_provisioned() {
@@ -703,6 +710,12 @@ impl<'s> Plan<'s> {
             }
         }
         let outputs = self.outputs(&apis, &http_apis, local)?;
+        // A function that calls an API of its own stack by its AWS URL calls the local one.
+        for (f, _) in &mut functions {
+            for (_, v) in &mut f.env {
+                localize(v, &apis, &http_apis, &self.stack.pseudo.region, local);
+            }
+        }
         Ok(App {
             tables,
             file: self.stack.file.clone(),
@@ -813,20 +826,8 @@ impl<'s> Plan<'s> {
         local: &Local,
     ) -> Result<BTreeMap<String, String>, TemplateError> {
         let mut outputs = self.stack.resolved_outputs(&self.physical)?;
-        let ids = apis
-            .iter()
-            .map(|a| &a.id)
-            .chain(http_apis.iter().map(|a| &a.id));
-        for id in ids {
-            let aws = format!(
-                "https://{id}.execute-api.{}.amazonaws.com",
-                self.stack.pseudo.region
-            );
-            for v in outputs.values_mut() {
-                if v.starts_with(&aws) {
-                    *v = v.replacen(&aws, &local.api_url, 1);
-                }
-            }
+        for v in outputs.values_mut() {
+            localize(v, apis, http_apis, &self.stack.pseudo.region, local);
         }
         Ok(outputs)
     }
@@ -834,6 +835,28 @@ impl<'s> Plan<'s> {
     /// What `Ref`/`GetAtt` resolve to so far.
     pub fn physical(&self) -> &Physical {
         &self.physical
+    }
+}
+
+/// `https://<api id>.execute-api.<region>.amazonaws.com…` of one of `apis` becomes the local
+/// URL (`<api_url>…`); anything else is left as it is.
+fn localize(
+    v: &mut String,
+    apis: &[RestApi],
+    http_apis: &[httpapi::HttpApi],
+    region: &str,
+    local: &Local,
+) {
+    let ids = apis
+        .iter()
+        .map(|a| &a.id)
+        .chain(http_apis.iter().map(|a| &a.id));
+    for id in ids {
+        let aws = format!("https://{id}.execute-api.{region}.amazonaws.com");
+        if v.starts_with(&aws) {
+            *v = v.replacen(&aws, &local.api_url, 1);
+            return;
+        }
     }
 }
 

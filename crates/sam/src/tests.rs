@@ -1415,3 +1415,30 @@ Resources:
     // Until an endpoint serves them, they are listed as not emulated.
     assert!(app.not_emulated.iter().any(|n| n.logical_id == "Simple"));
 }
+
+#[test]
+fn a_function_that_calls_its_own_stacks_api_gets_the_local_url() {
+    let text = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Caller:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      InlineCode: x
+      Environment:
+        Variables:
+          PRODUCTS: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/product"
+          ELSEWHERE: https://abcdefghij.execute-api.us-east-1.amazonaws.com/Prod
+      Events:
+        Get: {Type: Api, Properties: {Path: /product, Method: get}}
+"#;
+    let (app, _) = app(text);
+    let env: BTreeMap<_, _> = app.functions[0].env.iter().cloned().collect();
+    assert_eq!(env["PRODUCTS"], "http://127.0.0.1:3000/Prod/product");
+    assert_eq!(
+        env["ELSEWHERE"], "https://abcdefghij.execute-api.us-east-1.amazonaws.com/Prod",
+        "another stack's API is left alone"
+    );
+}
