@@ -194,3 +194,36 @@ def confirmed_user(stack, ids):
     code = stack.last_message(email)["code"]
     c.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode=code)
     return email, password
+
+
+class Moto:
+    """moto's server (from PyPI, in the test venv): a real DynamoDB-compatible endpoint."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                assert self.proc.poll() is None, "moto_server exited"
+                assert time.time() < deadline, "moto_server did not listen within 30 s"
+                time.sleep(0.1)
+
+    def dynamodb(self):
+        return boto3.client("dynamodb", endpoint_url=self.url)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def moto():
+    m = Moto()
+    yield m
+    m.stop()

@@ -1,0 +1,242 @@
+"""The corpus: real public SAM templates that other people wrote (tests/templates/, each with
+its source, commit and licence in SOURCE.md), started as written. Only what `sam deploy` would
+ask for is given: `--parameter-overrides` for parameters without a default, `--import-values`
+for exports of other stacks, and a DynamoDB endpoint (moto's server) for templates with tables.
+Dependencies are installed by gatehouse itself.
+
+For each template: the route table gatehouse serves, then the status an unauthenticated request
+to each route gets, as API Gateway gives it: 401 from a Cognito, JWT or Lambda authorizer that
+has no token or identity (without invoking anything), 403 for what no route takes, and for an
+open route whatever the function answers. Where the function's answer depends on services
+outside the stack (a table behind an SDK too old to be pointed elsewhere), the test pins that
+the request reached the function rather than a status."""
+
+import json
+import re
+
+import pytest
+
+from conftest import ROOT, Stack
+
+TEMPLATES = ROOT / "tests" / "templates"
+
+#: An open route whose function runs: the status is its own.
+FN = "reaches the function"
+
+IMPORTS = {
+    "serverless-api-cognito-UserPool": "us-east-1_Example1",
+    "serverless-api-cognito-UserPoolClient": "exampleclient",
+    "serverless-api-cognito-UserPoolAdminGroupName": "apiAdmins",
+}
+
+# name -> (extra args, uses moto, [(method, path, authorizer, unauthenticated status)], log lines)
+CORPUS = {
+    "sam-api-cognito-auth": (
+        [], False,
+        [
+            ("GET", "/Prod", "-", 502),
+            ("GET", "/Prod/users", "-", 502),
+            ("POST", "/Prod/users", "MyCognitoAuthorizer", 401),
+            ("GET", "/Prod/users/{userId}", "-", 502),
+            ("PUT", "/Prod/users/{userId}", "MyCognitoAuthorizer", 401),
+            ("DELETE", "/Prod/users/{userId}", "MyCognitoAuthorizer", 401),
+            ("ANY", "/Prod/{proxy+}", "-", 502),
+        ],
+        # The app keeps its package.json above CodeUri (its README has you run `npm install
+        # --prefix ./src` by hand); `sam build` would not install it either, so on AWS the
+        # function fails its init the same way.
+        ["Cannot find module 'aws-serverless-express'"],
+    ),
+    "sam-api-lambda-request-auth": (
+        [], False,
+        [("GET", "/Prod", "MyLambdaRequestAuthorizer", 401),
+         ("GET", "/Prod/users", "MyLambdaRequestAuthorizer", 401)],
+        [],
+    ),
+    "sam-api-lambda-token-auth": (
+        [], False,
+        [("GET", "/Prod", "MyLambdaTokenAuthorizer", 401),
+         ("GET", "/Prod/users", "MyLambdaTokenAuthorizer", 401)],
+        [],
+    ),
+    "sp-apigw-lambda-token-authorizer-raw": (
+        [], False,
+        [("GET", "/Prod", "LambdaAuthorizerToken", 401)],
+        [],
+    ),
+    "sp-cognito-restapi-raw": (
+        ["--parameter-overrides",
+         "CognitoUserPoolArn=arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_EXAMPLE11"], False,
+        [("GET", "/Prod", "CognitoAuthorizer", 401)],
+        [],
+    ),
+    "sp-amplify-cognito-apigw-python": (
+        ["--parameter-overrides", "AmplifyFrontendRepository=https://github.com/example/frontend",
+         "OauthToken=dummy"], False,
+        [("GET", "/dev/lambdaExample", "MyCognitoAuthorizer", 401)],
+        [],
+    ),
+    "lambda-refarch-webapp-todo": (
+        ["--parameter-overrides", "Repository=https://github.com/aws-samples/lambda-refarch-webapp",
+         "OauthToken=dummy-token"], True,
+        [
+            ("GET", "/prod/item", "CognitoAuthorizer", 401),
+            ("POST", "/prod/item", "CognitoAuthorizer", 401),
+            ("GET", "/prod/item/{id}", "CognitoAuthorizer", 401),
+            ("PUT", "/prod/item/{id}", "CognitoAuthorizer", 401),
+            ("DELETE", "/prod/item/{id}", "CognitoAuthorizer", 401),
+            ("POST", "/prod/item/{id}/done", "CognitoAuthorizer", 401),
+        ],
+        [],
+    ),
+    "ss-rest-api-python-openapi": (
+        ["--import-values", IMPORTS], True,
+        [
+            (m, f"/Prod{p}", "LambdaAuthorizer", 401) for m, p in [
+                ("GET", "/locations"), ("PUT", "/locations"),
+                ("GET", "/locations/{locationid}"), ("DELETE", "/locations/{locationid}"),
+                ("GET", "/locations/{locationid}/resources"), ("PUT", "/locations/{locationid}/resources"),
+                ("GET", "/locations/{locationid}/resources/{resourceid}"),
+                ("DELETE", "/locations/{locationid}/resources/{resourceid}"),
+                ("GET", "/locations/{locationid}/resources/{resourceid}/bookings"),
+                ("GET", "/users/{userid}/bookings"), ("PUT", "/users/{userid}/bookings"),
+                ("GET", "/users/{userid}/bookings/{bookingid}"),
+                ("DELETE", "/users/{userid}/bookings/{bookingid}"),
+            ]
+        ],
+        [],
+    ),
+    "ss-http-api-javascript-lambda-auth": (
+        ["--import-values", IMPORTS], True,
+        [
+            (m, p, "LambdaAuthorizer", 401) for m, p in [
+                ("GET", "/locations"), ("PUT", "/locations"),
+                ("GET", "/locations/{locationid}"), ("DELETE", "/locations/{locationid}"),
+                ("GET", "/locations/{locationid}/resources"), ("PUT", "/locations/{locationid}/resources"),
+                ("GET", "/locations/{locationid}/resources/{resourceid}"),
+                ("DELETE", "/locations/{locationid}/resources/{resourceid}"),
+                ("GET", "/locations/{locationid}/resources/{resourceid}/bookings"),
+                ("GET", "/users/{userid}/bookings"), ("PUT", "/users/{userid}/bookings"),
+                ("GET", "/users/{userid}/bookings/{bookingid}"),
+                ("DELETE", "/users/{userid}/bookings/{bookingid}"),
+            ]
+        ],
+        [],
+    ),
+    "sessions-http-api-jwt": (
+        ["--parameter-overrides", "UserPoolId=us-east-1_EXAMPLE11", "Audience=1example23456789abcdefghij"], False,
+        [
+            ("GET", "/", "-", 200),
+            ("GET", "/simple", "GeneralAuth", 401),
+            ("GET", "/admin", "GeneralAuth", 401),
+            ("GET", "/su", "GeneralAuth", 401),
+            ("GET", "/both", "GeneralAuth", 401),
+            ("ANY", "$default", "-", 200),
+        ],
+        [],
+    ),
+    "sp-cognito-httpapi-nested": (
+        [], False,
+        [("GET", "/", "OAuth2Authorizer", 401)],
+        [],
+    ),
+    "sp-sam-webapp-cognito": (
+        [], True,
+        [("POST", "/api", "OAuth2Authorizer", 401)],
+        ['the key "Name" is given twice in one mapping (lines 25 and 29)'],
+    ),
+    "sp-serverless-multi-tenant-api": (
+        [], True,
+        [("GET", "/Prod/{id}", "MyLambdaRequestAuthorizer", 401),
+         ("POST", "/Prod", "MyLambdaRequestAuthorizer", 401)],
+        [],
+    ),
+    "sam-nested-stack-shopping-cart": (
+        [], True,
+        [
+            ("GET", "/Prod/cart", "-", 200),
+            ("POST", "/Prod/cart", "-", FN),
+            ("PUT", "/Prod/cart/{product_id}", "-", FN),
+            ("GET", "/Prod/cart/{product_id}/total", "-", FN),
+            ("POST", "/Prod/cart/checkout", "CognitoAuthorizer", 401),
+            ("POST", "/Prod/cart/migrate", "CognitoAuthorizer", 401),
+            ("GET", "/Prod/product", "-", 200),
+            ("GET", "/Prod/product/{product_id}", "-", 200),
+        ],
+        [],
+    ),
+}
+
+
+def template_of(name):
+    d = TEMPLATES / name
+    return next(p for p in (d / "template.yaml", d / "template.yml") if p.exists())
+
+
+def test_the_corpus_is_at_least_ten_templates_each_with_its_source_and_licence():
+    names = sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir())
+    assert names == sorted(CORPUS), "every template in tests/templates has its expectations here"
+    assert len(names) >= 10
+    for n in names:
+        source = (TEMPLATES / n / "SOURCE.md").read_text()
+        assert re.search(r"Repository: https://github\.com/\S+", source), n
+        assert re.search(r"[Cc]ommit", source) and re.search(r"Licence: (MIT-0|Apache-2\.0|MIT)", source), n
+
+
+def route_table(summary):
+    """(method, path, authorizer) rows of the start-up summary's route table."""
+    rows, on = [], False
+    for line in summary:
+        if line.strip() == "routes:":
+            on = True
+            continue
+        if on and not line.startswith("    "):
+            break
+        if on:
+            f = line.split()
+            rows.append((f[0], f[1], f[-1]))
+    return rows
+
+
+def request_path(path):
+    if path == "$default":
+        return "/no/route/takes/this"
+    return re.sub(r"\{[^}]+\}", "1", path.replace("{proxy+}", "a/b"))
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_a_real_template_starts_as_written_and_answers_as_api_gateway(name, tmp_path, request):
+    args, needs_tables, routes, log_lines = CORPUS[name]
+    extra = []
+    for a in args:
+        if isinstance(a, dict):
+            f = tmp_path / "imports.json"
+            f.write_text(json.dumps(a))
+            extra.append(str(f))
+        else:
+            extra.append(a)
+    if needs_tables:
+        extra += ["--dynamodb-endpoint", request.getfixturevalue("moto").url]
+    s = Stack(tmp_path / "state", template=template_of(name), extra_args=extra).start()
+    try:
+        served = route_table(s.summary)
+        assert sorted(served) == sorted((m, p, a) for m, p, a, _ in routes), "\n".join(s.summary)
+        if needs_tables:
+            assert any(l.startswith("  DynamoDB tables on") for l in s.summary), "\n".join(s.summary)
+        for method, path, auth, want in routes:
+            call = "GET" if method == "ANY" else method
+            body = b"{}" if call in ("POST", "PUT") else None
+            status, headers, answer = s.http(call, request_path(path), {"Content-Type": "application/json"}, body)
+            where = f"{name}: {method} {path} -> {status} {answer[:200]!r}"
+            if want == FN:
+                assert status not in (401, 403), where
+                s.wait_log(rf"{call} {re.escape(request_path(path))} {status} \d+ms \S+Function")
+            else:
+                assert status == want, where
+            if want == 401:
+                assert json.loads(answer) == {"message": "Unauthorized"}, where
+        log = s.log()
+        for line in log_lines:
+            assert line in log, f"{line!r} not in the log of {name}"
+    finally:
+        s.stop()
