@@ -4,6 +4,7 @@ authorizer on the template's own user pool (a token from boto3's sign-in), a Lam
 with simple responses, payload 1.0, CORS and a named stage."""
 
 import json
+import re
 
 import pytest
 
@@ -106,6 +107,13 @@ def test_the_jwt_authorizer_takes_the_local_pools_tokens(http, tokens):
     assert status == 200, body
     scopes = json.loads(body)["requestContext"]["authorizer"]["jwt"]["scopes"]
     assert "aws.cognito.signin.user.admin" in scopes
+    # A valid access token holding none of the route's scopes: 403, the function not run.
+    before = http.log().count("GET /orders ")
+    status, _, body = http.http("GET", "/orders", {"Authorization": access_token})
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+    log = http.wait_log(r"GET /orders 403 \d+ms")
+    assert log.count("GET /orders ") == before + 1
+    assert re.search(r"GET /orders 403 \d+ms - ", log), "no function ran"
 
 
 def test_a_simple_lambda_authorizer_and_its_cache(http):

@@ -140,12 +140,20 @@ def test_a_second_start_installs_nothing(rt, tmp_path):
     deps = rt.state_dir / "deps"
     stamps = {p: p.stat().st_mtime_ns for p in deps.glob("*/.gatehouse-installed")}
     assert len(stamps) >= 2, stamps
-    again = Stack(rt.state_dir, template=STACK).start()
+    # With --env-vars in sam local's form too: a function's own entry wins over Parameters,
+    # and only variables the template declares are set.
+    env_vars = tmp_path / "env.json"
+    env_vars.write_text(json.dumps({"Python": {"GREETING": "bonjour", "UNDECLARED": "x"},
+                                    "Parameters": {"GREETING": "hola", "POOL_ID": "from-parameters"}}))
+    again = Stack(rt.state_dir, template=STACK, extra_args=["--env-vars", str(env_vars)]).start()
     try:
         log = again.log()
         assert "dependencies installed" not in log, log
         assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
         assert again.http("GET", "/rt/express/items/1")[0] == 200
+        b = json.loads(again.http("GET", "/rt/py")[2])
+        assert (b["greeting"], b["pool"]) == ("bonjour", "from-parameters")
+        assert "UNDECLARED" not in b["environ"]
     finally:
         again.stop()
         rt.start()

@@ -73,8 +73,34 @@ def test_another_process_cannot_take_an_instances_invocation(gw):
     assert instances, "a warm instance"
     api = runtime_api_of(instances[0])
     # This test's process is not the instance nor its child: the Runtime API does not serve it.
+    # It is disconnected at once; a Runtime API that served it would hold the long poll open
+    # until an event came (then hand it over) or the 3 s here ran out.
+    started = time.monotonic()
     got = raw(api, b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n", timeout=3)
     assert got == b"", f"the Runtime API answered another process: {got[:200]!r}"
+    assert time.monotonic() - started < 1.5, "the connection was held open, not refused"
+
+    # Another process polling /next the whole time gets none of the events: each request is
+    # answered by the function.
+    stop = threading.Event()
+    stolen = []
+
+    def thief():
+        while not stop.is_set():
+            got = raw(api, b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n", timeout=1)
+            if got:
+                stolen.append(got)
+
+    t = threading.Thread(target=thief, daemon=True)
+    t.start()
+    try:
+        for _ in range(5):
+            status, _, body = gw.http("GET", "/test/anything")
+            assert status == 200, body
+    finally:
+        stop.set()
+        t.join(timeout=5)
+    assert stolen == [], "another process received an invocation"
     got = raw(api, b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
     assert got == b""
     gw.wait_log("refused a Runtime API connection")
@@ -147,6 +173,14 @@ def test_state_is_private_and_holds_no_code_in_clear(tmp_path):
         store = (state / "userpool.redb").read_bytes()
         assert code.encode() not in store, "the confirmation code is in the store in clear"
         c.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode=code)
+        # The finding itself: a reset code, which takes the account over.
+        c.forgot_password(ClientId=client_id, Username=email)
+        reset = s.last_message(email)["code"]
+        assert reset != code
+        store = (state / "userpool.redb").read_bytes()
+        assert reset.encode() not in store, "the reset code is in the store in clear"
+        c.confirm_forgot_password(ClientId=client_id, Username=email, ConfirmationCode=reset,
+                                  Password="Passw0rd!2")
     finally:
         s.stop()
 

@@ -14,6 +14,7 @@ def handler(event, context):
         "layer": greet("py"),
         "greeting": os.environ["GREETING"],
         "pool": os.environ["POOL_ID"],
+        "environ": sorted(os.environ),
         "claims": (event["requestContext"].get("authorizer") or {}).get("claims"),
         "context": {
             "aws_request_id": context.aws_request_id,
