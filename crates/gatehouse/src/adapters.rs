@@ -118,6 +118,14 @@ impl sam::Provisioner for Provision<'_> {
             .ensure_user(logical_id, request)
             .map_err(|e| e.to_string())
     }
+
+    fn user_pool_group(&mut self, request: &serde_json::Value) -> Result<String, String> {
+        self.0.ensure_group(request).map_err(|e| e.to_string())
+    }
+
+    fn user_to_group(&mut self, request: &serde_json::Value) -> Result<(), String> {
+        self.0.ensure_membership(request).map_err(|e| e.to_string())
+    }
 }
 
 /// A REST API as the SAM plan describes it -> as the gateway serves it.

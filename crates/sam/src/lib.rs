@@ -55,6 +55,10 @@ pub enum Kind {
     UserPoolClient,
     /// `AWS::Cognito::UserPoolUser`: provisioned.
     UserPoolUser,
+    /// `AWS::Cognito::UserPoolGroup`: provisioned.
+    UserPoolGroup,
+    /// `AWS::Cognito::UserPoolUserToGroupAttachment`: provisioned.
+    UserToGroup,
     /// `AWS::Serverless::Function`: run by the Lambda host.
     Function,
     /// `AWS::Serverless::Api`: served by the gateway.
@@ -81,6 +85,8 @@ impl Kind {
             "AWS::Cognito::UserPool" => Kind::UserPool,
             "AWS::Cognito::UserPoolClient" => Kind::UserPoolClient,
             "AWS::Cognito::UserPoolUser" => Kind::UserPoolUser,
+            "AWS::Cognito::UserPoolGroup" => Kind::UserPoolGroup,
+            "AWS::Cognito::UserPoolUserToGroupAttachment" => Kind::UserToGroup,
             "AWS::Serverless::Function" => Kind::Function,
             "AWS::Serverless::Api" => Kind::RestApi,
             "AWS::Serverless::HttpApi" => Kind::HttpApi,
@@ -106,7 +112,11 @@ impl Kind {
     pub fn is_provisioned(self) -> bool {
         matches!(
             self,
-            Kind::UserPool | Kind::UserPoolClient | Kind::UserPoolUser
+            Kind::UserPool
+                | Kind::UserPoolClient
+                | Kind::UserPoolUser
+                | Kind::UserPoolGroup
+                | Kind::UserToGroup
         )
     }
 }
@@ -148,6 +158,10 @@ pub trait Provisioner {
     ) -> Result<ProvisionedClient, String>;
     /// `AWS::Cognito::UserPoolUser`; returns the stored username.
     fn user_pool_user(&mut self, logical_id: &str, request: &Json) -> Result<String, String>;
+    /// `AWS::Cognito::UserPoolGroup` (a CreateGroup request); returns the group's name.
+    fn user_pool_group(&mut self, request: &Json) -> Result<String, String>;
+    /// `AWS::Cognito::UserPoolUserToGroupAttachment` (`UserPoolId`, `Username`, `GroupName`).
+    fn user_to_group(&mut self, request: &Json) -> Result<(), String>;
 }
 
 /// Where the local stack serves, for outputs that name AWS's endpoints.
@@ -565,6 +579,22 @@ impl<'s> Plan<'s> {
                     let request = cognito::admin_create_user(props);
                     let username = p.user_pool_user(&r.logical_id, &request).map_err(at)?;
                     self.physical.insert(&r.logical_id, username, &[]);
+                }
+                Kind::UserPoolGroup => {
+                    let mut request = props;
+                    if request["GroupName"].as_str().is_none() {
+                        request["GroupName"] = Json::String(identity::generated_name(
+                            &self.stack.pseudo,
+                            &r.logical_id,
+                        ));
+                    }
+                    let name = p.user_pool_group(&request).map_err(at)?;
+                    self.physical.insert(&r.logical_id, name, &[]);
+                }
+                Kind::UserToGroup => {
+                    p.user_to_group(&props).map_err(at)?;
+                    let id = identity::generated_name(&self.stack.pseudo, &r.logical_id);
+                    self.physical.insert(&r.logical_id, id, &[]);
                 }
                 _ => unreachable!("only provisioned kinds get here"),
             }

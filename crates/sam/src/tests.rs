@@ -56,6 +56,14 @@ impl Provisioner for Fake {
         self.requests.push((logical_id.into(), request.clone()));
         Ok(request["Username"].as_str().unwrap_or("user").into())
     }
+    fn user_pool_group(&mut self, request: &Json) -> Result<String, String> {
+        self.requests.push(("group".into(), request.clone()));
+        Ok(request["GroupName"].as_str().unwrap_or_default().into())
+    }
+    fn user_to_group(&mut self, request: &Json) -> Result<(), String> {
+        self.requests.push(("attachment".into(), request.clone()));
+        Ok(())
+    }
 }
 
 fn app(text: &str) -> (App, Fake) {

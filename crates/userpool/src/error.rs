@@ -16,6 +16,8 @@ pub enum ErrorKind {
     CodeMismatch,
     /// `ExpiredCodeException`.
     ExpiredCode,
+    /// `GroupExistsException`.
+    GroupExists,
     /// `InternalErrorException` (HTTP 500: our own failure).
     InternalError,
     /// `InvalidParameterException`.
@@ -56,6 +58,7 @@ impl ErrorKind {
             ErrorKind::AliasExists => "AliasExistsException",
             ErrorKind::CodeMismatch => "CodeMismatchException",
             ErrorKind::ExpiredCode => "ExpiredCodeException",
+            ErrorKind::GroupExists => "GroupExistsException",
             ErrorKind::InternalError => "InternalErrorException",
             ErrorKind::InvalidParameter => "InvalidParameterException",
             ErrorKind::MissingAuthenticationToken => "MissingAuthenticationTokenException",

@@ -8,6 +8,7 @@
 //! - [`model`], [`store`]: records and their crash-safe storage (redb).
 //! - [`password`], [`srp`], [`token`]: argon2id and policy, the SRP server, keys and JWTs.
 //! - [`outbox`]: messages the pool "sends".
+//! - [`validate`]: every request checked against botocore's service model; answers cut to it.
 //! - [`error`]: wire errors.
 
 pub mod error;
@@ -21,6 +22,7 @@ pub mod srp;
 pub mod store;
 pub mod token;
 pub mod tx;
+pub mod validate;
 
 pub use error::CognitoError;
 pub use pools::{Settings, UserPools};

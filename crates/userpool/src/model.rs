@@ -76,6 +76,9 @@ pub struct PoolConfig {
     pub policy: PasswordPolicy,
     /// Only administrators may create users (SignUp refused).
     pub admin_create_only: bool,
+    /// Groups by name.
+    #[serde(default)]
+    pub groups: BTreeMap<String, Group>,
     /// Settings we do not act on, echoed back by DescribeUserPool.
     pub extra: Map<String, Json>,
 }
@@ -214,6 +217,48 @@ pub struct User {
     /// millisecond is revoked.
     #[serde(default)]
     pub sessions_revoked_ms: u64,
+    /// The groups it is in, by name.
+    #[serde(default)]
+    pub groups: std::collections::BTreeSet<String>,
+}
+
+/// A group of users.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Group {
+    /// GroupName.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// RoleArn: `cognito:roles`, `cognito:preferred_role`.
+    pub role_arn: Option<String>,
+    /// Precedence: the lower, the more it counts (`cognito:preferred_role`, token order).
+    pub precedence: Option<i64>,
+    /// Epoch seconds.
+    pub created: f64,
+    /// Epoch seconds.
+    pub modified: f64,
+}
+
+impl Group {
+    /// The `GroupType` shape.
+    pub fn render(&self, pool_id: &str) -> Json {
+        let mut g = json!({
+            "GroupName": self.name,
+            "UserPoolId": pool_id,
+            "LastModifiedDate": self.modified,
+            "CreationDate": self.created,
+        });
+        if let Some(d) = &self.description {
+            g["Description"] = json!(d);
+        }
+        if let Some(r) = &self.role_arn {
+            g["RoleArn"] = json!(r);
+        }
+        if let Some(p) = self.precedence {
+            g["Precedence"] = json!(p);
+        }
+        g
+    }
 }
 
 impl User {

@@ -500,8 +500,24 @@ impl UserPools {
         id.insert("exp".into(), json!(now + client.id_validity));
         id.insert("iat".into(), json!(now));
         id.insert("jti".into(), json!(uuid()));
+        let (groups, roles, preferred) = {
+            let state = self.read();
+            match state.pools.get(&client.pool_id) {
+                Some(p) => crate::ops::groups::token_groups(&p.config, user),
+                None => Default::default(),
+            }
+        };
+        if !groups.is_empty() {
+            id.insert("cognito:groups".into(), json!(groups));
+        }
+        if !roles.is_empty() {
+            id.insert("cognito:roles".into(), json!(roles));
+        }
+        if let Some(role) = &preferred {
+            id.insert("cognito:preferred_role".into(), json!(role));
+        }
 
-        let access = json!({
+        let mut access = json!({
             "sub": sub,
             "iss": iss,
             "client_id": client.id,
@@ -515,6 +531,9 @@ impl UserPools {
             "jti": uuid(),
             "username": user.username,
         });
+        if !groups.is_empty() {
+            access["cognito:groups"] = json!(groups);
+        }
 
         let mut result = json!({
             "AccessToken": keys.access.sign(&access),

@@ -84,6 +84,7 @@ impl UserPools {
                 failed_attempts: 0,
                 locked_until: 0,
                 sessions_revoked_ms: 0,
+                groups: Default::default(),
             };
             self.insert_new_user(
                 pool_id,

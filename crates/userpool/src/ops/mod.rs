@@ -10,6 +10,7 @@
 //! - [`sessions`]: GlobalSignOut, AdminUserGlobalSignOut, RevokeToken; whose token it is.
 //! - [`admin`]: AdminCreateUser, AdminGetUser, AdminDeleteUser, AdminDisable/EnableUser.
 //! - [`list`]: ListUsers and its filters.
+//! - [`groups`]: groups and their members.
 //! - [`pools`], [`clients`]: pools and app clients, and the ones a template declares.
 //! - [`users`]: what the user operations share (lookups, one-user transactions, codes).
 
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod attributes;
 pub mod auth;
 pub mod clients;
+pub mod groups;
 pub mod list;
 pub mod passwords;
 pub mod pools;
@@ -110,6 +112,21 @@ pub const OPERATIONS: &[Operation] = &[
         UserPools::describe_user_pool_client,
     ),
     signed("ListUserPoolClients", UserPools::list_user_pool_clients),
+    signed("CreateGroup", UserPools::create_group),
+    signed("GetGroup", UserPools::get_group),
+    signed("UpdateGroup", UserPools::update_group),
+    signed("DeleteGroup", UserPools::delete_group),
+    signed("ListGroups", UserPools::list_groups),
+    signed("AdminAddUserToGroup", UserPools::admin_add_user_to_group),
+    signed(
+        "AdminRemoveUserFromGroup",
+        UserPools::admin_remove_user_from_group,
+    ),
+    signed(
+        "AdminListGroupsForUser",
+        UserPools::admin_list_groups_for_user,
+    ),
+    signed("ListUsersInGroup", UserPools::list_users_in_group),
 ];
 
 impl UserPools {
@@ -135,7 +152,11 @@ impl UserPools {
                 "Start of list found where not expected.",
             ));
         };
-        (operation.handler)(self, &Req(map))
+        let model = crate::validate::model();
+        model.check_request(op, map)?;
+        let mut answer = (operation.handler)(self, &Req(map))?;
+        model.shape_answer(op, &mut answer);
+        Ok(answer)
     }
 }
 
@@ -161,7 +182,7 @@ pub fn validation_error(problems: &[String]) -> CognitoError {
     ))
 }
 
-fn wrong_type(v: &Json, wanted: &str) -> CognitoError {
+pub(crate) fn wrong_type(v: &Json, wanted: &str) -> CognitoError {
     let what = match v {
         Json::Object(_) => "Start of structure or map found where not expected.".to_string(),
         Json::Array(_) => "Start of list found where not expected.".to_string(),

@@ -121,6 +121,7 @@ impl UserPools {
                 .unwrap_or_default(),
             policy,
             admin_create_only,
+            groups: Default::default(),
             extra,
         })
     }
@@ -214,10 +215,16 @@ impl UserPools {
         let req = request.as_object().cloned().unwrap_or_default();
         let existing = self.logical(logical_id)?.and_then(|id| {
             let state = self.read();
-            state.pools.get(&id).map(|p| (id.clone(), p.config.created))
+            state
+                .pools
+                .get(&id)
+                .map(|p| (id.clone(), p.config.created, p.config.groups.clone()))
         });
-        let (id, created) = existing.unwrap_or_else(|| (self.new_pool_id(), now_f64()));
-        let config = self.pool_config(&Req(&req), id.clone(), created)?;
+        let (id, created, groups) =
+            existing.unwrap_or_else(|| (self.new_pool_id(), now_f64(), Default::default()));
+        let mut config = self.pool_config(&Req(&req), id.clone(), created)?;
+        // What the template does not say is the pool's own: its groups.
+        config.groups = groups;
         self.put_pool(config.clone())?;
         self.set_logical(logical_id, &id)?;
         Ok(config)

@@ -52,6 +52,7 @@ impl UserPools {
             failed_attempts: 0,
             locked_until: 0,
             sessions_revoked_ms: 0,
+            groups: Default::default(),
         };
         let sub = user.sub().to_string();
         let dest = destination(&user, false);
