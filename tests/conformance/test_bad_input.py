@@ -8,7 +8,7 @@ LONG_ENOUGH_SESSION = "x" * 40
 # (case, operation, body, signed, __type, message or None). {client} and {pool} are filled in.
 CASES = [
     ("unknown operation", "Nope", {}, False, "UnknownOperationException", None),
-    ("real but unsupported operation", "AdminAddUserToGroup", {}, True, "UnknownOperationException", None),
+    ("real but unsupported operation", "AdminLinkProviderForUser", {}, True, "UnknownOperationException", None),
     ("missing ClientId", "InitiateAuth", {"AuthFlow": "USER_PASSWORD_AUTH"}, False, "InvalidParameterException",
      "1 validation error detected: Value null at 'clientId' failed to satisfy constraint: Member must not be null"),
     ("missing AuthFlow and ClientId", "InitiateAuth", {}, False, "InvalidParameterException", None),

@@ -8,6 +8,11 @@ pub fn hex(bytes: &[u8]) -> String {
     hex::encode(bytes)
 }
 
+/// Bytes from hex; `None` for text that is not hex.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    hex::decode(text).ok()
+}
+
 /// Standard base64 with padding.
 pub fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)

@@ -71,6 +71,52 @@ impl gateway::auth::KeySource for Keys {
     }
 }
 
+/// The Lambda host as the user pools' trigger port: the function an ARN names (its last part
+/// after `function:`, without a qualifier), run on the async runtime while the pool's
+/// blocking thread waits, for at most the trigger's time.
+#[derive(Debug)]
+pub struct Triggers {
+    /// The functions.
+    pub host: Arc<lambda::Host>,
+    /// The runtime the host's invocations run on.
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl userpool::triggers::Invoke for Triggers {
+    fn invoke(
+        &self,
+        function_arn: &str,
+        event: &serde_json::Value,
+        timeout: std::time::Duration,
+    ) -> Result<serde_json::Value, userpool::triggers::InvokeFailure> {
+        use userpool::triggers::InvokeFailure;
+        let name = function_arn
+            .rsplit_once(":function:")
+            .map_or(function_arn, |(_, rest)| rest)
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let body =
+            serde_json::to_vec(event).map_err(|e| InvokeFailure::Unavailable(e.to_string()))?;
+        let host = Arc::clone(&self.host);
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.runtime.spawn(async move {
+            let r = tokio::time::timeout(timeout, host.invoke(&name, body)).await;
+            let _ = tx.send(r);
+        });
+        match rx.recv() {
+            Ok(Ok(Ok(payload))) => Ok(serde_json::from_slice(&payload).unwrap_or_default()),
+            Ok(Ok(Err(lambda::InvokeError::Function { message, .. }))) => {
+                Err(InvokeFailure::Function(message))
+            }
+            Ok(Ok(Err(lambda::InvokeError::Timeout(_))) | Err(_)) => Err(InvokeFailure::Timeout),
+            Ok(Ok(Err(e))) => Err(InvokeFailure::Unavailable(e.to_string())),
+            Err(_) => Err(InvokeFailure::Unavailable("the runtime stopped".into())),
+        }
+    }
+}
+
 /// The local user pools as the SAM plan's [`sam::Provisioner`] port: the template's pools,
 /// clients and users are created once and found again by logical id.
 #[derive(Debug)]

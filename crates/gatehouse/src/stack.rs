@@ -175,6 +175,10 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
     for f in &runnable {
         host.add(f.config.clone());
     }
+    pools.set_triggers(Arc::new(adapters::Triggers {
+        host: Arc::clone(&host),
+        runtime: tokio::runtime::Handle::current(),
+    }));
     let mut background = Vec::new();
     if config.watch {
         background.push(crate::watch::spawn(Arc::clone(&host), runnable));

@@ -482,6 +482,8 @@ pub(crate) fn add_events(
                 api.add_event(&f.name, p)
                     .map_err(|e| format!("event {name}: {e}"))?;
             }
+            // Written into the pool's LambdaConfig when the pool is provisioned.
+            Some("Cognito") => {}
             other => warnings.push(format!(
                 "{}: event {name} ({}) is not emulated: nothing triggers it locally",
                 f.logical_id,

@@ -2,7 +2,7 @@
 //! CloudFormation properties mostly mirror the API's members; the differences live here.
 
 use serde_json::{Value as Json, json};
-use template::Pseudo;
+use template::{Physical, Pseudo, Stack};
 
 use crate::{ProvisionedClient, ProvisionedPool};
 
@@ -18,6 +18,62 @@ pub fn create_user_pool(logical_id: &str, props: Json) -> Json {
         .unwrap_or_else(|| json!(logical_id));
     req.insert("PoolName".into(), name);
     Json::Object(req)
+}
+
+/// The triggers that functions' `Cognito` events put on the pool `pool` (a logical id), as
+/// SAM writes them into its `LambdaConfig`: `(trigger, function ARN)`.
+pub fn event_triggers(
+    stack: &Stack,
+    physical: &Physical,
+    pool: &str,
+) -> Result<Vec<(String, Json)>, String> {
+    let mut out: Vec<(String, Json)> = Vec::new();
+    for r in stack.resources_of("AWS::Serverless::Function") {
+        let Some(events) = r.properties.get("Events").and_then(template::Node::entries) else {
+            continue;
+        };
+        for (_, ev) in events {
+            if ev.get("Type").and_then(template::Node::as_str) != Some("Cognito") {
+                continue;
+            }
+            let props = ev.get("Properties");
+            let target = props
+                .and_then(|p| p.get("UserPool"))
+                .and_then(|n| n.intrinsic())
+                .and_then(|(f, arg)| (f == "Ref").then(|| arg.as_str()).flatten());
+            let Some(target) = target else {
+                return Err(format!(
+                    "{}: Cognito events must reference a Cognito UserPool in the same template.",
+                    r.logical_id
+                ));
+            };
+            if target != pool {
+                continue;
+            }
+            let triggers: Vec<String> = match props.and_then(|p| p.get("Trigger")).map(|t| &t.value)
+            {
+                Some(template::Value::Str(s)) => vec![s.clone()],
+                Some(template::Value::Seq(items)) => items
+                    .iter()
+                    .filter_map(template::Node::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let arn = physical
+                .attrs
+                .get(&(r.logical_id.clone(), "Arn".to_string()))
+                .cloned()
+                .unwrap_or(Json::Null);
+            for t in triggers {
+                if out.iter().any(|(x, _)| *x == t) {
+                    return Err(format!("Cognito trigger \"{t}\" defined multiple times."));
+                }
+                out.push((t, arn.clone()));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `AWS::Cognito::UserPoolClient` properties -> a `CreateUserPoolClient` request (the

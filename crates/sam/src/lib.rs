@@ -564,7 +564,18 @@ impl<'s> Plan<'s> {
             let at = |e: String| self.error(r, e);
             match kind {
                 Kind::UserPool => {
-                    let request = cognito::create_user_pool(&r.logical_id, props);
+                    let mut request = cognito::create_user_pool(&r.logical_id, props);
+                    let triggers =
+                        cognito::event_triggers(self.stack, &self.physical, &r.logical_id)
+                            .map_err(|m| self.error(r, m))?;
+                    if !triggers.is_empty() {
+                        if !request["LambdaConfig"].is_object() {
+                            request["LambdaConfig"] = Json::Object(serde_json::Map::new());
+                        }
+                        for (t, arn) in triggers {
+                            request["LambdaConfig"][t] = arn;
+                        }
+                    }
                     let pool = p.user_pool(&r.logical_id, &request).map_err(at)?;
                     let attrs = cognito::pool_attributes(&self.stack.pseudo, &pool);
                     self.physical.insert(&r.logical_id, pool.id, &attrs);

@@ -14,12 +14,16 @@ pub enum ErrorKind {
     AliasExists,
     /// `CodeMismatchException`.
     CodeMismatch,
+    /// `EnableSoftwareTokenMFAException`.
+    EnableSoftwareTokenMfa,
     /// `ExpiredCodeException`.
     ExpiredCode,
     /// `GroupExistsException`.
     GroupExists,
     /// `InternalErrorException` (HTTP 500: our own failure).
     InternalError,
+    /// `InvalidLambdaResponseException`.
+    InvalidLambdaResponse,
     /// `InvalidParameterException`.
     InvalidParameter,
     /// `MissingAuthenticationTokenException`.
@@ -32,6 +36,8 @@ pub enum ErrorKind {
     ResourceNotFound,
     /// `SerializationException`.
     Serialization,
+    /// `SoftwareTokenMFANotFoundException`.
+    SoftwareTokenMfaNotFound,
     /// `UnauthorizedException`.
     Unauthorized,
     /// `UnknownOperationException`.
@@ -40,6 +46,10 @@ pub enum ErrorKind {
     UnsupportedTokenType,
     /// `UnsupportedUserStateException`.
     UnsupportedUserState,
+    /// `UnexpectedLambdaException`.
+    UnexpectedLambda,
+    /// `UserLambdaValidationException`.
+    UserLambdaValidation,
     /// `UserNotConfirmedException`.
     UserNotConfirmed,
     /// `UserNotFoundException`.
@@ -57,19 +67,24 @@ impl ErrorKind {
             ErrorKind::AccessDenied => "AccessDeniedException",
             ErrorKind::AliasExists => "AliasExistsException",
             ErrorKind::CodeMismatch => "CodeMismatchException",
+            ErrorKind::EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
             ErrorKind::ExpiredCode => "ExpiredCodeException",
             ErrorKind::GroupExists => "GroupExistsException",
             ErrorKind::InternalError => "InternalErrorException",
+            ErrorKind::InvalidLambdaResponse => "InvalidLambdaResponseException",
             ErrorKind::InvalidParameter => "InvalidParameterException",
             ErrorKind::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             ErrorKind::NotAuthorized => "NotAuthorizedException",
             ErrorKind::PasswordResetRequired => "PasswordResetRequiredException",
             ErrorKind::ResourceNotFound => "ResourceNotFoundException",
             ErrorKind::Serialization => "SerializationException",
+            ErrorKind::SoftwareTokenMfaNotFound => "SoftwareTokenMFANotFoundException",
             ErrorKind::Unauthorized => "UnauthorizedException",
             ErrorKind::UnknownOperation => "UnknownOperationException",
             ErrorKind::UnsupportedTokenType => "UnsupportedTokenTypeException",
             ErrorKind::UnsupportedUserState => "UnsupportedUserStateException",
+            ErrorKind::UnexpectedLambda => "UnexpectedLambdaException",
+            ErrorKind::UserLambdaValidation => "UserLambdaValidationException",
             ErrorKind::UserNotConfirmed => "UserNotConfirmedException",
             ErrorKind::UserNotFound => "UserNotFoundException",
             ErrorKind::UsernameExists => "UsernameExistsException",

@@ -6,8 +6,10 @@
 //! - [`ops`]: the operations, with Cognito's validation.
 //! - [`pools`]: the state ([`UserPools`]) and token issuance; [`tx`]: the one way to change it.
 //! - [`model`], [`store`]: records and their crash-safe storage (redb).
+//! - [`schema`]: attribute schemas (standard, custom) and what writes must meet.
 //! - [`password`], [`srp`], [`token`]: argon2id and policy, the SRP server, keys and JWTs.
 //! - [`outbox`]: messages the pool "sends".
+//! - [`triggers`]: Lambda triggers, through the port the pool declares.
 //! - [`validate`]: every request checked against botocore's service model; answers cut to it.
 //! - [`error`]: wire errors.
 
@@ -17,10 +19,12 @@ pub mod ops;
 pub mod outbox;
 pub mod password;
 pub mod pools;
+pub mod schema;
 pub mod service;
 pub mod srp;
 pub mod store;
 pub mod token;
+pub mod triggers;
 pub mod tx;
 pub mod validate;
 

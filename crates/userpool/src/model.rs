@@ -79,6 +79,20 @@ pub struct PoolConfig {
     /// Groups by name.
     #[serde(default)]
     pub groups: BTreeMap<String, Group>,
+    /// `LambdaConfig`: trigger name -> function ARN (`PreTokenGenerationConfig` as given), as
+    /// checked against the model.
+    #[serde(default)]
+    pub lambda_config: Map<String, Json>,
+    /// `MfaConfiguration`: `OFF`, `ON` or `OPTIONAL`.
+    #[serde(default = "mfa_off")]
+    pub mfa_configuration: String,
+    /// `SoftwareTokenMfaConfiguration.Enabled`: TOTP allowed.
+    #[serde(default)]
+    pub software_token_mfa: bool,
+    /// The attribute schema (empty in a pool stored before schemas were kept: the standard
+    /// attributes then).
+    #[serde(default)]
+    pub schema: Vec<crate::schema::Attribute>,
     /// Settings we do not act on, echoed back by DescribeUserPool.
     pub extra: Map<String, Json>,
 }
@@ -115,6 +129,50 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// `WriteAttributes`, when the client limits what it may write.
+    pub fn write_attributes(&self) -> Option<Vec<String>> {
+        self.extra
+            .get("WriteAttributes")
+            .and_then(Json::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+    }
+
+    /// `ReadAttributes`, when the client limits what it may read.
+    pub fn read_attributes(&self) -> Option<Vec<String>> {
+        self.extra
+            .get("ReadAttributes")
+            .and_then(Json::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+    }
+
+    /// Refuses writing an attribute outside `WriteAttributes`.
+    pub fn check_writable(&self, attrs: &[(String, String)]) -> crate::error::Result<()> {
+        if let Some(allowed) = self.write_attributes()
+            && attrs.iter().any(|(k, _)| !allowed.contains(k))
+        {
+            return Err(crate::error::CognitoError::not_authorized(
+                "A client attempted to write unauthorized attribute",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the client may read attribute `name` (`sub` always).
+    pub fn can_read(&self, name: &str) -> bool {
+        name == "sub"
+            || self
+                .read_attributes()
+                .is_none_or(|r| r.iter().any(|a| a == name))
+    }
+
     /// Whether the client allows `flow` (`USER_PASSWORD_AUTH`, ...), under its new or legacy name.
     pub fn allows(&self, flow: &str) -> bool {
         let legacy = match flow {
@@ -220,6 +278,41 @@ pub struct User {
     /// The groups it is in, by name.
     #[serde(default)]
     pub groups: std::collections::BTreeSet<String>,
+    /// Its verified TOTP authenticator.
+    #[serde(default)]
+    pub totp: Option<Totp>,
+    /// A TOTP secret handed out by AssociateSoftwareToken, not verified yet (hex).
+    #[serde(default)]
+    pub totp_pending: Option<String>,
+}
+
+/// A user's TOTP authenticator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Totp {
+    /// The secret, hex.
+    pub secret_hex: String,
+    /// SetUserMFAPreference's `Enabled`.
+    pub enabled: bool,
+    /// SetUserMFAPreference's `PreferredMfa`.
+    pub preferred: bool,
+    /// The step of the last code used: no code is good twice.
+    pub last_step: u64,
+}
+
+fn mfa_off() -> String {
+    "OFF".into()
+}
+
+impl User {
+    /// `UserMFASettingList` and `PreferredMfaSetting` for GetUser and AdminGetUser.
+    pub fn mfa_settings(&self, out: &mut Json) {
+        if let Some(t) = self.totp.as_ref().filter(|t| t.enabled) {
+            out["UserMFASettingList"] = json!(["SOFTWARE_TOKEN_MFA"]);
+            if t.preferred {
+                out["PreferredMfaSetting"] = json!("SOFTWARE_TOKEN_MFA");
+            }
+        }
+    }
 }
 
 /// A group of users.
@@ -328,9 +421,18 @@ impl PoolConfig {
         set("Policies", json!({"PasswordPolicy": self.policy}));
         set("LastModifiedDate", json!(self.modified));
         set("CreationDate", json!(self.created));
-        set("LambdaConfig", json!({}));
+        set("LambdaConfig", Json::Object(self.lambda_config.clone()));
+        set(
+            "SchemaAttributes",
+            Json::Array(
+                self.schema()
+                    .iter()
+                    .map(crate::schema::Attribute::render)
+                    .collect(),
+            ),
+        );
         set("DeletionProtection", json!("INACTIVE"));
-        set("MfaConfiguration", json!("OFF"));
+        set("MfaConfiguration", json!(self.mfa_configuration));
         set("EstimatedNumberOfUsers", json!(estimated_users));
         if !self.username_attributes.is_empty() {
             set("UsernameAttributes", json!(self.username_attributes));
@@ -349,6 +451,15 @@ impl PoolConfig {
             }),
         );
         Json::Object(out)
+    }
+
+    /// The attribute schema.
+    pub fn schema(&self) -> std::borrow::Cow<'_, [crate::schema::Attribute]> {
+        if self.schema.is_empty() {
+            std::borrow::Cow::Owned(crate::schema::standard())
+        } else {
+            std::borrow::Cow::Borrowed(&self.schema)
+        }
     }
 
     /// Whether users sign in with their email in place of a username.

@@ -101,7 +101,7 @@ pub struct State {
     pub revoked: HashMap<String, u64>,
 }
 
-/// A NEW_PASSWORD_REQUIRED challenge waiting for its answer.
+/// A challenge waiting for its answer.
 #[derive(Debug, Clone)]
 pub struct Session {
     /// Pool.
@@ -112,6 +112,24 @@ pub struct Session {
     pub username: String,
     /// Epoch seconds.
     pub expires: u64,
+    /// Which challenge.
+    pub purpose: Purpose,
+}
+
+/// The challenge a session is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// NEW_PASSWORD_REQUIRED.
+    NewPassword,
+    /// SOFTWARE_TOKEN_MFA.
+    SoftwareTokenMfa,
+    /// MFA_SETUP: the secret handed out, and whether a code of it was verified.
+    MfaSetup {
+        /// The secret AssociateSoftwareToken gave.
+        secret: Option<Vec<u8>>,
+        /// VerifySoftwareToken took a code of it.
+        verified: bool,
+    },
 }
 
 /// An SRP exchange between its two calls, found again by its SECRET_BLOCK.
@@ -161,6 +179,11 @@ pub struct UserPools {
     /// The key codes are stored under: the store holds HMAC-SHA256(key, code), never a code
     /// (`keys/codes.key`, 0600).
     code_key: [u8; 32],
+    /// Where triggers run (set once the stack's functions exist; `None`: a pool with triggers
+    /// refuses the calls that would run them).
+    pub(crate) triggers: RwLock<Option<Arc<dyn crate::triggers::Invoke>>>,
+    /// CUSTOM_AUTH exchanges between their calls, by session.
+    pub(crate) custom: Mutex<HashMap<String, crate::ops::custom::CustomSession>>,
 }
 
 /// Reads (or makes) the key confirmation and reset codes are stored under.
@@ -237,6 +260,8 @@ impl UserPools {
             outbox,
             verified: Mutex::new(HashMap::new()),
             code_key,
+            triggers: RwLock::new(None),
+            custom: Mutex::new(HashMap::new()),
             verified_key: {
                 let mut k = [0u8; 32];
                 random_bytes(&mut k);
@@ -463,7 +488,8 @@ impl UserPools {
     }
 
     /// Issues ID and access tokens, and a refresh token when `refresh` is None (a new
-    /// sign-in; a refresh continues the sign-in its token names). Call it with no lock held:
+    /// sign-in; a refresh continues the sign-in its token names), after the pool's
+    /// PreTokenGeneration trigger (its `triggerSource` is `source`). Call it with no lock held:
     /// it signs (slow). Nothing is written: the refresh token carries what a refresh needs.
     pub fn issue_tokens(
         &self,
@@ -471,6 +497,7 @@ impl UserPools {
         client: &ClientConfig,
         user: &User,
         refresh: Option<&RefreshClaims>,
+        source: &str,
     ) -> Result<Json> {
         let now = now_secs();
         let (origin_jti, auth_time) = match refresh {
@@ -482,7 +509,7 @@ impl UserPools {
         let sub = user.sub();
 
         let mut id = serde_json::Map::new();
-        for (k, v) in &user.attributes {
+        for (k, v) in user.attributes.iter().filter(|(k, _)| client.can_read(k)) {
             let value = match k.as_str() {
                 "email_verified" | "phone_number_verified" => Json::Bool(v == "true"),
                 _ => Json::String(v.clone()),
@@ -500,13 +527,33 @@ impl UserPools {
         id.insert("exp".into(), json!(now + client.id_validity));
         id.insert("iat".into(), json!(now));
         id.insert("jti".into(), json!(uuid()));
-        let (groups, roles, preferred) = {
-            let state = self.read();
-            match state.pools.get(&client.pool_id) {
-                Some(p) => crate::ops::groups::token_groups(&p.config, user),
-                None => Default::default(),
-            }
+        let pool = self
+            .read()
+            .pools
+            .get(&client.pool_id)
+            .map(|p| p.config.clone());
+        let (mut groups, mut roles, mut preferred) = pool
+            .as_ref()
+            .map(|p| crate::ops::groups::token_groups(p, user))
+            .unwrap_or_default();
+        let mut scopes = vec!["aws.cognito.signin.user.admin".to_string()];
+        let overrides = match &pool {
+            Some(p) => crate::ops::tokens::pre_token_generation(
+                self, p, client, user, source, &groups, &roles, &preferred, &scopes,
+            )?,
+            None => None,
         };
+        if let Some(o) = &overrides {
+            if let Some((g, r, p)) = &o.groups {
+                (groups, roles, preferred) = (g.clone(), r.clone(), p.clone());
+            }
+            scopes.retain(|s| !o.scopes_to_suppress.contains(s));
+            for s in &o.scopes_to_add {
+                if !scopes.contains(s) {
+                    scopes.push(s.clone());
+                }
+            }
+        }
         if !groups.is_empty() {
             id.insert("cognito:groups".into(), json!(groups));
         }
@@ -524,7 +571,7 @@ impl UserPools {
             "origin_jti": origin_jti,
             "event_id": event_id,
             "token_use": "access",
-            "scope": "aws.cognito.signin.user.admin",
+            "scope": scopes.join(" "),
             "auth_time": auth_time,
             "exp": now + client.access_validity,
             "iat": now,
@@ -533,6 +580,12 @@ impl UserPools {
         });
         if !groups.is_empty() {
             access["cognito:groups"] = json!(groups);
+        }
+        if let Some(o) = &overrides {
+            crate::ops::tokens::apply(&mut id, &o.id);
+            if let Json::Object(a) = &mut access {
+                crate::ops::tokens::apply(a, &o.access);
+            }
         }
 
         let mut result = json!({

@@ -7,7 +7,6 @@ use super::users::destination;
 use super::{Constraint, Req, no_pool};
 use crate::error::{CognitoError, ErrorKind, Result};
 use crate::model::{User, UserStatus};
-use crate::outbox::Message;
 use crate::pools::UserPools;
 use common::date::now_f64;
 
@@ -60,7 +59,34 @@ impl UserPools {
             })?
         } else {
             let attrs = r.opt_attributes("UserAttributes")?.unwrap_or_default();
-            let (username, mut attributes) = self.new_identity(pool_id, given, attrs)?;
+            let (username, mut attributes) = self.new_identity(pool_id, given, attrs, true)?;
+            // PreSignUp runs for administrators too; only its refusal counts.
+            let pool = self
+                .read()
+                .pools
+                .get(pool_id)
+                .map(|p| p.config.clone())
+                .ok_or_else(|| no_pool(pool_id))?;
+            let given_attributes: serde_json::Map<String, Json> = attributes
+                .iter()
+                .filter(|(k, _)| k.as_str() != "sub")
+                .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+                .collect();
+            self.run_trigger(
+                crate::triggers::Call {
+                    pool: &pool,
+                    user_name: &username,
+                    client_id: None,
+                },
+                crate::triggers::Trigger::PreSignUp,
+                "PreSignUp_AdminCreateUser",
+                json!({
+                    "userAttributes": given_attributes,
+                    "validationData": super::signup::validation_data(r)?,
+                    "clientMetadata": super::signup::client_metadata(r)?,
+                }),
+                json!({"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false}),
+            )?;
             for attr in ["email", "phone_number"] {
                 let key = format!("{attr}_verified");
                 if auto_verified.iter().any(|a| a == attr)
@@ -85,6 +111,8 @@ impl UserPools {
                 locked_until: 0,
                 sessions_revoked_ms: 0,
                 groups: Default::default(),
+                totp: None,
+                totp_pending: None,
             };
             self.insert_new_user(
                 pool_id,
@@ -95,16 +123,21 @@ impl UserPools {
             user
         };
         if action != Some("SUPPRESS") {
-            let to = destination(&user, prefer_sms).map_or_else(|| given.to_string(), |d| d.0);
-            self.outbox.send(&Message {
-                to,
-                subject: "Your temporary password".into(),
-                body: format!("Your username is {given} and temporary password is {temporary}."),
-                temporary_password: Some(temporary),
-                code: None,
-                pool_id: pool_id.into(),
-                username: user.username.clone(),
-            });
+            let to =
+                destination(&user, prefer_sms).unwrap_or((given.to_string(), "EMAIL", "email"));
+            self.send_message(super::users::Outgoing {
+                pool_id,
+                user: &user,
+                to: &to,
+                subject: "Your temporary password",
+                body: "Your username is {username} and temporary password is {####}.",
+                code: &temporary,
+                temporary: true,
+                shown_username: Some(given),
+                source: "CustomMessage_AdminCreateUser",
+                client_id: None,
+                client_metadata: super::signup::client_metadata(r)?,
+            })?;
         }
         Ok(json!({"User": user.render()}))
     }
@@ -117,14 +150,16 @@ impl UserPools {
             .get(&pool_id)
             .and_then(|p| p.users.get(&username))
             .ok_or_else(CognitoError::user_not_found)?;
-        Ok(json!({
+        let mut out = json!({
             "Username": u.username,
             "UserAttributes": u.attribute_list(),
             "UserCreateDate": u.created,
             "UserLastModifiedDate": u.modified,
             "Enabled": u.enabled,
             "UserStatus": u.status.as_str(),
-        }))
+        });
+        u.mfa_settings(&mut out);
+        Ok(out)
     }
 
     pub(crate) fn admin_delete_user(&self, r: &Req<'_>) -> Result<Json> {

@@ -7,70 +7,32 @@ use super::{Req, no_pool};
 use crate::error::{CognitoError, ErrorKind, Result};
 use crate::pools::UserPools;
 
-/// Attributes every pool has (custom ones are `custom:*`).
-const STANDARD_ATTRIBUTES: &[&str] = &[
-    "address",
-    "birthdate",
-    "email",
-    "email_verified",
-    "family_name",
-    "gender",
-    "given_name",
-    "locale",
-    "middle_name",
-    "name",
-    "nickname",
-    "phone_number",
-    "phone_number_verified",
-    "picture",
-    "preferred_username",
-    "profile",
-    "updated_at",
-    "website",
-    "zoneinfo",
-];
-
-/// Custom attributes a pool may have (without a schema, a user may have at most these).
-const MAX_CUSTOM_ATTRIBUTES: usize = 50;
-
-/// Refuses `sub`, names that are neither standard nor `custom:*`, and more custom attributes
-/// than a pool can have.
-pub(super) fn check_attribute_names(attrs: &[(String, String)]) -> Result<()> {
-    let custom = attrs
-        .iter()
-        .filter(|(n, _)| n.starts_with("custom:"))
-        .count();
-    if custom > MAX_CUSTOM_ATTRIBUTES {
-        return Err(CognitoError::invalid_parameter(format!(
-            "Attributes did not conform to the schema: a user pool has at most {MAX_CUSTOM_ATTRIBUTES} custom attributes, and {custom} were given"
-        )));
-    }
-    for (name, _) in attrs {
-        if name == "sub" {
-            return Err(CognitoError::invalid_parameter(
-                "Cannot modify the non-mutable attribute sub",
-            ));
-        }
-        if !name.starts_with("custom:") && !STANDARD_ATTRIBUTES.contains(&name.as_str()) {
-            return Err(CognitoError::invalid_parameter(format!(
-                "Attributes did not conform to the schema: {name}: Attribute does not exist in the schema.\n"
-            )));
-        }
-    }
-    Ok(())
+/// The client an access token was issued to (the token was verified by `token_user`).
+fn token_client(r: &Req<'_>) -> Option<String> {
+    let token = r.opt_str("AccessToken").ok()??;
+    common::jwt::peek_claims(token)?["client_id"]
+        .as_str()
+        .map(str::to_string)
 }
 
 impl UserPools {
     pub(crate) fn get_user(&self, r: &Req<'_>) -> Result<Json> {
         r.require(&["AccessToken"])?;
         let (pool_id, username) = self.token_user(r)?;
+        let client = token_client(r).and_then(|c| self.read().clients.get(&c).cloned());
         let state = self.read();
         let user = state
             .pools
             .get(&pool_id)
             .and_then(|p| p.users.get(&username))
             .ok_or_else(CognitoError::user_not_found)?;
-        Ok(json!({"Username": user.username, "UserAttributes": user.attribute_list()}))
+        let mut attributes = user.attribute_list();
+        if let (Some(c), Json::Array(list)) = (&client, &mut attributes) {
+            list.retain(|a| a["Name"].as_str().is_some_and(|n| c.can_read(n)));
+        }
+        let mut out = json!({"Username": user.username, "UserAttributes": attributes});
+        user.mfa_settings(&mut out);
+        Ok(out)
     }
 
     /// Writes attributes; a changed email becomes unverified. The alias check and the write
@@ -80,10 +42,11 @@ impl UserPools {
         pool_id: &str,
         username: &str,
         attrs: Vec<(String, String)>,
+        admin: bool,
     ) -> Result<()> {
-        check_attribute_names(&attrs)?;
         self.transact(|state, tx| {
             let pool = state.pools.get(pool_id).ok_or_else(|| no_pool(pool_id))?;
+            crate::schema::check_writes(&pool.config.schema(), &attrs, false, admin)?;
             let email_is_username = pool.config.email_is_username();
             if email_is_username
                 && let Some((_, e)) = attrs.iter().find(|(k, _)| k == "email")
@@ -112,13 +75,12 @@ impl UserPools {
                     }
                     u.attributes.insert("email_verified".into(), "false".into());
                 }
-                u.attributes.insert(k, v);
-            }
-            let custom = u.attributes.keys().filter(|k| k.starts_with("custom:")).count();
-            if custom > MAX_CUSTOM_ATTRIBUTES {
-                return Err(CognitoError::invalid_parameter(format!(
-                    "Attributes did not conform to the schema: a user pool has at most {MAX_CUSTOM_ATTRIBUTES} custom attributes"
-                )));
+                // An empty value takes the attribute away.
+                if v.is_empty() {
+                    u.attributes.remove(&k);
+                } else {
+                    u.attributes.insert(k, v);
+                }
             }
             u.modified = common::date::now_f64();
             tx.put_user(pool_id, u);
@@ -130,7 +92,10 @@ impl UserPools {
         r.require(&["UserAttributes", "AccessToken"])?;
         let (pool_id, username) = self.token_user(r)?;
         let attrs = r.opt_attributes("UserAttributes")?.unwrap_or_default();
-        self.set_attributes(&pool_id, &username, attrs)?;
+        if let Some(c) = token_client(r).and_then(|c| self.read().clients.get(&c).cloned()) {
+            c.check_writable(&attrs)?;
+        }
+        self.set_attributes(&pool_id, &username, attrs, false)?;
         Ok(json!({"CodeDeliveryDetailsList": []}))
     }
 
@@ -138,7 +103,27 @@ impl UserPools {
         r.require(&["UserPoolId", "Username", "UserAttributes"])?;
         let (pool_id, username) = self.admin_user(r)?;
         let attrs = r.opt_attributes("UserAttributes")?.unwrap_or_default();
-        self.set_attributes(&pool_id, &username, attrs)?;
+        self.set_attributes(&pool_id, &username, attrs, true)?;
         Ok(json!({}))
+    }
+
+    pub(crate) fn add_custom_attributes(&self, r: &Req<'_>) -> Result<Json> {
+        r.require(&["UserPoolId", "CustomAttributes"])?;
+        let pool_id = r.checked("UserPoolId", super::Constraint::PoolId)?;
+        let list =
+            r.0.get("CustomAttributes")
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default();
+        self.transact(|state, tx| {
+            let pool = state.pools.get(pool_id).ok_or_else(|| no_pool(pool_id))?;
+            let mut config = pool.config.clone();
+            let mut schema = config.schema().into_owned();
+            crate::schema::add_custom(&mut schema, &list)?;
+            config.schema = schema;
+            config.modified = common::date::now_f64();
+            tx.put_pool(config, std::sync::Arc::clone(&pool.keys));
+            Ok(json!({}))
+        })
     }
 }

@@ -50,14 +50,14 @@ const CHALLENGES: &[&str] = &[
 
 /// The user and what signing in needs, copied out of the state so no lock is held while
 /// hashing or signing.
-struct SignIn {
-    pool: PoolConfig,
-    keys: Arc<PoolKeys>,
-    client: ClientConfig,
-    user: User,
+pub(crate) struct SignIn {
+    pub(crate) pool: PoolConfig,
+    pub(crate) keys: Arc<PoolKeys>,
+    pub(crate) client: ClientConfig,
+    pub(crate) user: User,
 }
 
-fn param<'a>(params: &'a Map<String, Json>, name: &str) -> Result<&'a str> {
+pub(crate) fn param<'a>(params: &'a Map<String, Json>, name: &str) -> Result<&'a str> {
     params.get(name).and_then(Json::as_str).ok_or_else(|| {
         CognitoError::invalid_parameter(format!("Missing required parameter {name}"))
     })
@@ -82,7 +82,7 @@ impl UserPools {
         }
     }
 
-    fn sign_in_for(&self, client: &ClientConfig, name: &str) -> Result<SignIn> {
+    pub(crate) fn sign_in_for(&self, client: &ClientConfig, name: &str) -> Result<SignIn> {
         let state = self.read();
         let pool = state
             .pools
@@ -125,7 +125,7 @@ impl UserPools {
         }
     }
 
-    fn check_secret_hash(
+    pub(crate) fn check_secret_hash(
         client: &ClientConfig,
         params: &Map<String, Json>,
         username: &str,
@@ -138,7 +138,7 @@ impl UserPools {
     }
 
     /// Refuses disabled and locked-out users before any password is checked.
-    fn precheck(user: &User) -> Result<()> {
+    pub(crate) fn precheck(user: &User) -> Result<()> {
         if !user.enabled {
             return Err(CognitoError::not_authorized("User is disabled."));
         }
@@ -205,6 +205,7 @@ impl UserPools {
                     client_id: s.client.id.clone(),
                     username: s.user.username.clone(),
                     expires: now_secs() + s.client.session_minutes * 60,
+                    purpose: crate::pools::Purpose::NewPassword,
                 });
                 let attrs: Map<String, Json> = s
                     .user
@@ -224,10 +225,59 @@ impl UserPools {
                 }))
             }
             UserStatus::Confirmed | UserStatus::ExternalProvider => {
-                let tokens = self.issue_tokens(&s.keys, &s.client, &s.user, None)?;
-                Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
+                self.after_authenticated(s, "TokenGeneration_Authentication")
             }
         }
+    }
+
+    /// A sign-in that succeeded: PostAuthentication, then the tokens (PreTokenGeneration with
+    /// `source`).
+    pub(crate) fn finish_sign_in(
+        &self,
+        s: &SignIn,
+        source: &str,
+        client_metadata: &Json,
+    ) -> Result<Json> {
+        let call = crate::triggers::Call {
+            pool: &s.pool,
+            user_name: &s.user.username,
+            client_id: Some(&s.client.id),
+        };
+        self.run_trigger(
+            call,
+            crate::triggers::Trigger::PostAuthentication,
+            "PostAuthentication_Authentication",
+            json!({
+                "userAttributes": crate::triggers::user_attributes(&s.pool, &s.user),
+                "newDeviceUsed": false,
+                "clientMetadata": client_metadata,
+            }),
+            json!({}),
+        )?;
+        let tokens = self.issue_tokens(&s.keys, &s.client, &s.user, None, source)?;
+        Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
+    }
+
+    /// PreAuthentication for a user about to give a password (`validationData`: the call's
+    /// `ClientMetadata`).
+    pub(crate) fn pre_authentication(&self, s: &SignIn, client_metadata: &Json) -> Result<()> {
+        let call = crate::triggers::Call {
+            pool: &s.pool,
+            user_name: &s.user.username,
+            client_id: Some(&s.client.id),
+        };
+        self.run_trigger(
+            call,
+            crate::triggers::Trigger::PreAuthentication,
+            "PreAuthentication_Authentication",
+            json!({
+                "userAttributes": crate::triggers::user_attributes(&s.pool, &s.user),
+                "validationData": client_metadata,
+                "userNotFound": false,
+            }),
+            json!({}),
+        )?;
+        Ok(())
     }
 
     /// What InitiateAuth and RespondToAuthChallenge (and their Admin forms) read first: the
@@ -263,6 +313,9 @@ impl UserPools {
             self.request_client(r, admin, required, "AuthFlow", AUTH_FLOWS)?
         };
         let params = r.opt_string_map("AuthParameters")?.unwrap_or_default();
+        let meta = r
+            .opt_string_map("ClientMetadata")?
+            .map_or_else(|| json!({}), Json::Object);
         let not_enabled = |f: &str| {
             CognitoError::invalid_parameter(format!("{f} flow not enabled for this client"))
         };
@@ -271,7 +324,7 @@ impl UserPools {
                 if !client.allows("USER_PASSWORD_AUTH") {
                     return Err(not_enabled("USER_PASSWORD_AUTH"));
                 }
-                self.password_sign_in(&client, &params)
+                self.password_sign_in(&client, &params, &meta)
             }
             ("ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH", true) => {
                 if !client.allows("ADMIN_USER_PASSWORD_AUTH") {
@@ -279,30 +332,58 @@ impl UserPools {
                         "Auth flow not enabled for this client",
                     ));
                 }
-                self.password_sign_in(&client, &params)
+                self.password_sign_in(&client, &params, &meta)
             }
             ("USER_SRP_AUTH", _) => {
                 if !client.allows("USER_SRP_AUTH") {
                     return Err(not_enabled("USER_SRP_AUTH"));
                 }
-                self.srp_start(&client, &params)
+                self.srp_start(&client, &params, &meta)
             }
             ("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN", _) => self.refresh(&client, &params),
-            ("CUSTOM_AUTH", _) => Err(CognitoError::invalid_parameter(
-                "Custom auth lambda trigger is not configured for the user pool.",
-            )),
+            ("CUSTOM_AUTH", _) => {
+                let define = self.read().pools.get(&client.pool_id).is_some_and(|p| {
+                    crate::triggers::configured(
+                        &p.config,
+                        crate::triggers::Trigger::DefineAuthChallenge,
+                    )
+                    .is_some()
+                });
+                if !define {
+                    return Err(CognitoError::invalid_parameter(
+                        "Custom auth lambda trigger is not configured for the user pool.",
+                    ));
+                }
+                if !client.allows("CUSTOM_AUTH") {
+                    return Err(not_enabled("CUSTOM_AUTH"));
+                }
+                self.custom_start(&client, &params, &meta)
+            }
             _ => Err(CognitoError::invalid_parameter(
                 "Initiate Auth method not supported.",
             )),
         }
     }
 
-    fn password_sign_in(&self, client: &ClientConfig, params: &Map<String, Json>) -> Result<Json> {
+    fn password_sign_in(
+        &self,
+        client: &ClientConfig,
+        params: &Map<String, Json>,
+        meta: &Json,
+    ) -> Result<Json> {
         let username = param(params, "USERNAME")?;
         let password = param(params, "PASSWORD")?;
         Self::check_secret_hash(client, params, username)?;
-        let s = self.sign_in_for(client, username)?;
+        let s = match self.sign_in_for(client, username) {
+            Ok(s) => s,
+            Err(e) => match self.migrate_user(client, username, Some(password), meta)? {
+                // A migrated user signs in with the password the old system took.
+                Some(_) => self.sign_in_for(client, username)?,
+                None => return Err(e),
+            },
+        };
         Self::precheck(&s.user)?;
+        self.pre_authentication(&s, meta)?;
         let ok = s.user.password.as_ref().is_some_and(|p| {
             self.password_matches(&s.pool.id, &s.user.username, password, &p.hash)
         });
@@ -313,11 +394,17 @@ impl UserPools {
         self.after_password(s)
     }
 
-    fn srp_start(&self, client: &ClientConfig, params: &Map<String, Json>) -> Result<Json> {
+    fn srp_start(
+        &self,
+        client: &ClientConfig,
+        params: &Map<String, Json>,
+        meta: &Json,
+    ) -> Result<Json> {
         let username = param(params, "USERNAME")?;
         let a_hex = param(params, "SRP_A")?;
         Self::check_secret_hash(client, params, username)?;
         let s = self.sign_in_for(client, username)?;
+        self.pre_authentication(&s, meta)?;
         let Some(stored) = &s.user.password else {
             return Err(CognitoError::incorrect_credentials());
         };
@@ -381,7 +468,13 @@ impl UserPools {
         if !user.enabled {
             return Err(CognitoError::not_authorized("User is disabled."));
         }
-        let tokens = self.issue_tokens(&keys, client, &user, Some(&claims))?;
+        let tokens = self.issue_tokens(
+            &keys,
+            client,
+            &user,
+            Some(&claims),
+            "TokenGeneration_RefreshTokens",
+        )?;
         Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
     }
 
@@ -404,6 +497,23 @@ impl UserPools {
                 self.new_password(&client, session, &responses)
             }
             "PASSWORD_VERIFIER" => self.password_verifier(&client, &responses),
+            "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" => {
+                let session = match r.opt_str("Session")? {
+                    Some(_) => r.checked("Session", Constraint::Session)?,
+                    None => return Err(CognitoError::invalid_session()),
+                };
+                self.mfa_answer(&client, name, session, &responses)
+            }
+            "CUSTOM_CHALLENGE" => {
+                let session = match r.opt_str("Session")? {
+                    Some(_) => r.checked("Session", Constraint::Session)?,
+                    None => return Err(CognitoError::invalid_session()),
+                };
+                let meta = r
+                    .opt_string_map("ClientMetadata")?
+                    .map_or_else(|| json!({}), Json::Object);
+                self.custom_answer(&client, session, &responses, &meta)
+            }
             other => Err(CognitoError::invalid_parameter(format!(
                 "The local user pool does not issue the {other} challenge"
             ))),
@@ -421,7 +531,7 @@ impl UserPools {
         let session = self
             .take_session(token)
             .ok_or_else(CognitoError::invalid_session)?;
-        if session.client_id != client.id {
+        if session.client_id != client.id || session.purpose != crate::pools::Purpose::NewPassword {
             return Err(CognitoError::invalid_session());
         }
         let (policy, matches) = {
@@ -478,8 +588,7 @@ impl UserPools {
                 user,
             })
         })?;
-        let tokens = self.issue_tokens(&s.keys, &s.client, &s.user, None)?;
-        Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
+        self.after_authenticated(s, "TokenGeneration_NewPasswordChallenge")
     }
 
     fn password_verifier(

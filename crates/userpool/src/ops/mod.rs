@@ -11,6 +11,9 @@
 //! - [`admin`]: AdminCreateUser, AdminGetUser, AdminDeleteUser, AdminDisable/EnableUser.
 //! - [`list`]: ListUsers and its filters.
 //! - [`groups`]: groups and their members.
+//! - [`custom`]: the CUSTOM_AUTH flow and user migration (trigger-driven sign-ins).
+//! - [`tokens`]: the pre token generation trigger and its changes to the tokens.
+//! - [`mfa`]: TOTP MFA and its challenges.
 //! - [`pools`], [`clients`]: pools and app clients, and the ones a template declares.
 //! - [`users`]: what the user operations share (lookups, one-user transactions, codes).
 
@@ -18,12 +21,15 @@ pub mod admin;
 pub mod attributes;
 pub mod auth;
 pub mod clients;
+pub mod custom;
 pub mod groups;
 pub mod list;
+pub mod mfa;
 pub mod passwords;
 pub mod pools;
 pub mod sessions;
 pub mod signup;
+pub mod tokens;
 pub mod users;
 
 use serde_json::{Map, Value as Json};
@@ -127,6 +133,19 @@ pub const OPERATIONS: &[Operation] = &[
         UserPools::admin_list_groups_for_user,
     ),
     signed("ListUsersInGroup", UserPools::list_users_in_group),
+    signed("AddCustomAttributes", UserPools::add_custom_attributes),
+    signed("SetUserPoolMfaConfig", UserPools::set_user_pool_mfa_config),
+    signed("GetUserPoolMfaConfig", UserPools::get_user_pool_mfa_config),
+    unsigned(
+        "AssociateSoftwareToken",
+        UserPools::associate_software_token,
+    ),
+    unsigned("VerifySoftwareToken", UserPools::verify_software_token),
+    unsigned("SetUserMFAPreference", UserPools::set_user_mfa_preference),
+    signed(
+        "AdminSetUserMFAPreference",
+        UserPools::admin_set_user_mfa_preference,
+    ),
 ];
 
 impl UserPools {

@@ -3,7 +3,8 @@
 
 use serde_json::{Value as Json, json};
 
-use super::users::{RESET_CODE_SECS, delivery, destination};
+use super::signup::client_metadata;
+use super::users::{Outgoing, RESET_CODE_SECS, delivery, destination};
 use super::{Constraint, Req, no_pool};
 use crate::error::{CognitoError, Result};
 use crate::model::{StoredPassword, UserStatus};
@@ -32,7 +33,19 @@ impl UserPools {
 
     pub(crate) fn forgot_password(&self, r: &Req<'_>) -> Result<Json> {
         r.require(&["ClientId", "Username"])?;
-        let (client, username) = self.client_user(r)?;
+        let meta = client_metadata(r)?;
+        let (client, username) = match self.client_user(r) {
+            Ok(found) => found,
+            Err(e) => {
+                // A user the pool does not know may be one its UserMigration trigger brings in.
+                let client = self.client_for(r.checked("ClientId", Constraint::ClientId)?, None)?;
+                let name = r.checked("Username", Constraint::Username)?;
+                match self.migrate_user(&client, name, None, &meta)? {
+                    Some(u) => (client, u),
+                    None => return Err(e),
+                }
+            }
+        };
         let (stored_code, code) = self.new_code(RESET_CODE_SECS);
         let user = self.update_user(&client.pool_id, &username, |u| {
             if !u.enabled {
@@ -56,13 +69,19 @@ impl UserPools {
         })?;
         let d = destination(&user, false)
             .ok_or_else(|| CognitoError::invalid_parameter("no destination"))?;
-        self.send_code(
-            &client.pool_id,
-            &username,
-            &d,
-            "Your password reset code",
-            &code,
-        );
+        self.send_message(Outgoing {
+            pool_id: &client.pool_id,
+            user: &user,
+            to: &d,
+            subject: "Your password reset code",
+            body: "Your password reset code is {####}",
+            code: &code,
+            temporary: false,
+            shown_username: None,
+            source: "CustomMessage_ForgotPassword",
+            client_id: Some(&client.id),
+            client_metadata: meta,
+        })?;
         Ok(json!({"CodeDeliveryDetails": delivery(&d)}))
     }
 
@@ -87,7 +106,7 @@ impl UserPools {
             pool.config.policy.check(password)?;
         }
         let stored = Self::stored_password(&client.pool_id, &username, password, false);
-        self.update_user(&client.pool_id, &username, |u| {
+        let user = self.update_user(&client.pool_id, &username, |u| {
             self.check_code(u.reset_code.as_ref(), &given)?;
             u.reset_code = None;
             u.password = Some(stored);
@@ -98,6 +117,13 @@ impl UserPools {
             }
             Ok(())
         })?;
+        self.post_confirmation(
+            &client.pool_id,
+            &user,
+            Some(&client.id),
+            "PostConfirmation_ConfirmForgotPassword",
+            client_metadata(r)?,
+        )?;
         Ok(json!({}))
     }
 

@@ -23,6 +23,9 @@ const POOL_FIELDS: &[&str] = &[
     "AliasAttributes",
     "AutoVerifiedAttributes",
     "AdminCreateUserConfig",
+    "LambdaConfig",
+    "Schema",
+    "MfaConfiguration",
 ];
 
 pub(super) fn page_token(next: Option<&String>) -> Option<String> {
@@ -121,6 +124,13 @@ impl UserPools {
                 .unwrap_or_default(),
             policy,
             admin_create_only,
+            schema: crate::schema::from_request(r.0.get("Schema"))?,
+            mfa_configuration: r.opt_str("MfaConfiguration")?.unwrap_or("OFF").to_string(),
+            software_token_mfa: false,
+            lambda_config: match r.0.get("LambdaConfig") {
+                Some(Json::Object(m)) => m.clone(),
+                _ => Map::new(),
+            },
             groups: Default::default(),
             extra,
         })
@@ -178,7 +188,7 @@ impl UserPools {
             .iter()
             .map(|id| {
                 let c = &state.pools[*id].config;
-                json!({"Id": c.id, "Name": c.name, "LambdaConfig": {}, "LastModifiedDate": c.modified, "CreationDate": c.created})
+                json!({"Id": c.id, "Name": c.name, "LambdaConfig": c.lambda_config, "LastModifiedDate": c.modified, "CreationDate": c.created})
             })
             .collect();
         let mut out = json!({"UserPools": pools});
@@ -215,16 +225,39 @@ impl UserPools {
         let req = request.as_object().cloned().unwrap_or_default();
         let existing = self.logical(logical_id)?.and_then(|id| {
             let state = self.read();
-            state
-                .pools
-                .get(&id)
-                .map(|p| (id.clone(), p.config.created, p.config.groups.clone()))
+            state.pools.get(&id).map(|p| {
+                let custom: Vec<crate::schema::Attribute> = p
+                    .config
+                    .schema
+                    .iter()
+                    .filter(|a| a.name.starts_with("custom:"))
+                    .cloned()
+                    .collect();
+                (
+                    id.clone(),
+                    p.config.created,
+                    p.config.groups.clone(),
+                    custom,
+                )
+            })
         });
-        let (id, created, groups) =
-            existing.unwrap_or_else(|| (self.new_pool_id(), now_f64(), Default::default()));
+        let (id, created, groups, kept_custom) = existing.unwrap_or_else(|| {
+            (
+                self.new_pool_id(),
+                now_f64(),
+                Default::default(),
+                Vec::new(),
+            )
+        });
         let mut config = self.pool_config(&Req(&req), id.clone(), created)?;
-        // What the template does not say is the pool's own: its groups.
+        // What the template does not say is the pool's own: its groups, and the custom
+        // attributes added since (they cannot be removed).
         config.groups = groups;
+        for a in kept_custom {
+            if !config.schema.iter().any(|s| s.name == a.name) {
+                config.schema.push(a);
+            }
+        }
         self.put_pool(config.clone())?;
         self.set_logical(logical_id, &id)?;
         Ok(config)

@@ -164,23 +164,25 @@ impl UserPools {
         })
     }
 
-    /// The stored username and attributes for a new user named `given`.
+    /// The stored username and attributes for a new user named `given`, checked against the
+    /// pool's schema (`admin`: an administrator writes them, developer-only ones included).
     pub(super) fn new_identity(
         &self,
         pool_id: &str,
         given: &str,
         attrs: Vec<(String, String)>,
+        admin: bool,
     ) -> Result<(String, BTreeMap<String, String>)> {
-        super::attributes::check_attribute_names(&attrs)?;
-        let email_is_username = {
+        let (email_is_username, schema) = {
             let state = self.read();
-            state
+            let config = &state
                 .pools
                 .get(pool_id)
                 .ok_or_else(|| no_pool(pool_id))?
-                .config
-                .email_is_username()
+                .config;
+            (config.email_is_username(), config.schema().into_owned())
         };
+        crate::schema::check_writes(&schema, &attrs, true, admin)?;
         let sub = uuid();
         let mut attributes: BTreeMap<String, String> = attrs.into_iter().collect();
         attributes.insert("sub".into(), sub.clone());
@@ -195,28 +197,104 @@ impl UserPools {
         } else {
             given.to_string()
         };
+        crate::schema::check_required(&schema, &attributes)?;
         Ok((username, attributes))
     }
 
-    /// Puts a code in the outbox.
-    pub(super) fn send_code(
-        &self,
-        pool_id: &str,
-        username: &str,
-        d: &(String, &str, &str),
-        subject: &str,
-        code: &str,
-    ) {
-        self.outbox.send(&Message {
-            to: d.0.clone(),
-            subject: subject.into(),
-            body: format!("Your verification code is {code}"),
-            temporary_password: None,
-            code: Some(code.into()),
-            pool_id: pool_id.into(),
-            username: username.into(),
+    /// Sends a message to `user` (into the outbox): `body` with `{####}` standing for `code`
+    /// and `{username}` for the username, unless the pool's CustomMessage trigger (run with
+    /// `source`) gives its own subject and text, whose placeholders are filled the same way.
+    pub(super) fn send_message(&self, m: Outgoing<'_>) -> Result<()> {
+        let pool = self
+            .read()
+            .pools
+            .get(m.pool_id)
+            .map(|p| p.config.clone())
+            .ok_or_else(|| no_pool(m.pool_id))?;
+        let (mut subject, mut body) = (m.subject.to_string(), m.body.to_string());
+        let request = json!({
+            "userAttributes": crate::triggers::user_attributes(&pool, m.user),
+            "codeParameter": "{####}",
+            "linkParameter": "{##Click Here##}",
+            "usernameParameter": if m.temporary { json!("{username}") } else { Json::Null },
+            "clientMetadata": m.client_metadata,
         });
+        let call = crate::triggers::Call {
+            pool: &pool,
+            user_name: &m.user.username,
+            client_id: m.client_id,
+        };
+        if let Some(r) = self.run_trigger(
+            call,
+            crate::triggers::Trigger::CustomMessage,
+            m.source,
+            request,
+            json!({"smsMessage": null, "emailMessage": null, "emailSubject": null}),
+        )? {
+            let text = if m.to.1 == "SMS" {
+                r["smsMessage"].as_str()
+            } else {
+                r["emailMessage"].as_str()
+            };
+            match text {
+                // The code must be in it (and, for an invitation, the username too).
+                Some(t) if t.contains("{####}") && (!m.temporary || t.contains("{username}")) => {
+                    body = t.to_string();
+                }
+                Some(_) => tracing::warn!(
+                    "{}: the CustomMessage trigger's message lacks {{####}}{}; the default message was sent",
+                    m.source,
+                    if m.temporary { " or {username}" } else { "" }
+                ),
+                None => {}
+            }
+            if let Some(s) = r["emailSubject"].as_str() {
+                subject = s.to_string();
+            }
+        }
+        let shown_name = m.shown_username.unwrap_or(&m.user.username);
+        let fill = |t: &str| {
+            t.replace("{####}", m.code)
+                .replace("{username}", shown_name)
+        };
+        self.outbox.send(&Message {
+            to: m.to.0.clone(),
+            subject: fill(&subject),
+            body: fill(&body),
+            temporary_password: m.temporary.then(|| m.code.to_string()),
+            code: (!m.temporary).then(|| m.code.to_string()),
+            pool_id: m.pool_id.into(),
+            username: m.user.username.clone(),
+        });
+        Ok(())
     }
+}
+
+/// A message to send: see [`UserPools::send_message`].
+#[derive(Debug)]
+pub(super) struct Outgoing<'a> {
+    /// The pool.
+    pub pool_id: &'a str,
+    /// The user it is about.
+    pub user: &'a User,
+    /// Where it goes.
+    pub to: &'a (String, &'static str, &'static str),
+    /// The default subject.
+    pub subject: &'a str,
+    /// The default text, with `{####}` and `{username}`.
+    pub body: &'a str,
+    /// The code or temporary password.
+    pub code: &'a str,
+    /// An invitation with a temporary password (`CustomMessage_AdminCreateUser`).
+    pub temporary: bool,
+    /// The username as the message shows it (the name the administrator gave).
+    pub shown_username: Option<&'a str>,
+    /// The CustomMessage trigger's `triggerSource`.
+    pub source: &'a str,
+    /// The client of the call, if any.
+    pub client_id: Option<&'a str>,
+    /// The call's `ClientMetadata`.
+    pub client_metadata: Json,
 }
 
 #[cfg(test)]
