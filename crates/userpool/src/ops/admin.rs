@@ -209,3 +209,118 @@ impl UserPools {
         Ok(username)
     }
 }
+
+impl UserPools {
+    /// AdminConfirmSignUp: an unconfirmed user confirmed without a code (PostConfirmation
+    /// runs, as for ConfirmSignUp).
+    pub(crate) fn admin_confirm_sign_up(&self, r: &Req<'_>) -> Result<Json> {
+        let (pool_id, username) = self.admin_user(r)?;
+        let user = self.update_user(&pool_id, &username, |u| {
+            if u.status != UserStatus::Unconfirmed {
+                return Err(CognitoError::not_authorized(format!(
+                    "User cannot be confirmed. Current status is {}",
+                    u.status
+                )));
+            }
+            u.status = UserStatus::Confirmed;
+            u.confirm_code = None;
+            Ok(())
+        })?;
+        self.post_confirmation(
+            &pool_id,
+            &user,
+            None,
+            "PostConfirmation_ConfirmSignUp",
+            super::signup::client_metadata(r)?,
+        )?;
+        Ok(json!({}))
+    }
+
+    /// AdminResetUserPassword: the password no longer signs in (`RESET_REQUIRED`); a reset
+    /// code goes to the user, for ConfirmForgotPassword.
+    pub(crate) fn admin_reset_user_password(&self, r: &Req<'_>) -> Result<Json> {
+        let (pool_id, username) = self.admin_user(r)?;
+        let (stored, code) = self.new_code(super::users::RESET_CODE_SECS);
+        let user = self.update_user(&pool_id, &username, |u| {
+            let verified = ["email", "phone_number"].iter().any(|a| {
+                u.attributes.get(&format!("{a}_verified")).map(String::as_str) == Some("true")
+            });
+            if !verified {
+                return Err(CognitoError::invalid_parameter(
+                    "Cannot reset password for the user as there is no registered/verified email or phone_number",
+                ));
+            }
+            u.status = UserStatus::ResetRequired;
+            u.reset_code = Some(stored);
+            Ok(())
+        })?;
+        if let Some(d) = destination(&user, false) {
+            self.send_message(super::users::Outgoing {
+                pool_id: &pool_id,
+                user: &user,
+                to: &d,
+                subject: "Your password reset code",
+                body: "Your password reset code is {####}",
+                code: &code,
+                temporary: false,
+                shown_username: None,
+                source: "CustomMessage_ForgotPassword",
+                client_id: None,
+                client_metadata: super::signup::client_metadata(r)?,
+            })?;
+        }
+        Ok(json!({}))
+    }
+
+    /// AdminListUserAuthEvents: the local pool keeps no sign-in history.
+    pub(crate) fn admin_list_user_auth_events(&self, r: &Req<'_>) -> Result<Json> {
+        self.admin_user(r)?;
+        Ok(json!({"AuthEvents": []}))
+    }
+
+    /// AdminDeleteUserAttributes.
+    pub(crate) fn admin_delete_user_attributes(&self, r: &Req<'_>) -> Result<Json> {
+        r.require(&["UserPoolId", "Username", "UserAttributeNames"])?;
+        let (pool_id, username) = self.admin_user(r)?;
+        let names = r.opt_str_list("UserAttributeNames")?.unwrap_or_default();
+        self.delete_attributes(&pool_id, &username, &names)?;
+        Ok(json!({}))
+    }
+
+    /// Takes attributes away; required and immutable ones stay.
+    pub(super) fn delete_attributes(
+        &self,
+        pool_id: &str,
+        username: &str,
+        names: &[String],
+    ) -> Result<()> {
+        let schema = self
+            .read()
+            .pools
+            .get(pool_id)
+            .map(|p| p.config.schema().into_owned())
+            .ok_or_else(|| no_pool(pool_id))?;
+        for n in names {
+            match schema.iter().find(|a| &a.name == n) {
+                Some(a) if a.required || !a.mutable || n == "sub" => {
+                    return Err(CognitoError::invalid_parameter(format!(
+                        "Attributes did not conform to the schema: {n}: The attribute is required"
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    return Err(CognitoError::invalid_parameter(format!(
+                        "Attributes did not conform to the schema: {n}: Attribute does not exist in the schema.\n"
+                    )));
+                }
+            }
+        }
+        self.update_user(pool_id, username, |u| {
+            for n in names {
+                u.attributes.remove(n);
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}

@@ -127,3 +127,14 @@ impl UserPools {
         })
     }
 }
+
+impl UserPools {
+    /// DeleteUserAttributes.
+    pub(crate) fn delete_user_attributes(&self, r: &Req<'_>) -> Result<Json> {
+        r.require(&["UserAttributeNames", "AccessToken"])?;
+        let (pool_id, username) = self.token_user(r)?;
+        let names = r.opt_str_list("UserAttributeNames")?.unwrap_or_default();
+        self.delete_attributes(&pool_id, &username, &names)?;
+        Ok(json!({}))
+    }
+}

@@ -478,6 +478,25 @@ impl UserPools {
         Ok(json!({"ChallengeParameters": {}, "AuthenticationResult": tokens}))
     }
 
+    /// GetTokensFromRefreshToken: a refresh, as REFRESH_TOKEN_AUTH (a client with a secret
+    /// gives it as `ClientSecret`).
+    pub(crate) fn get_tokens_from_refresh_token(&self, r: &Req<'_>) -> Result<Json> {
+        r.require(&["RefreshToken", "ClientId"])?;
+        let client = self.client_for(r.checked("ClientId", Constraint::ClientId)?, None)?;
+        if let Some(secret) = &client.secret
+            && r.opt_str("ClientSecret")? != Some(secret.as_str())
+        {
+            return Err(CognitoError::not_authorized(format!(
+                "Client {} is configured with secret but ClientSecret was not received",
+                client.id
+            )));
+        }
+        let mut params = Map::new();
+        params.insert("REFRESH_TOKEN".into(), json!(r.str("RefreshToken")?));
+        let mut out = self.refresh(&client, &params)?;
+        Ok(json!({"AuthenticationResult": out["AuthenticationResult"].take()}))
+    }
+
     pub(crate) fn respond_to_challenge(&self, r: &Req<'_>, admin: bool) -> Result<Json> {
         let (client, name) = {
             let required: &[&str] = if admin {

@@ -279,3 +279,38 @@ impl UserPools {
         Ok(client)
     }
 }
+
+impl UserPools {
+    /// UpdateUserPoolClient: as UpdateUserPool, what it leaves out goes back to its default
+    /// (the name and secret stay).
+    pub(crate) fn update_user_pool_client(&self, r: &Req<'_>) -> Result<Json> {
+        r.require(&["UserPoolId", "ClientId"])?;
+        let pool_id = r.checked("UserPoolId", Constraint::PoolId)?;
+        let client_id = r.checked("ClientId", Constraint::ClientId)?;
+        let old = self.client_for(client_id, Some(pool_id))?;
+        let mut req = r.0.clone();
+        req.entry("ClientName").or_insert_with(|| json!(old.name));
+        let client = self.client_config(
+            &Req(&req),
+            pool_id,
+            old.id.clone(),
+            old.secret.clone(),
+            old.created,
+        )?;
+        let rendered = client.render();
+        self.put_client(client)?;
+        Ok(json!({"UserPoolClient": rendered}))
+    }
+
+    pub(crate) fn delete_user_pool_client(&self, r: &Req<'_>) -> Result<Json> {
+        r.require(&["UserPoolId", "ClientId"])?;
+        let pool_id = r.checked("UserPoolId", Constraint::PoolId)?;
+        let client_id = r.checked("ClientId", Constraint::ClientId)?;
+        self.client_for(client_id, Some(pool_id))?;
+        self.transact(|_, tx| {
+            tx.delete_client(client_id);
+            Ok(())
+        })?;
+        Ok(json!({}))
+    }
+}

@@ -146,6 +146,27 @@ pub const OPERATIONS: &[Operation] = &[
         "AdminSetUserMFAPreference",
         UserPools::admin_set_user_mfa_preference,
     ),
+    signed("AdminConfirmSignUp", UserPools::admin_confirm_sign_up),
+    signed(
+        "AdminResetUserPassword",
+        UserPools::admin_reset_user_password,
+    ),
+    signed(
+        "AdminListUserAuthEvents",
+        UserPools::admin_list_user_auth_events,
+    ),
+    signed(
+        "AdminDeleteUserAttributes",
+        UserPools::admin_delete_user_attributes,
+    ),
+    unsigned("DeleteUserAttributes", UserPools::delete_user_attributes),
+    signed("UpdateUserPool", UserPools::update_user_pool),
+    signed("UpdateUserPoolClient", UserPools::update_user_pool_client),
+    signed("DeleteUserPoolClient", UserPools::delete_user_pool_client),
+    unsigned(
+        "GetTokensFromRefreshToken",
+        UserPools::get_tokens_from_refresh_token,
+    ),
 ];
 
 impl UserPools {

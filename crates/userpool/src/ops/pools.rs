@@ -263,3 +263,33 @@ impl UserPools {
         Ok(config)
     }
 }
+
+impl UserPools {
+    /// UpdateUserPool: the settings it gives replace the pool's, and those it leaves out go
+    /// back to their defaults, as AWS does; the name, groups, attribute schema and software
+    /// token setting are the pool's own and stay.
+    pub(crate) fn update_user_pool(&self, r: &Req<'_>) -> Result<Json> {
+        r.require(&["UserPoolId"])?;
+        let id = r.checked("UserPoolId", Constraint::PoolId)?.to_string();
+        let old = {
+            let state = self.read();
+            state
+                .pools
+                .get(&id)
+                .map(|p| p.config.clone())
+                .ok_or_else(|| no_pool(&id))?
+        };
+        let mut req = r.0.clone();
+        req.insert("PoolName".into(), json!(old.name));
+        req.remove("Schema");
+        let mut config = self.pool_config(&Req(&req), id, old.created)?;
+        config.groups = old.groups;
+        config.schema = old.schema;
+        config.software_token_mfa = old.software_token_mfa;
+        if r.0.get("MfaConfiguration").is_none() {
+            config.mfa_configuration = old.mfa_configuration;
+        }
+        self.put_pool(config)?;
+        Ok(json!({}))
+    }
+}
