@@ -172,6 +172,19 @@ impl sam::Provisioner for Provision<'_> {
     fn user_to_group(&mut self, request: &serde_json::Value) -> Result<(), String> {
         self.0.ensure_membership(request).map_err(|e| e.to_string())
     }
+
+    fn user_pool_domain(&mut self, request: &serde_json::Value) -> Result<(), String> {
+        let pool = request["UserPoolId"].as_str().unwrap_or_default();
+        let domain = request["Domain"].as_str().unwrap_or_default();
+        self.0.set_domain(pool, domain).map_err(|e| e.to_string())
+    }
+
+    fn resource_server(&mut self, request: &serde_json::Value) -> Result<(), String> {
+        self.0
+            .ensure_resource_server(request)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// A REST API as the SAM plan describes it -> as the gateway serves it.

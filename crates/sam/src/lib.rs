@@ -59,6 +59,10 @@ pub enum Kind {
     UserPoolGroup,
     /// `AWS::Cognito::UserPoolUserToGroupAttachment`: provisioned.
     UserToGroup,
+    /// `AWS::Cognito::UserPoolDomain`: provisioned (the hosted UI's path).
+    UserPoolDomain,
+    /// `AWS::Cognito::UserPoolResourceServer`: provisioned.
+    ResourceServer,
     /// `AWS::Serverless::Function`: run by the Lambda host.
     Function,
     /// `AWS::Serverless::Api`: served by the gateway.
@@ -87,6 +91,8 @@ impl Kind {
             "AWS::Cognito::UserPoolUser" => Kind::UserPoolUser,
             "AWS::Cognito::UserPoolGroup" => Kind::UserPoolGroup,
             "AWS::Cognito::UserPoolUserToGroupAttachment" => Kind::UserToGroup,
+            "AWS::Cognito::UserPoolDomain" => Kind::UserPoolDomain,
+            "AWS::Cognito::UserPoolResourceServer" => Kind::ResourceServer,
             "AWS::Serverless::Function" => Kind::Function,
             "AWS::Serverless::Api" => Kind::RestApi,
             "AWS::Serverless::HttpApi" => Kind::HttpApi,
@@ -117,6 +123,8 @@ impl Kind {
                 | Kind::UserPoolUser
                 | Kind::UserPoolGroup
                 | Kind::UserToGroup
+                | Kind::UserPoolDomain
+                | Kind::ResourceServer
         )
     }
 }
@@ -162,6 +170,10 @@ pub trait Provisioner {
     fn user_pool_group(&mut self, request: &Json) -> Result<String, String>;
     /// `AWS::Cognito::UserPoolUserToGroupAttachment` (`UserPoolId`, `Username`, `GroupName`).
     fn user_to_group(&mut self, request: &Json) -> Result<(), String>;
+    /// `AWS::Cognito::UserPoolDomain` (`UserPoolId`, `Domain`).
+    fn user_pool_domain(&mut self, request: &Json) -> Result<(), String>;
+    /// `AWS::Cognito::UserPoolResourceServer` (a CreateResourceServer request).
+    fn resource_server(&mut self, request: &Json) -> Result<(), String>;
 }
 
 /// Where the local stack serves, for outputs that name AWS's endpoints.
@@ -601,6 +613,21 @@ impl<'s> Plan<'s> {
                     }
                     let name = p.user_pool_group(&request).map_err(at)?;
                     self.physical.insert(&r.logical_id, name, &[]);
+                }
+                Kind::UserPoolDomain => {
+                    p.user_pool_domain(&props).map_err(at)?;
+                    let domain = props["Domain"].as_str().unwrap_or_default().to_string();
+                    let cf = Json::String(format!(
+                        "{domain}.auth.{}.amazoncognito.com",
+                        self.stack.pseudo.region
+                    ));
+                    self.physical
+                        .insert(&r.logical_id, domain, &[("CloudFrontDistribution", cf)]);
+                }
+                Kind::ResourceServer => {
+                    p.resource_server(&props).map_err(at)?;
+                    let id = props["Identifier"].as_str().unwrap_or_default().to_string();
+                    self.physical.insert(&r.logical_id, id, &[]);
                 }
                 Kind::UserToGroup => {
                     p.user_to_group(&props).map_err(at)?;

@@ -64,6 +64,15 @@ impl Provisioner for Fake {
         self.requests.push(("attachment".into(), request.clone()));
         Ok(())
     }
+    fn user_pool_domain(&mut self, request: &Json) -> Result<(), String> {
+        self.requests.push(("domain".into(), request.clone()));
+        Ok(())
+    }
+    fn resource_server(&mut self, request: &Json) -> Result<(), String> {
+        self.requests
+            .push(("resource server".into(), request.clone()));
+        Ok(())
+    }
 }
 
 fn app(text: &str) -> (App, Fake) {
@@ -1449,4 +1458,39 @@ Resources:
         env["ELSEWHERE"], "https://abcdefghij.execute-api.us-east-1.amazonaws.com/Prod",
         "another stack's API is left alone"
     );
+}
+
+#[test]
+fn domains_and_resource_servers_are_provisioned_with_their_references() {
+    let text = r#"
+Resources:
+  Pool: {Type: AWS::Cognito::UserPool}
+  Domain:
+    Type: AWS::Cognito::UserPoolDomain
+    Properties: {UserPoolId: !Ref Pool, Domain: my-app}
+  Orders:
+    Type: AWS::Cognito::UserPoolResourceServer
+    Properties:
+      UserPoolId: !Ref Pool
+      Identifier: orders
+      Name: Orders
+      Scopes: [{ScopeName: read, ScopeDescription: read them}]
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    DependsOn: Orders
+    Properties:
+      UserPoolId: !Ref Pool
+      AllowedOAuthScopes: [!Sub "${Orders}/read"]
+Outputs:
+  Domain: {Value: !Ref Domain}
+  Cf: {Value: !GetAtt Domain.CloudFrontDistribution}
+"#;
+    let (app, fake) = app(text);
+    assert_eq!(app.outputs["Domain"], "my-app");
+    assert_eq!(app.outputs["Cf"], "my-app.auth.us-east-1.amazoncognito.com");
+    let kinds: Vec<&str> = fake.requests.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["Pool", "domain", "resource server", "Client"]);
+    let (_, client) = &fake.requests[3];
+    assert_eq!(client["AllowedOAuthScopes"], json!(["orders/read"]));
+    assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
 }

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`service`]: the HTTP edge: routing, the awsJson protocol, errors on the wire, JWKS.
+//! - [`hosted`]: the hosted UI and the OAuth 2.0 / OpenID Connect endpoints.
 //! - [`ops`]: the operations, with Cognito's validation.
 //! - [`pools`]: the state ([`UserPools`]) and token issuance; [`tx`]: the one way to change it.
 //! - [`model`], [`store`]: records and their crash-safe storage (redb).
@@ -14,6 +15,7 @@
 //! - [`error`]: wire errors.
 
 pub mod error;
+pub mod hosted;
 pub mod model;
 pub mod ops;
 pub mod outbox;

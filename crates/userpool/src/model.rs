@@ -83,6 +83,12 @@ pub struct PoolConfig {
     /// checked against the model.
     #[serde(default)]
     pub lambda_config: Map<String, Json>,
+    /// The hosted UI's domain (`AWS::Cognito::UserPoolDomain`, CreateUserPoolDomain).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Resource servers, whose scopes clients ask for.
+    #[serde(default)]
+    pub resource_servers: Vec<ResourceServer>,
     /// `MfaConfiguration`: `OFF`, `ON` or `OPTIONAL`.
     #[serde(default = "mfa_off")]
     pub mfa_configuration: String,
@@ -129,6 +135,35 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// A list member of the client's settings (`CallbackURLs`, `AllowedOAuthFlows`, ...).
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.extra
+            .get(key)
+            .and_then(Json::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `AllowedOAuthFlowsUserPoolClient`: OAuth flows are on for the client.
+    pub fn oauth_enabled(&self) -> bool {
+        self.extra
+            .get("AllowedOAuthFlowsUserPoolClient")
+            .and_then(Json::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// `EnableTokenRevocation` (on unless turned off).
+    pub fn token_revocation(&self) -> bool {
+        self.extra
+            .get("EnableTokenRevocation")
+            .and_then(Json::as_bool)
+            .unwrap_or(true)
+    }
+
     /// `WriteAttributes`, when the client limits what it may write.
     pub fn write_attributes(&self) -> Option<Vec<String>> {
         self.extra
@@ -315,6 +350,29 @@ impl User {
     }
 }
 
+/// A resource server: an API whose scopes (`<identifier>/<scope>`) clients ask for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceServer {
+    /// Identifier (`orders`, `https://api.example.com`).
+    pub identifier: String,
+    /// Name.
+    pub name: String,
+    /// (ScopeName, ScopeDescription).
+    pub scopes: Vec<(String, String)>,
+}
+
+impl ResourceServer {
+    /// The `ResourceServerType` shape.
+    pub fn render(&self, pool_id: &str) -> Json {
+        json!({
+            "UserPoolId": pool_id,
+            "Identifier": self.identifier,
+            "Name": self.name,
+            "Scopes": self.scopes.iter().map(|(n, d)| json!({"ScopeName": n, "ScopeDescription": d})).collect::<Vec<_>>(),
+        })
+    }
+}
+
 /// A group of users.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
@@ -406,6 +464,9 @@ pub struct RefreshClaims {
     pub auth_time: u64,
     /// Epoch seconds.
     pub exp: u64,
+    /// The scopes an OAuth flow granted (the hosted UI's tokens keep them on refresh).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
 }
 
 impl PoolConfig {

@@ -184,6 +184,8 @@ pub struct UserPools {
     pub(crate) triggers: RwLock<Option<Arc<dyn crate::triggers::Invoke>>>,
     /// CUSTOM_AUTH exchanges between their calls, by session.
     pub(crate) custom: Mutex<HashMap<String, crate::ops::custom::CustomSession>>,
+    /// The hosted UI's codes, flows and signed-in browsers.
+    pub(crate) hosted: crate::hosted::HostedState,
 }
 
 /// Reads (or makes) the key confirmation and reset codes are stored under.
@@ -262,6 +264,7 @@ impl UserPools {
             code_key,
             triggers: RwLock::new(None),
             custom: Mutex::new(HashMap::new()),
+            hosted: crate::hosted::HostedState::default(),
             verified_key: {
                 let mut k = [0u8; 32];
                 random_bytes(&mut k);
@@ -453,6 +456,14 @@ impl UserPools {
         (s.expires > now_secs()).then_some(s)
     }
 
+    /// A session as it is, without taking it.
+    pub fn peek_session(&self, token: &str) -> Option<Session> {
+        lock(&self.sessions)
+            .get(token)
+            .filter(|s| s.expires > now_secs())
+            .cloned()
+    }
+
     /// Puts back a session taken by mistake (the answer was refused before it was used).
     pub fn restore_session(&self, token: &str, s: Session) {
         lock(&self.sessions).insert(token.to_string(), s);
@@ -499,6 +510,27 @@ impl UserPools {
         refresh: Option<&RefreshClaims>,
         source: &str,
     ) -> Result<Json> {
+        let oauth = refresh
+            .and_then(|r| r.scopes.clone())
+            .map(|scopes| OAuthGrant {
+                scopes,
+                nonce: None,
+            });
+        self.issue_tokens_for(keys, client, user, refresh, source, oauth.as_ref())
+    }
+
+    /// [`UserPools::issue_tokens`] for an OAuth grant (`oauth`): the access token's `scope` is
+    /// the granted scopes and it carries `version: 2`; the ID token carries `nonce`, and is
+    /// issued only when `openid` was granted; the refresh token keeps the scopes.
+    pub fn issue_tokens_for(
+        &self,
+        keys: &PoolKeys,
+        client: &ClientConfig,
+        user: &User,
+        refresh: Option<&RefreshClaims>,
+        source: &str,
+        oauth: Option<&OAuthGrant>,
+    ) -> Result<Json> {
         let now = now_secs();
         let (origin_jti, auth_time) = match refresh {
             Some(r) => (r.jti.clone(), r.auth_time),
@@ -536,7 +568,10 @@ impl UserPools {
             .as_ref()
             .map(|p| crate::ops::groups::token_groups(p, user))
             .unwrap_or_default();
-        let mut scopes = vec!["aws.cognito.signin.user.admin".to_string()];
+        let mut scopes = match oauth {
+            Some(o) => o.scopes.clone(),
+            None => vec!["aws.cognito.signin.user.admin".to_string()],
+        };
         let overrides = match &pool {
             Some(p) => crate::ops::tokens::pre_token_generation(
                 self, p, client, user, source, &groups, &roles, &preferred, &scopes,
@@ -587,13 +622,22 @@ impl UserPools {
                 crate::ops::tokens::apply(a, &o.access);
             }
         }
+        if let Some(g) = oauth {
+            access["version"] = json!(2);
+            if let Some(n) = &g.nonce {
+                id.insert("nonce".into(), json!(n));
+            }
+        }
+        let with_id_token = oauth.is_none_or(|g| g.scopes.iter().any(|s| s == "openid"));
 
         let mut result = json!({
             "AccessToken": keys.access.sign(&access),
             "ExpiresIn": client.access_validity,
             "TokenType": "Bearer",
-            "IdToken": keys.id.sign(&Json::Object(id)),
         });
+        if with_id_token {
+            result["IdToken"] = json!(keys.id.sign(&Json::Object(id)));
+        }
         if refresh.is_none() {
             let claims = RefreshClaims {
                 jti: origin_jti,
@@ -602,6 +646,7 @@ impl UserPools {
                 sub: sub.to_string(),
                 auth_time,
                 exp: now + client.refresh_validity,
+                scopes: oauth.map(|g| g.scopes.clone()),
             };
             let payload = serde_json::to_vec(&claims).expect("claims serialize");
             result["RefreshToken"] = json!(keys.refresh.seal(&payload));
@@ -638,6 +683,15 @@ impl UserPools {
             Ok(())
         })
     }
+}
+
+/// What an OAuth flow granted: the scopes, and the `nonce` the client sent.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthGrant {
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// The authorize request's `nonce`.
+    pub nonce: Option<String>,
 }
 
 /// A user as stored: with its pool, since the key alone is not parsed back.

@@ -35,6 +35,7 @@ pub fn app(pools: Arc<UserPools>) -> Router {
             "/{pool_id}/.well-known/openid-configuration",
             get(openid_configuration),
         )
+        .merge(crate::hosted::routes())
         .with_state(pools)
 }
 
@@ -193,13 +194,22 @@ async fn openid_configuration(
     }
     let iss = pools.issuer(&pool_id);
     let local = pools.local_issuer(&pool_id);
-    let base = &pools.settings.base_url;
+    // The hosted UI's endpoints are under the pool's domain, or its id.
+    let prefix = pools
+        .read()
+        .pools
+        .get(&pool_id)
+        .and_then(|p| p.config.domain.clone())
+        .unwrap_or_else(|| pool_id.clone());
+    let ui = format!("{}/{prefix}", pools.settings.base_url);
     let doc = json!({
         "issuer": iss,
         "jwks_uri": format!("{local}/.well-known/jwks.json"),
-        "authorization_endpoint": format!("{base}/oauth2/authorize"),
-        "token_endpoint": format!("{base}/oauth2/token"),
-        "userinfo_endpoint": format!("{base}/oauth2/userInfo"),
+        "authorization_endpoint": format!("{ui}/oauth2/authorize"),
+        "token_endpoint": format!("{ui}/oauth2/token"),
+        "userinfo_endpoint": format!("{ui}/oauth2/userInfo"),
+        "end_session_endpoint": format!("{ui}/logout"),
+        "revocation_endpoint": format!("{ui}/oauth2/revoke"),
         "response_types_supported": ["code", "token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],

@@ -149,7 +149,7 @@ impl UserPools {
     }
 
     /// Counts a failed password; from the fifth in a row sign-in locks, 1 s doubling to 15 min.
-    fn record_failure(&self, pool_id: &str, username: &str) -> Result<()> {
+    pub(crate) fn record_failure(&self, pool_id: &str, username: &str) -> Result<()> {
         self.transact(|state, tx| {
             let Some(user) = state.pools.get(pool_id).and_then(|p| p.users.get(username)) else {
                 return Ok(());
@@ -435,7 +435,11 @@ impl UserPools {
         Ok(answer)
     }
 
-    fn refresh(&self, client: &ClientConfig, params: &Map<String, Json>) -> Result<Json> {
+    pub(crate) fn refresh(
+        &self,
+        client: &ClientConfig,
+        params: &Map<String, Json>,
+    ) -> Result<Json> {
         let token = param(params, "REFRESH_TOKEN")?;
         let invalid = || CognitoError::not_authorized("Invalid Refresh Token");
         let keys = {
@@ -545,6 +549,18 @@ impl UserPools {
         token: &str,
         responses: &Map<String, Json>,
     ) -> Result<Json> {
+        let s = self.apply_new_password(client, token, responses)?;
+        self.after_authenticated(s, "TokenGeneration_NewPasswordChallenge")
+    }
+
+    /// The NEW_PASSWORD_REQUIRED answer applied (the session used up): the user signed in, for
+    /// the API to issue tokens or the hosted UI a code.
+    pub(crate) fn apply_new_password(
+        &self,
+        client: &ClientConfig,
+        token: &str,
+        responses: &Map<String, Json>,
+    ) -> Result<SignIn> {
         let new_password = param(responses, "NEW_PASSWORD")?;
         let username = param(responses, "USERNAME")?;
         let session = self
@@ -607,7 +623,7 @@ impl UserPools {
                 user,
             })
         })?;
-        self.after_authenticated(s, "TokenGeneration_NewPasswordChallenge")
+        Ok(s)
     }
 
     fn password_verifier(

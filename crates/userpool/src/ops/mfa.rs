@@ -278,6 +278,32 @@ impl UserPools {
         let s = self.sign_in_for(client, &session.username)?;
         match (name, &session.purpose) {
             ("SOFTWARE_TOKEN_MFA", Purpose::SoftwareTokenMfa) => {
+                self.restore_session(token, session);
+                let s = self.check_mfa_code(client, token, responses)?;
+                self.finish_sign_in(&s, "TokenGeneration_Authentication", &json!({}))
+            }
+            ("MFA_SETUP", Purpose::MfaSetup { verified: true, .. }) => {
+                let s = self.sign_in_for(client, &s.user.username)?;
+                self.finish_sign_in(&s, "TokenGeneration_Authentication", &json!({}))
+            }
+            _ => Err(CognitoError::invalid_session()),
+        }
+    }
+
+    /// The SOFTWARE_TOKEN_MFA code checked (the session used up when it is right): the user
+    /// signed in.
+    pub(crate) fn check_mfa_code(
+        &self,
+        client: &ClientConfig,
+        token: &str,
+        responses: &Map<String, Json>,
+    ) -> Result<SignIn> {
+        let session = self
+            .take_session(token)
+            .filter(|s| s.client_id == client.id && s.purpose == Purpose::SoftwareTokenMfa)
+            .ok_or_else(CognitoError::invalid_session)?;
+        {
+            {
                 let code = param(responses, "SOFTWARE_TOKEN_MFA_CODE")?.to_string();
                 let now = now_secs();
                 let result = self.update_user(&session.pool_id, &session.username, |u| {
@@ -301,14 +327,8 @@ impl UserPools {
                     self.restore_session(token, session);
                     return Err(e);
                 }
-                let s = self.sign_in_for(client, &s.user.username)?;
-                self.finish_sign_in(&s, "TokenGeneration_Authentication", &json!({}))
+                self.sign_in_for(client, &session.username)
             }
-            ("MFA_SETUP", Purpose::MfaSetup { verified: true, .. }) => {
-                let s = self.sign_in_for(client, &s.user.username)?;
-                self.finish_sign_in(&s, "TokenGeneration_Authentication", &json!({}))
-            }
-            _ => Err(CognitoError::invalid_session()),
         }
     }
 }

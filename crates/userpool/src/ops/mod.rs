@@ -14,6 +14,7 @@
 //! - [`custom`]: the CUSTOM_AUTH flow and user migration (trigger-driven sign-ins).
 //! - [`tokens`]: the pre token generation trigger and its changes to the tokens.
 //! - [`mfa`]: TOTP MFA and its challenges.
+//! - [`domains`]: hosted-UI domains and resource servers.
 //! - [`pools`], [`clients`]: pools and app clients, and the ones a template declares.
 //! - [`users`]: what the user operations share (lookups, one-user transactions, codes).
 
@@ -22,6 +23,7 @@ pub mod attributes;
 pub mod auth;
 pub mod clients;
 pub mod custom;
+pub mod domains;
 pub mod groups;
 pub mod list;
 pub mod mfa;
@@ -167,6 +169,20 @@ pub const OPERATIONS: &[Operation] = &[
         "GetTokensFromRefreshToken",
         UserPools::get_tokens_from_refresh_token,
     ),
+    signed("CreateUserPoolDomain", UserPools::create_user_pool_domain),
+    signed(
+        "DescribeUserPoolDomain",
+        UserPools::describe_user_pool_domain,
+    ),
+    signed("DeleteUserPoolDomain", UserPools::delete_user_pool_domain),
+    signed("CreateResourceServer", UserPools::create_resource_server),
+    signed(
+        "DescribeResourceServer",
+        UserPools::describe_resource_server,
+    ),
+    signed("ListResourceServers", UserPools::list_resource_servers),
+    signed("UpdateResourceServer", UserPools::update_resource_server),
+    signed("DeleteResourceServer", UserPools::delete_resource_server),
 ];
 
 impl UserPools {

@@ -125,6 +125,8 @@ impl UserPools {
             policy,
             admin_create_only,
             schema: crate::schema::from_request(r.0.get("Schema"))?,
+            domain: None,
+            resource_servers: Vec::new(),
             mfa_configuration: r.opt_str("MfaConfiguration")?.unwrap_or("OFF").to_string(),
             software_token_mfa: false,
             lambda_config: match r.0.get("LambdaConfig") {
@@ -223,39 +225,29 @@ impl UserPools {
     /// template's logical id. Returns the pool's settings.
     pub fn ensure_pool(&self, logical_id: &str, request: &Json) -> Result<PoolConfig> {
         let req = request.as_object().cloned().unwrap_or_default();
-        let existing = self.logical(logical_id)?.and_then(|id| {
+        let old = self.logical(logical_id)?.and_then(|id| {
             let state = self.read();
-            state.pools.get(&id).map(|p| {
-                let custom: Vec<crate::schema::Attribute> = p
-                    .config
-                    .schema
-                    .iter()
-                    .filter(|a| a.name.starts_with("custom:"))
-                    .cloned()
-                    .collect();
-                (
-                    id.clone(),
-                    p.config.created,
-                    p.config.groups.clone(),
-                    custom,
-                )
-            })
+            state.pools.get(&id).map(|p| p.config.clone())
         });
-        let (id, created, groups, kept_custom) = existing.unwrap_or_else(|| {
-            (
-                self.new_pool_id(),
-                now_f64(),
-                Default::default(),
-                Vec::new(),
-            )
-        });
+        let (id, created) = old.as_ref().map_or_else(
+            || (self.new_pool_id(), now_f64()),
+            |o| (o.id.clone(), o.created),
+        );
         let mut config = self.pool_config(&Req(&req), id.clone(), created)?;
-        // What the template does not say is the pool's own: its groups, and the custom
-        // attributes added since (they cannot be removed).
-        config.groups = groups;
-        for a in kept_custom {
-            if !config.schema.iter().any(|s| s.name == a.name) {
-                config.schema.push(a);
+        // What the template does not say is the pool's own: its groups, domain, resource
+        // servers, and the custom attributes added since (they cannot be removed).
+        if let Some(old) = old {
+            config.groups = old.groups;
+            config.domain = old.domain;
+            config.resource_servers = old.resource_servers;
+            for a in old
+                .schema
+                .into_iter()
+                .filter(|a| a.name.starts_with("custom:"))
+            {
+                if !config.schema.iter().any(|s| s.name == a.name) {
+                    config.schema.push(a);
+                }
             }
         }
         self.put_pool(config.clone())?;
@@ -285,6 +277,8 @@ impl UserPools {
         let mut config = self.pool_config(&Req(&req), id, old.created)?;
         config.groups = old.groups;
         config.schema = old.schema;
+        config.domain = old.domain;
+        config.resource_servers = old.resource_servers;
         config.software_token_mfa = old.software_token_mfa;
         if r.0.get("MfaConfiguration").is_none() {
             config.mfa_configuration = old.mfa_configuration;

@@ -75,6 +75,16 @@ impl UserPools {
                 "The token type is not supported.",
             ));
         }
+        self.revoke_refresh(&client, token)?;
+        Ok(json!({}))
+    }
+
+    /// Revokes `client`'s refresh token `token` (and the tokens issued from it).
+    pub(crate) fn revoke_refresh(
+        &self,
+        client: &crate::model::ClientConfig,
+        token: &str,
+    ) -> Result<()> {
         let keys = self
             .read()
             .pools
@@ -88,7 +98,6 @@ impl UserPools {
             tx.revoke(&claims.jti, claims.exp);
             Ok(())
         })?;
-        self.prune_revoked()?;
-        Ok(json!({}))
+        self.prune_revoked()
     }
 }
