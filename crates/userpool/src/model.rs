@@ -483,6 +483,9 @@ impl PoolConfig {
         set("LastModifiedDate", json!(self.modified));
         set("CreationDate", json!(self.created));
         set("LambdaConfig", Json::Object(self.lambda_config.clone()));
+        if let Some(d) = &self.domain {
+            set("Domain", json!(d));
+        }
         set(
             "SchemaAttributes",
             Json::Array(

@@ -16,8 +16,18 @@ use crate::local;
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
     /// The user (the email, in the template's pool).
-    #[arg(long)]
-    pub username: String,
+    #[arg(long, required_unless_present = "browser")]
+    pub username: Option<String>,
+    /// Sign in through the hosted UI in a browser instead (authorization code with PKCE and a
+    /// loopback redirect to one of the client's http://localhost callback URLs).
+    #[arg(long, conflicts_with_all = ["password", "new_password", "srp"])]
+    pub browser: bool,
+    /// With --browser: the redirect URI to listen on (one of the client's CallbackURLs).
+    #[arg(long, requires = "browser")]
+    pub redirect_uri: Option<String>,
+    /// With --browser: print the sign-in URL without opening a browser.
+    #[arg(long, requires = "browser")]
+    pub no_open: bool,
     /// The password (prompted for, hidden, when omitted on a terminal).
     #[arg(long)]
     pub password: Option<String>,
@@ -56,6 +66,10 @@ struct Target {
     client: cognito::Client,
     pool_id: Option<String>,
     client_id: String,
+    /// A local (or other non-AWS) Cognito endpoint; `None` on AWS.
+    endpoint: Option<String>,
+    /// The region (on AWS: the hosted UI's host).
+    region: String,
 }
 
 fn local_client(endpoint: &str, region: &str) -> cognito::Client {
@@ -105,21 +119,38 @@ async fn target(args: &LoginArgs) -> anyhow::Result<Target> {
                 .cloned()
                 .with_context(|| format!("stack {stack} has no output {k}"))
         };
+        let pool_id = get("CognitoID")?;
         return Ok(Target {
             client: cognito::Client::new(&config),
-            pool_id: Some(get("CognitoID")?),
+            region: config.region().map_or_else(
+                || pool_id.split('_').next().unwrap_or("us-east-1").to_string(),
+                ToString::to_string,
+            ),
+            pool_id: Some(pool_id),
             client_id: get("CognitoClientID")?,
+            endpoint: None,
         });
     }
     if let Some(client_id) = &args.client_id {
-        let client = match &args.endpoint_url {
-            Some(url) => local_client(url, region.unwrap_or("us-east-1")),
-            None => cognito::Client::new(&aws_config(region).await),
+        let (client, region) = match &args.endpoint_url {
+            Some(url) => {
+                let r = region.unwrap_or("us-east-1");
+                (local_client(url, r), r.to_string())
+            }
+            None => {
+                let config = aws_config(region).await;
+                let r = config
+                    .region()
+                    .map_or_else(|| "us-east-1".to_string(), ToString::to_string);
+                (cognito::Client::new(&config), r)
+            }
         };
         return Ok(Target {
             client,
             pool_id: args.user_pool_id.clone(),
             client_id: client_id.clone(),
+            endpoint: args.endpoint_url.clone(),
+            region,
         });
     }
     if args.endpoint_url.is_some() || args.user_pool_id.is_some() {
@@ -138,6 +169,8 @@ async fn target(args: &LoginArgs) -> anyhow::Result<Target> {
         client: local_client(&endpoints.cognito, &region),
         pool_id: Some(pool_id),
         client_id: get("CognitoClientID")?,
+        endpoint: Some(endpoints.cognito.clone()),
+        region,
     })
 }
 
@@ -168,23 +201,83 @@ fn service_message<E: cognito::error::ProvideErrorMetadata>(e: &E) -> String {
     }
 }
 
+/// `gatehouse login --browser`: the hosted UI, found through the pool's domain and the
+/// client's callback URLs.
+async fn browser(args: &LoginArgs, t: &Target) -> anyhow::Result<()> {
+    let pool_id = t
+        .pool_id
+        .as_deref()
+        .context("--browser needs the pool id: pass --user-pool-id")?;
+    let pool = t
+        .client
+        .describe_user_pool()
+        .user_pool_id(pool_id)
+        .send()
+        .await
+        .map_err(|e| sdk_failure("cannot read the pool", &e.into_service_error()))?;
+    let domain = pool
+        .user_pool()
+        .and_then(|p| p.domain())
+        .map(str::to_string);
+    let described = t
+        .client
+        .describe_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_id(&t.client_id)
+        .send()
+        .await
+        .map_err(|e| sdk_failure("cannot read the app client", &e.into_service_error()))?;
+    let c = described.user_pool_client();
+    let base = match (&t.endpoint, &domain) {
+        (Some(e), Some(d)) => format!("{}/{d}", e.trim_end_matches('/')),
+        (Some(e), None) => format!("{}/{pool_id}", e.trim_end_matches('/')),
+        (None, Some(d)) => format!("https://{d}.auth.{}.amazoncognito.com", t.region),
+        (None, None) => bail!(
+            "pool {pool_id} has no domain, so it has no hosted UI: give it an AWS::Cognito::UserPoolDomain"
+        ),
+    };
+    let target = super::browser::Target {
+        base,
+        client_id: t.client_id.clone(),
+        client_secret: c.and_then(|c| c.client_secret()).map(str::to_string),
+        callback_urls: c.map(|c| c.callback_urls().to_vec()).unwrap_or_default(),
+    };
+    let answer =
+        super::browser::sign_in(&target, args.redirect_uri.as_deref(), !args.no_open).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else {
+        println!(
+            "{}",
+            answer["id_token"].as_str().context(
+                "the token endpoint gave no id_token (does the client allow the openid scope?)"
+            )?
+        );
+    }
+    Ok(())
+}
+
 /// Runs `gatehouse login`.
 pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
     let t = target(&args).await?;
+    if args.browser {
+        return browser(&args, &t).await;
+    }
+    let username = args.username.clone().unwrap_or_default();
     let password = secret(
         args.password.as_ref(),
         "Password: ",
         "pass --password (no terminal to ask for it on)",
     )?;
     let mut answer = if args.srp {
-        srp_sign_in(&t, &args.username, &password).await?
+        srp_sign_in(&t, &username, &password).await?
     } else {
         let tried = t
             .client
             .initiate_auth()
             .client_id(&t.client_id)
             .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", &args.username)
+            .auth_parameters("USERNAME", &username)
             .auth_parameters("PASSWORD", &password)
             .send()
             .await;
@@ -199,7 +292,7 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
                 let e = e.into_service_error();
                 let msg = service_message(&e);
                 if e.is_invalid_parameter_exception() && msg.contains("flow not enabled") {
-                    srp_sign_in(&t, &args.username, &password).await?
+                    srp_sign_in(&t, &username, &password).await?
                 } else {
                     bail!("sign-in failed: {msg}");
                 }
@@ -216,7 +309,7 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
             .params
             .get("USER_ID_FOR_SRP")
             .cloned()
-            .unwrap_or_else(|| args.username.clone());
+            .unwrap_or_else(|| username.clone());
         let out = t
             .client
             .respond_to_auth_challenge()

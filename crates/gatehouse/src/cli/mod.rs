@@ -1,6 +1,7 @@
 //! The developer commands beside `up`: sign in, the outbox, users, outputs, invoke. Each talks
 //! to a running local stack (found through its state dir) or to AWS.
 
+pub mod browser;
 pub mod invoke;
 pub mod login;
 pub mod users;

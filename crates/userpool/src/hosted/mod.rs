@@ -199,7 +199,14 @@ impl IntoResponse for Answer {
                 }
                 r
             }
-            Answer::Empty(status) => (*status).into_response(),
+            Answer::Empty(status) => {
+                let mut r = (*status).into_response();
+                r.headers_mut().insert(
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    HeaderValue::from_static("*"),
+                );
+                r
+            }
         };
         let cookie = match self {
             Answer::Html(_, _, c) | Answer::Redirect(_, c) => c,
@@ -231,9 +238,19 @@ pub fn routes() -> Router<Arc<UserPools>> {
             "/{prefix}/confirmForgotPassword",
             axum::routing::post(reset_post),
         )
-        .route("/{prefix}/oauth2/token", axum::routing::post(token_post))
-        .route("/{prefix}/oauth2/userInfo", get(userinfo).post(userinfo))
-        .route("/{prefix}/oauth2/revoke", axum::routing::post(revoke))
+        .route(
+            "/{prefix}/oauth2/token",
+            axum::routing::post(token_post).options(preflight),
+        )
+        .route(
+            "/{prefix}/oauth2/userInfo",
+            get(userinfo).post(userinfo).options(preflight),
+        )
+        .route(
+            "/{prefix}/oauth2/revoke",
+            axum::routing::post(revoke).options(preflight),
+        )
+        .layer(axum::middleware::map_response(cors))
         .route("/{prefix}/logout", get(logout))
         .route("/{prefix}/error", get(error_page))
 }
@@ -1269,6 +1286,45 @@ async fn logout(
 }
 
 // --- the token endpoint, userInfo, revoke ----------------------------------------------------
+
+/// The endpoints a single-page app calls from its own origin (the code exchange, userInfo,
+/// revoke) answer CORS: any origin, no cookies (they authenticate by their own parameters).
+async fn cors(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    if h.get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"))
+        || h.contains_key(header::ACCESS_CONTROL_ALLOW_METHODS)
+    {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    resp
+}
+
+async fn preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("3600"),
+    );
+    r
+}
 
 fn oauth_error(status: StatusCode, error: &str, description: Option<&str>) -> Answer {
     let mut body = json!({"error": error});
