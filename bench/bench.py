@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """`make bench`: gatehouse measured beside a bare hyper hello-world in the same run.
 
+The function-path figures are also measured against their ceiling in the same run: the same
+release binary and instance count driven by the thinnest Runtime API (target/release/ceiling).
+
 Each scenario is a bounded wrk run on loopback (wrk -t1 -c50, BENCH_SECONDS each, BENCH_RUNS
 times, median reported). Prints a table with ratios to the baseline and writes
 bench/results.json (or BENCH_OUT). PEERS=1 adds, in the same run, ministack (the same template deployed through
@@ -30,6 +33,8 @@ import boto3
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = ROOT / "target" / "release" / "gatehouse"
 BASELINE = ROOT / "target" / "release" / "baseline"
+CEILING = ROOT / "target" / "release" / "ceiling"
+FIXTURES = ROOT / "functions" / "tests" / "fixtures"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CONNS = 50
@@ -67,6 +72,17 @@ def wrk(url, headers=(), script=None, expect_ok=True):
     if expect_ok and any(r["non2xx"] for r in runs):
         print(f"  warning: {url} answered non-2xx during the run", file=sys.stderr)
     return {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+
+
+def ceiling(binary, event, instances):
+    """The function path's limit: the same release binary, the same instance count, driven by the
+    thinnest Runtime API (bench/baseline/src/bin/ceiling.rs): invocations/s."""
+    out = subprocess.run([str(CEILING), str(ROOT / "target" / "release" / binary), str(FIXTURES / event),
+                          str(instances), str(SECONDS)], capture_output=True, text=True, timeout=SECONDS + 60)
+    m = re.search(r"invocations/s ([\d.]+)", out.stdout)
+    if not m:
+        raise SystemExit(f"ceiling {binary}: {out.stderr.strip() or 'no figure'}")
+    return float(m.group(1))
 
 
 def rss_mb(pid):
@@ -366,8 +382,24 @@ def main():
     raw[100] ^= 1
     forged = signed + "." + base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
 
-    open_ = wrk(f"{api}/v1/open")
-    auth = wrk(f"{api}/v1", headers=[f"Authorization: {token}"])
+    # Each function-path figure beside its ceiling, the rounds interleaved so that both see the
+    # same machine: ceiling, gatehouse, ceiling, gatehouse...
+    instances_per_function = 10  # gatehouse's default concurrency, which the template keeps
+    rounds = {"open": [], "auth": [], "ceiling_open": [], "ceiling_auth": []}
+    for _ in range(RUNS):
+        rounds["ceiling_open"].append(ceiling("open", "apigw-rest-open.json", instances_per_function))
+        rounds["open"].append(wrk_once(f"{api}/v1/open"))
+        rounds["ceiling_auth"].append(ceiling("authenticated", "apigw-rest-cognito-authorized.json",
+                                              instances_per_function))
+        rounds["auth"].append(wrk_once(f"{api}/v1", headers=[f"Authorization: {token}"]))
+    for name in ("open", "auth"):
+        if any(r["non2xx"] for r in rounds[name]):
+            print(f"  warning: GET {name} answered non-2xx during the run", file=sys.stderr)
+    open_, auth = ({k: statistics.median(r[k] for r in rounds[n]) for k in ("rps", "p50_ms", "p99_ms")}
+                   for n in ("open", "auth"))
+    ceiling_open, ceiling_auth = statistics.median(rounds["ceiling_open"]), statistics.median(rounds["ceiling_auth"])
+    results.update(ceiling_open_rps=ceiling_open, ceiling_auth_rps=ceiling_auth,
+                   open_of_ceiling=open_["rps"] / ceiling_open, auth_of_ceiling=auth["rps"] / ceiling_auth)
     results["gatehouse_rss_mb"] = rss_mb(up.proc.pid)
     kids = instances(up.proc.pid)
     results["instance_rss_mb"] = max((rss_mb(k) for k in kids), default=0.0)
@@ -412,6 +444,9 @@ def main():
     print(f"{'scenario':<32} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
     for name, r in rows:
         print(f"{name:<32} {r['rps']:>10.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps'] / baseline['rps']:>11.1%}")
+    print(f"\nfunction path ceiling (same release binary, {instances_per_function} instances, thinnest Runtime API, no client):")
+    print(f"  open          {ceiling_open:>8.0f} invocations/s; GET /v1/open at {results['open_of_ceiling']:.1%} of it")
+    print(f"  authenticated {ceiling_auth:>8.0f} invocations/s; GET /v1 authenticated at {results['auth_of_ceiling']:.1%} of it")
     print(f"\nstart to first 200 (functions built): {results['cold_start_ms']:.0f} ms")
     print(f"first sign-in (password hash check):  {results['first_sign_in_ms']:.1f} ms")
     print(f"RSS under load: gatehouse {results['gatehouse_rss_mb']:.1f} MB, largest instance {results['instance_rss_mb']:.1f} MB, "
