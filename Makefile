@@ -15,12 +15,21 @@ MINISTACK_VENV := .venv-ministack
 # The venv's tools (cfn-lint, aws, cargo-lambda, pytest) come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: test check-rust lint lambda release bench micro local build deploy outputs teardown venv clean
+# The suites that take minutes: real templates, the README's clone-and-build, the model fuzz,
+# the browser, the bench. `make test-fast` leaves them out.
+SLOW_TESTS := tests/conformance/test_corpus.py tests/conformance/test_readme.py \
+	tests/conformance/test_model_fuzz.py tests/browser tests/bench
+
+.PHONY: test test-fast check-rust lint lambda release bench micro local build deploy outputs teardown venv clean
 
 ## test: formatting, clippy, Rust tests, template checks, the Lambda build, and the
 ## conformance tests (real AWS CLI, boto3, pycognito and PyJWT against a real `gatehouse up`)
 test: check-rust lint lambda release
 	$(PY) -m pytest -q tests
+
+## test-fast: what a developer runs between changes: `make test` without the slow suites (SLOW_TESTS)
+test-fast: venv check-rust release
+	$(PY) -m pytest -q tests $(addprefix --ignore=,$(SLOW_TESTS))
 
 ## release: the gatehouse binary the conformance tests run (and users run)
 release:
