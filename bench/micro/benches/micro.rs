@@ -1,6 +1,6 @@
 //! The request path's parts, one at a time: token verification (cached and not), the proxy
 //! event built and serialized, the function's answer mapped back to HTTP, token issuance, the
-//! SRP server step and the password check. `make micro` (or `cargo bench -p micro`) runs them.
+//! SRP server step, the password check and the Runtime API's peer check. `make micro` (or `cargo bench -p micro`) runs them.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::collections::BTreeMap;
@@ -291,5 +291,21 @@ fn passwords(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, tokens, proxy, srp_step, passwords);
+/// The Runtime API's peer check, run once per connection an instance opens (instances keep
+/// theirs alive): the kernel's socket lookup and the walk of the instance's process tree.
+fn peer_check(c: &mut Criterion) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, peer) = listener.accept().unwrap();
+    let local = server.local_addr().unwrap();
+    let me = std::process::id();
+    assert!(lambda::peer::held_by_tree(me, local, peer));
+    c.bench_function(
+        "Runtime API peer check (one new connection, this process's tree)",
+        |b| b.iter(|| lambda::peer::held_by_tree(black_box(me), local, peer)),
+    );
+    drop(client);
+}
+
+criterion_group!(benches, tokens, proxy, srp_step, passwords, peer_check);
 criterion_main!(benches);
