@@ -61,6 +61,19 @@ class World:
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
                                "ALLOW_USER_SRP_AUTH"])["UserPoolClient"]["ClientId"]
 
+    def new_domain(self):
+        """A fresh pool with a Cognito domain (a pool has one): (domain, pool)."""
+        pool = self.c.create_user_pool(PoolName=self.name("p"))["UserPool"]["Id"]
+        domain = self.name("d")
+        self.c.create_user_pool_domain(Domain=domain, UserPoolId=pool)
+        return domain, pool
+
+    def new_resource_server(self):
+        identifier = "https://" + self.name("rs")
+        self.c.create_resource_server(UserPoolId=self.pool, Identifier=identifier, Name="fuzz",
+                                      Scopes=[{"ScopeName": "read", "ScopeDescription": "read"}])
+        return identifier
+
     def new_group(self):
         g = self.name("g")
         self.c.create_group(UserPoolId=self.pool, GroupName=g)
@@ -205,6 +218,16 @@ def requests(w):
         "UpdateUserPool": lambda: {"UserPoolId": w.c.create_user_pool(PoolName=w.name("p"))["UserPool"]["Id"]},
         "UpdateUserPoolClient": lambda: {"UserPoolId": P, "ClientId": w.new_client()},
         "DeleteUserPoolClient": lambda: {"UserPoolId": P, "ClientId": w.new_client()},
+        "CreateUserPoolDomain": lambda: {"Domain": w.name("d"),
+                                         "UserPoolId": w.c.create_user_pool(PoolName=w.name("p"))["UserPool"]["Id"]},
+        "DescribeUserPoolDomain": lambda: {"Domain": w.new_domain()[0]},
+        "DeleteUserPoolDomain": lambda: dict(zip(("Domain", "UserPoolId"), w.new_domain())),
+        "CreateResourceServer": lambda: {"UserPoolId": P, "Identifier": "https://" + w.name("rs"), "Name": "fuzz",
+                                         "Scopes": [{"ScopeName": "read", "ScopeDescription": "read"}]},
+        "DescribeResourceServer": lambda: {"UserPoolId": P, "Identifier": w.new_resource_server()},
+        "UpdateResourceServer": lambda: {"UserPoolId": P, "Identifier": w.new_resource_server(), "Name": "renamed"},
+        "DeleteResourceServer": lambda: {"UserPoolId": P, "Identifier": w.new_resource_server()},
+        "ListResourceServers": lambda: {"UserPoolId": P, "MaxResults": 10},
         "GetTokensFromRefreshToken": lambda: {"RefreshToken": w.tokens()[1]["RefreshToken"], "ClientId": C},
     }
 
