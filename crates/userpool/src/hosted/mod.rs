@@ -26,7 +26,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde_json::{Value as Json, json};
+use serde_json::{Map, Value as Json, json};
 
 use crate::error::CognitoError;
 use crate::model::{ClientConfig, UserStatus};
@@ -269,6 +269,51 @@ async fn blocking(
 async fn read_form(body: Body) -> Option<HashMap<String, String>> {
     let bytes: Bytes = common::server::read_body(body, MAX_FORM).await.ok()?;
     Some(pairs(std::str::from_utf8(&bytes).ok()?))
+}
+
+/// A hosted-UI page, 200.
+fn html(body: String) -> Answer {
+    Answer::Html(StatusCode::OK, body, None)
+}
+
+/// A hosted-UI page for GET: the authorize request in the query checked, then `render`.
+async fn form_page(
+    pools: Arc<UserPools>,
+    prefix: String,
+    query: Option<String>,
+    render: impl FnOnce(&UserPools, &str, &Authorize) -> String + Send + 'static,
+) -> Response {
+    let query = query.unwrap_or_default();
+    blocking(pools, move |p| {
+        let Some(pool_id) = p.pool_of_prefix(&prefix) else {
+            return no_pool_page();
+        };
+        match p.check_authorize(&pool_id, &prefix, &query) {
+            Ok(a) => html(render(p, &prefix, &a)),
+            Err(r) => refused(r),
+        }
+    })
+    .await
+}
+
+/// A hosted-UI form POST: the form read, the authorize request it carries (`q`) checked again,
+/// then `handle`, off the async threads.
+async fn form_post(
+    pools: Arc<UserPools>,
+    prefix: String,
+    body: Body,
+    handle: impl FnOnce(&UserPools, &str, &Authorize, &HashMap<String, String>) -> Answer
+    + Send
+    + 'static,
+) -> Response {
+    let Some(f) = read_form(body).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    blocking(pools, move |p| match form_authorize(p, &prefix, &f) {
+        Ok(a) => handle(p, &prefix, &a, &f),
+        Err(answer) => answer,
+    })
+    .await
 }
 
 fn cookie_of(headers: &HeaderMap) -> Option<String> {
@@ -558,13 +603,7 @@ impl UserPools {
         username: &str,
         password: &str,
     ) -> Answer {
-        let again = |e: &str| {
-            Answer::Html(
-                StatusCode::OK,
-                self.login_form(prefix, a, Some(e), None),
-                None,
-            )
-        };
+        let again = |e: &str| html(self.login_form(prefix, a, Some(e), None));
         let s = match self.sign_in_for(&a.client, username) {
             Ok(s) => s,
             Err(_) => match self.migrate_user(&a.client, username, Some(password), &json!({})) {
@@ -605,12 +644,8 @@ impl UserPools {
                 if let Err(e) = code_sent {
                     return again(&e.message);
                 }
-                let id = put(&self.hosted.flows, flow(None), |f| f.expires <= now_secs());
-                Answer::Html(
-                    StatusCode::OK,
-                    self.confirm_page(prefix, a, &id, None),
-                    None,
-                )
+                let id = self.put_flow(flow(None));
+                html(self.confirm_page(prefix, a, &id, None))
             }
             UserStatus::ResetRequired => again("Password reset required for the user"),
             UserStatus::ForceChangePassword => {
@@ -621,14 +656,8 @@ impl UserPools {
                     expires: now_secs() + FLOW_SECS,
                     purpose: Purpose::NewPassword,
                 });
-                let id = put(&self.hosted.flows, flow(Some(session)), |f| {
-                    f.expires <= now_secs()
-                });
-                Answer::Html(
-                    StatusCode::OK,
-                    self.step_page(prefix, a, "new-password", &id, None),
-                    None,
-                )
+                let id = self.put_flow(flow(Some(session)));
+                html(self.step_page(prefix, a, "new-password", &id, None))
             }
             UserStatus::Confirmed | UserStatus::ExternalProvider => {
                 let f = flow(None);
@@ -660,12 +689,8 @@ impl UserPools {
                 purpose: Purpose::SoftwareTokenMfa,
             });
             f.session = Some(session);
-            let id = put(&self.hosted.flows, f, |f| f.expires <= now_secs());
-            return Answer::Html(
-                StatusCode::OK,
-                self.step_page(prefix, a, "mfa", &id, None),
-                None,
-            );
+            let id = self.put_flow(f);
+            return html(self.step_page(prefix, a, "mfa", &id, None));
         }
         self.signed_in(prefix, a, &s)
     }
@@ -685,11 +710,7 @@ impl UserPools {
             json!({}),
         );
         if let Err(e) = post {
-            return Answer::Html(
-                StatusCode::OK,
-                self.login_form(prefix, a, Some(&e.message), None),
-                None,
-            );
+            return html(self.login_form(prefix, a, Some(&e.message), None));
         }
         let login = Login {
             pool_id: s.pool.id.clone(),
@@ -743,6 +764,11 @@ impl UserPools {
     fn take_flow(&self, id: &str, pool_id: &str) -> Option<Flow> {
         let f = lock(&self.hosted.flows).remove(id)?;
         (f.expires > now_secs() && f.pool_id == pool_id).then_some(f)
+    }
+
+    /// A new flow, under a new id (expired ones dropped).
+    fn put_flow(&self, f: Flow) -> String {
+        put(&self.hosted.flows, f, |f| f.expires <= now_secs())
     }
 
     fn keep_flow(&self, id: &str, f: Flow) {
@@ -803,15 +829,8 @@ async fn login_page(
     Path(prefix): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query = query.unwrap_or_default();
-    blocking(pools, move |p| {
-        let Some(pool_id) = p.pool_of_prefix(&prefix) else {
-            return no_pool_page();
-        };
-        match p.check_authorize(&pool_id, &prefix, &query) {
-            Ok(a) => Answer::Html(StatusCode::OK, p.login_form(&prefix, &a, None, None), None),
-            Err(r) => refused(r),
-        }
+    form_page(pools, prefix, query, |p, prefix, a| {
+        p.login_form(prefix, a, None, None)
     })
     .await
 }
@@ -834,68 +853,47 @@ async fn login_post(
     Path(prefix): Path<String>,
     body: Body,
 ) -> Response {
-    let Some(f) = read_form(body).await else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    blocking(pools, move |p| {
-        let a = match form_authorize(p, &prefix, &f) {
-            Ok(a) => a,
-            Err(answer) => return answer,
-        };
+    form_post(pools, prefix, body, |p, prefix, a, f| {
         let get = |k: &str| f.get(k).map_or("", String::as_str);
-        match get("step") {
-            "new-password" | "mfa" => {
-                let id = get("flow").to_string();
-                let Some(flow) = p.take_flow(&id, &a.client.pool_id) else {
-                    return Answer::Html(
-                        StatusCode::OK,
-                        p.login_form(
-                            &prefix,
-                            &a,
-                            Some("Your session has expired. Sign in again."),
-                            None,
-                        ),
-                        None,
-                    );
-                };
-                let step = get("step");
-                let session = flow.session.clone().unwrap_or_default();
-                let responses = if step == "new-password" {
-                    json!({"USERNAME": flow.username, "NEW_PASSWORD": get("new_password")})
-                } else {
-                    json!({"USERNAME": flow.username, "SOFTWARE_TOKEN_MFA_CODE": get("code")})
-                };
-                let result = if step == "new-password" {
-                    p.hosted_new_password(&a.client, &session, &responses)
-                } else {
-                    p.hosted_totp(&a.client, &session, &responses)
-                };
-                match result {
-                    Ok(s) => {
-                        if step == "new-password" {
-                            let mut next = flow.clone();
-                            next.session = None;
-                            p.after_hosted_password(&prefix, &a, s, next)
-                        } else {
-                            p.signed_in(&prefix, &a, &s)
-                        }
-                    }
-                    Err((e, session)) => {
-                        // Another try with the same step.
-                        let mut again = flow;
-                        if let Some(s) = session {
-                            again.session = Some(s);
-                        }
-                        p.keep_flow(&id, again);
-                        Answer::Html(
-                            StatusCode::OK,
-                            p.step_page(&prefix, &a, step, &id, Some(&e.message)),
-                            None,
-                        )
-                    }
-                }
+        let step = get("step");
+        if !matches!(step, "new-password" | "mfa") {
+            return p.hosted_password(prefix, a, get("username"), get("password"));
+        }
+        let id = get("flow");
+        let Some(mut flow) = p.take_flow(id, &a.client.pool_id) else {
+            return html(p.login_form(
+                prefix,
+                a,
+                Some("Your session has expired. Sign in again."),
+                None,
+            ));
+        };
+        let new_password = step == "new-password";
+        let (key, value) = if new_password {
+            ("NEW_PASSWORD", get("new_password"))
+        } else {
+            ("SOFTWARE_TOKEN_MFA_CODE", get("code"))
+        };
+        let responses = Map::from_iter([
+            ("USERNAME".to_string(), json!(flow.username)),
+            (key.to_string(), json!(value)),
+        ]);
+        let session = flow.session.take();
+        let token = session.as_deref().unwrap_or_default();
+        let result = if new_password {
+            p.hosted_new_password(&a.client, token, &responses)
+        } else {
+            p.hosted_totp(&a.client, token, &responses)
+        };
+        match result {
+            Ok(s) if new_password => p.after_hosted_password(prefix, a, s, flow),
+            Ok(s) => p.signed_in(prefix, a, &s),
+            Err((e, again)) => {
+                // Another try with the same step.
+                flow.session = again.or(session);
+                p.keep_flow(id, flow);
+                html(p.step_page(prefix, a, step, id, Some(&e.message)))
             }
-            _ => p.hosted_password(&prefix, &a, get("username"), get("password")),
         }
     })
     .await
@@ -908,14 +906,14 @@ impl UserPools {
         &self,
         client: &ClientConfig,
         session: &str,
-        responses: &Json,
+        responses: &Map<String, Json>,
     ) -> Result<crate::ops::auth::SignIn, (CognitoError, Option<String>)> {
-        let map = responses.as_object().cloned().unwrap_or_default();
         let keep = self.peek_session(session);
-        self.apply_new_password(client, session, &map).map_err(|e| {
-            let again = keep.map(|s| self.new_session(s));
-            (e, again)
-        })
+        self.apply_new_password(client, session, responses)
+            .map_err(|e| {
+                let again = keep.map(|s| self.new_session(s));
+                (e, again)
+            })
     }
 
     /// The hosted UI's TOTP step.
@@ -923,10 +921,9 @@ impl UserPools {
         &self,
         client: &ClientConfig,
         session: &str,
-        responses: &Json,
+        responses: &Map<String, Json>,
     ) -> Result<crate::ops::auth::SignIn, (CognitoError, Option<String>)> {
-        let map = responses.as_object().cloned().unwrap_or_default();
-        self.check_mfa_code(client, session, &map)
+        self.check_mfa_code(client, session, responses)
             .map_err(|e| (e, Some(session.to_string())))
     }
 }
@@ -936,15 +933,8 @@ async fn signup_page(
     Path(prefix): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query = query.unwrap_or_default();
-    blocking(pools, move |p| {
-        let Some(pool_id) = p.pool_of_prefix(&prefix) else {
-            return no_pool_page();
-        };
-        match p.check_authorize(&pool_id, &prefix, &query) {
-            Ok(a) => Answer::Html(StatusCode::OK, signup_form(&prefix, &a, None), None),
-            Err(r) => refused(r),
-        }
+    form_page(pools, prefix, query, |_, prefix, a| {
+        signup_form(prefix, a, None)
     })
     .await
 }
@@ -974,14 +964,7 @@ async fn signup_post(
     Path(prefix): Path<String>,
     body: Body,
 ) -> Response {
-    let Some(f) = read_form(body).await else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    blocking(pools, move |p| {
-        let a = match form_authorize(p, &prefix, &f) {
-            Ok(a) => a,
-            Err(answer) => return answer,
-        };
+    form_post(pools, prefix, body, |p, prefix, a, f| {
         let username = f.get("username").cloned().unwrap_or_default();
         let password = f.get("password").cloned().unwrap_or_default();
         let mut req = p.client_body(&a.client, &username);
@@ -999,15 +982,11 @@ async fn signup_post(
         let out = match p.call("SignUp", &req, false) {
             Ok(o) => o,
             Err(e) => {
-                return Answer::Html(
-                    StatusCode::OK,
-                    signup_form(&prefix, &a, Some(&e.message)),
-                    None,
-                );
+                return html(signup_form(prefix, a, Some(&e.message)));
             }
         };
         if out["UserConfirmed"] == true {
-            return p.hosted_password(&prefix, &a, &username, &password);
+            return p.hosted_password(prefix, a, &username, &password);
         }
         let flow = Flow {
             pool_id: a.client.pool_id.clone(),
@@ -1016,8 +995,8 @@ async fn signup_post(
             session: None,
             expires: now_secs() + FLOW_SECS,
         };
-        let id = put(&p.hosted.flows, flow, |f| f.expires <= now_secs());
-        Answer::Html(StatusCode::OK, p.confirm_page(&prefix, &a, &id, None), None)
+        let id = p.put_flow(flow);
+        html(p.confirm_page(prefix, a, &id, None))
     })
     .await
 }
@@ -1027,49 +1006,27 @@ async fn confirm_post(
     Path(prefix): Path<String>,
     body: Body,
 ) -> Response {
-    let Some(f) = read_form(body).await else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    blocking(pools, move |p| {
-        let a = match form_authorize(p, &prefix, &f) {
-            Ok(a) => a,
-            Err(answer) => return answer,
-        };
+    form_post(pools, prefix, body, |p, prefix, a, f| {
         let id = f.get("flow").cloned().unwrap_or_default();
         let Some(flow) = p.take_flow(&id, &a.client.pool_id) else {
-            return Answer::Html(
-                StatusCode::OK,
-                p.login_form(
-                    &prefix,
-                    &a,
-                    Some("Your session has expired. Sign in again."),
-                    None,
-                ),
+            return html(p.login_form(
+                prefix,
+                a,
+                Some("Your session has expired. Sign in again."),
                 None,
-            );
+            ));
         };
         let mut req = p.client_body(&a.client, &flow.username);
         req["ConfirmationCode"] = json!(f.get("code").cloned().unwrap_or_default());
         if let Err(e) = p.call("ConfirmSignUp", &req, false) {
             p.keep_flow(&id, flow);
-            return Answer::Html(
-                StatusCode::OK,
-                p.confirm_page(&prefix, &a, &id, Some(&e.message)),
-                None,
-            );
+            return html(p.confirm_page(prefix, a, &id, Some(&e.message)));
         }
         match &flow.password {
-            Some(pw) => p.hosted_password(&prefix, &a, &flow.username, pw),
-            None => Answer::Html(
-                StatusCode::OK,
-                p.login_form(
-                    &prefix,
-                    &a,
-                    None,
-                    Some("Your account is confirmed. Sign in."),
-                ),
-                None,
-            ),
+            Some(pw) => p.hosted_password(prefix, a, &flow.username, pw),
+            None => {
+                html(p.login_form(prefix, a, None, Some("Your account is confirmed. Sign in.")))
+            }
         }
     })
     .await
@@ -1126,15 +1083,8 @@ async fn forgot_page(
     Path(prefix): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query = query.unwrap_or_default();
-    blocking(pools, move |p| {
-        let Some(pool_id) = p.pool_of_prefix(&prefix) else {
-            return no_pool_page();
-        };
-        match p.check_authorize(&pool_id, &prefix, &query) {
-            Ok(a) => Answer::Html(StatusCode::OK, forgot_form(&prefix, &a, None), None),
-            Err(r) => refused(r),
-        }
+    form_page(pools, prefix, query, |_, prefix, a| {
+        forgot_form(prefix, a, None)
     })
     .await
 }
@@ -1144,25 +1094,14 @@ async fn forgot_post(
     Path(prefix): Path<String>,
     body: Body,
 ) -> Response {
-    let Some(f) = read_form(body).await else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    blocking(pools, move |p| {
-        let a = match form_authorize(p, &prefix, &f) {
-            Ok(a) => a,
-            Err(answer) => return answer,
-        };
+    form_post(pools, prefix, body, |p, prefix, a, f| {
         let username = f.get("username").cloned().unwrap_or_default();
         if let Err(e) = p.call(
             "ForgotPassword",
             &p.client_body(&a.client, &username),
             false,
         ) {
-            return Answer::Html(
-                StatusCode::OK,
-                forgot_form(&prefix, &a, Some(&e.message)),
-                None,
-            );
+            return html(forgot_form(prefix, a, Some(&e.message)));
         }
         let flow = Flow {
             pool_id: a.client.pool_id.clone(),
@@ -1171,8 +1110,8 @@ async fn forgot_post(
             session: None,
             expires: now_secs() + FLOW_SECS,
         };
-        let id = put(&p.hosted.flows, flow, |f| f.expires <= now_secs());
-        Answer::Html(StatusCode::OK, reset_form(&prefix, &a, &id, None), None)
+        let id = p.put_flow(flow);
+        html(reset_form(prefix, a, &id, None))
     })
     .await
 }
@@ -1182,43 +1121,28 @@ async fn reset_post(
     Path(prefix): Path<String>,
     body: Body,
 ) -> Response {
-    let Some(f) = read_form(body).await else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    blocking(pools, move |p| {
-        let a = match form_authorize(p, &prefix, &f) {
-            Ok(a) => a,
-            Err(answer) => return answer,
-        };
+    form_post(pools, prefix, body, |p, prefix, a, f| {
         let id = f.get("flow").cloned().unwrap_or_default();
         let Some(flow) = p.take_flow(&id, &a.client.pool_id) else {
-            return Answer::Html(
-                StatusCode::OK,
-                forgot_form(&prefix, &a, Some("Your session has expired. Start again.")),
-                None,
-            );
+            return html(forgot_form(
+                prefix,
+                a,
+                Some("Your session has expired. Start again."),
+            ));
         };
         let mut req = p.client_body(&a.client, &flow.username);
         req["ConfirmationCode"] = json!(f.get("code").cloned().unwrap_or_default());
         req["Password"] = json!(f.get("password").cloned().unwrap_or_default());
         if let Err(e) = p.call("ConfirmForgotPassword", &req, false) {
             p.keep_flow(&id, flow);
-            return Answer::Html(
-                StatusCode::OK,
-                reset_form(&prefix, &a, &id, Some(&e.message)),
-                None,
-            );
+            return html(reset_form(prefix, a, &id, Some(&e.message)));
         }
-        Answer::Html(
-            StatusCode::OK,
-            p.login_form(
-                &prefix,
-                &a,
-                None,
-                Some("Your password has been reset. Sign in with the new one."),
-            ),
+        html(p.login_form(
+            prefix,
+            a,
             None,
-        )
+            Some("Your password has been reset. Sign in with the new one."),
+        ))
     })
     .await
 }
