@@ -339,6 +339,34 @@ fn mfa_off() -> String {
 }
 
 impl User {
+    /// A user created now: enabled, with no pending code, no failed sign-in, no group and no
+    /// TOTP.
+    pub fn new(
+        username: String,
+        attributes: BTreeMap<String, String>,
+        status: UserStatus,
+        password: Option<StoredPassword>,
+    ) -> Self {
+        let now = common::date::now_f64();
+        User {
+            username,
+            attributes,
+            enabled: true,
+            status,
+            created: now,
+            modified: now,
+            password,
+            confirm_code: None,
+            reset_code: None,
+            failed_attempts: 0,
+            locked_until: 0,
+            sessions_revoked_ms: 0,
+            groups: Default::default(),
+            totp: None,
+            totp_pending: None,
+        }
+    }
+
     /// `UserMFASettingList` and `PreferredMfaSetting` for GetUser and AdminGetUser.
     pub fn mfa_settings(&self, out: &mut Json) {
         if let Some(t) = self.totp.as_ref().filter(|t| t.enabled) {

@@ -8,7 +8,6 @@ use super::{Constraint, Req, no_pool};
 use crate::error::{CognitoError, ErrorKind, Result};
 use crate::model::{User, UserStatus};
 use crate::pools::UserPools;
-use common::date::now_f64;
 
 impl UserPools {
     pub(crate) fn admin_create_user(&self, r: &Req<'_>) -> Result<Json> {
@@ -96,24 +95,13 @@ impl UserPools {
                     attributes.insert(key, "true".into());
                 }
             }
-            let now = now_f64();
-            let user = User {
-                password: Some(Self::stored_password(pool_id, &username, &temporary, true)),
+            let password = Self::stored_password(pool_id, &username, &temporary, true);
+            let user = User::new(
                 username,
                 attributes,
-                enabled: true,
-                status: UserStatus::ForceChangePassword,
-                created: now,
-                modified: now,
-                confirm_code: None,
-                reset_code: None,
-                failed_attempts: 0,
-                locked_until: 0,
-                sessions_revoked_ms: 0,
-                groups: Default::default(),
-                totp: None,
-                totp_pending: None,
-            };
+                UserStatus::ForceChangePassword,
+                Some(password),
+            );
             self.insert_new_user(
                 pool_id,
                 user.clone(),

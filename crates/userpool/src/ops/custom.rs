@@ -11,7 +11,7 @@ use crate::error::{CognitoError, ErrorKind, Result};
 use crate::model::{ClientConfig, User, UserStatus};
 use crate::pools::UserPools;
 use crate::triggers::{Call, Trigger, configured, user_attributes};
-use common::date::{now_f64, now_secs};
+use common::date::now_secs;
 use common::encoding::b64url;
 use common::id::random_bytes;
 
@@ -245,24 +245,9 @@ impl UserPools {
             Some("CONFIRMED") => UserStatus::Confirmed,
             _ => UserStatus::ResetRequired,
         };
-        let now = now_f64();
-        let user = User {
-            password: password.map(|p| Self::stored_password(&client.pool_id, &username, p, false)),
-            username: username.clone(),
-            attributes,
-            enabled: true,
-            status,
-            created: now,
-            modified: now,
-            confirm_code: None,
-            reset_code: None,
-            failed_attempts: 0,
-            locked_until: 0,
-            sessions_revoked_ms: 0,
-            groups: Default::default(),
-            totp: None,
-            totp_pending: None,
-        };
+        let password =
+            password.map(|p| Self::stored_password(&client.pool_id, &username, p, false));
+        let user = User::new(username.clone(), attributes, status, password);
         self.insert_new_user(
             &client.pool_id,
             user,

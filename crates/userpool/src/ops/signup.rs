@@ -8,7 +8,6 @@ use crate::error::{CognitoError, Result};
 use crate::model::{User, UserStatus};
 use crate::pools::UserPools;
 use crate::triggers::{Call, Trigger, user_attributes};
-use common::date::now_f64;
 
 /// A request's `ClientMetadata` (`{}` when it has none).
 pub(super) fn client_metadata(r: &Req<'_>) -> Result<Json> {
@@ -92,32 +91,15 @@ impl UserPools {
             }
         }
         let (stored_code, code) = self.new_code(SIGN_UP_CODE_SECS);
-        let now = now_f64();
+        let password = Self::stored_password(&client.pool_id, &username, password, false);
+        let status = if auto_confirm {
+            UserStatus::Confirmed
+        } else {
+            UserStatus::Unconfirmed
+        };
         let user = User {
-            password: Some(Self::stored_password(
-                &client.pool_id,
-                &username,
-                password,
-                false,
-            )),
-            username: username.clone(),
-            attributes,
-            enabled: true,
-            status: if auto_confirm {
-                UserStatus::Confirmed
-            } else {
-                UserStatus::Unconfirmed
-            },
-            created: now,
-            modified: now,
             confirm_code: (!auto_confirm).then_some(stored_code),
-            reset_code: None,
-            failed_attempts: 0,
-            locked_until: 0,
-            sessions_revoked_ms: 0,
-            groups: Default::default(),
-            totp: None,
-            totp_pending: None,
+            ..User::new(username.clone(), attributes, status, Some(password))
         };
         let sub = user.sub().to_string();
         let dest = destination(&user, false);
