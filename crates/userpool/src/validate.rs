@@ -295,6 +295,27 @@ impl Model {
                 "Value {value}at '{path}' failed to satisfy constraint: {rule}"
             ));
         };
+        // A list's, map's or string's length `n` against the shape's bounds.
+        let length = |problems: &mut Vec<String>,
+                      shown: Option<String>,
+                      n: f64,
+                      min: Option<f64>,
+                      max: Option<f64>| {
+            if let Some(min) = min.filter(|m| n < *m) {
+                fail(
+                    problems,
+                    shown.clone(),
+                    format!("Member must have length greater than or equal to {min}"),
+                );
+            }
+            if let Some(max) = max.filter(|m| n > *m) {
+                fail(
+                    problems,
+                    shown,
+                    format!("Member must have length less than or equal to {max}"),
+                );
+            }
+        };
         match (s, v) {
             (Shape::Structure { .. }, Json::Object(map)) => {
                 self.check_structure(shape, map, path, problems)?;
@@ -302,20 +323,7 @@ impl Model {
             (Shape::List { member, min, max }, Json::Array(items)) => {
                 let n = items.len() as f64;
                 let shown = Some(java_list(items));
-                if let Some(min) = min.filter(|m| n < *m) {
-                    fail(
-                        problems,
-                        shown.clone(),
-                        format!("Member must have length greater than or equal to {min}"),
-                    );
-                }
-                if let Some(max) = max.filter(|m| n > *m) {
-                    fail(
-                        problems,
-                        shown,
-                        format!("Member must have length less than or equal to {max}"),
-                    );
-                }
+                length(problems, shown, n, *min, *max);
                 for (i, item) in items.iter().enumerate() {
                     if !item.is_null() {
                         self.check_value(
@@ -329,20 +337,7 @@ impl Model {
             }
             (Shape::Map { value, min, max }, Json::Object(map)) => {
                 let n = map.len() as f64;
-                if let Some(min) = min.filter(|m| n < *m) {
-                    fail(
-                        problems,
-                        None,
-                        format!("Member must have length greater than or equal to {min}"),
-                    );
-                }
-                if let Some(max) = max.filter(|m| n > *m) {
-                    fail(
-                        problems,
-                        None,
-                        format!("Member must have length less than or equal to {max}"),
-                    );
-                }
+                length(problems, None, n, *min, *max);
                 for (k, item) in map {
                     if !item.is_null() {
                         self.check_value(value, item, &format!("{path}.{k}"), problems)?;
@@ -384,20 +379,7 @@ impl Model {
                         format!("Member must satisfy regular expression pattern: {p}"),
                     );
                 }
-                if let Some(min) = min.filter(|m| n < *m) {
-                    fail(
-                        problems,
-                        shown.clone(),
-                        format!("Member must have length greater than or equal to {min}"),
-                    );
-                }
-                if let Some(max) = max.filter(|m| n > *m) {
-                    fail(
-                        problems,
-                        shown,
-                        format!("Member must have length less than or equal to {max}"),
-                    );
-                }
+                length(problems, shown, n, *min, *max);
             }
             (Shape::Number { min, max, .. }, Json::Number(n)) => {
                 let x = n.as_f64().unwrap_or_default();
