@@ -697,13 +697,8 @@ impl UserPools {
 
     /// PostAuthentication, the browser's session, and the grant.
     fn signed_in(&self, prefix: &str, a: &Authorize, s: &crate::ops::auth::SignIn) -> Answer {
-        let call = crate::triggers::Call {
-            pool: &s.pool,
-            user_name: &s.user.username,
-            client_id: Some(&a.client.id),
-        };
         let post = self.run_trigger(
-            call,
+            s.trigger_call(),
             crate::triggers::Trigger::PostAuthentication,
             "PostAuthentication_Authentication",
             json!({"userAttributes": crate::triggers::user_attributes(&s.pool, &s.user), "newDeviceUsed": false, "clientMetadata": {}}),

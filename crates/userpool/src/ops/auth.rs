@@ -57,6 +57,17 @@ pub(crate) struct SignIn {
     pub(crate) user: User,
 }
 
+impl SignIn {
+    /// A trigger's caller: this pool, user and client.
+    pub(crate) fn trigger_call(&self) -> crate::triggers::Call<'_> {
+        crate::triggers::Call {
+            pool: &self.pool,
+            user_name: &self.user.username,
+            client_id: Some(&self.client.id),
+        }
+    }
+}
+
 pub(crate) fn param<'a>(params: &'a Map<String, Json>, name: &str) -> Result<&'a str> {
     params.get(name).and_then(Json::as_str).ok_or_else(|| {
         CognitoError::invalid_parameter(format!("Missing required parameter {name}"))
@@ -238,13 +249,8 @@ impl UserPools {
         source: &str,
         client_metadata: &Json,
     ) -> Result<Json> {
-        let call = crate::triggers::Call {
-            pool: &s.pool,
-            user_name: &s.user.username,
-            client_id: Some(&s.client.id),
-        };
         self.run_trigger(
-            call,
+            s.trigger_call(),
             crate::triggers::Trigger::PostAuthentication,
             "PostAuthentication_Authentication",
             json!({
@@ -261,13 +267,8 @@ impl UserPools {
     /// PreAuthentication for a user about to give a password (`validationData`: the call's
     /// `ClientMetadata`).
     pub(crate) fn pre_authentication(&self, s: &SignIn, client_metadata: &Json) -> Result<()> {
-        let call = crate::triggers::Call {
-            pool: &s.pool,
-            user_name: &s.user.username,
-            client_id: Some(&s.client.id),
-        };
         self.run_trigger(
-            call,
+            s.trigger_call(),
             crate::triggers::Trigger::PreAuthentication,
             "PreAuthentication_Authentication",
             json!({

@@ -39,14 +39,6 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl UserPools {
-    fn call_for<'a>(s: &'a SignIn) -> Call<'a> {
-        Call {
-            pool: &s.pool,
-            user_name: &s.user.username,
-            client_id: Some(&s.client.id),
-        }
-    }
-
     /// InitiateAuth `CUSTOM_AUTH`.
     pub(crate) fn custom_start(
         &self,
@@ -67,7 +59,7 @@ impl UserPools {
         let attrs = user_attributes(&s.pool, &s.user);
         let define = self
             .run_trigger(
-                Self::call_for(&s),
+                s.trigger_call(),
                 Trigger::DefineAuthChallenge,
                 "DefineAuthChallenge_Authentication",
                 json!({"userAttributes": attrs, "session": entries, "clientMetadata": meta, "userNotFound": false}),
@@ -92,7 +84,7 @@ impl UserPools {
         }
         let create = self
             .run_trigger(
-                Self::call_for(&s),
+                s.trigger_call(),
                 Trigger::CreateAuthChallenge,
                 "CreateAuthChallenge_Authentication",
                 json!({"userAttributes": attrs, "challengeName": name, "session": entries, "clientMetadata": meta, "userNotFound": false}),
@@ -152,7 +144,7 @@ impl UserPools {
         }
         let verify = self
             .run_trigger(
-                Self::call_for(&s),
+                s.trigger_call(),
                 Trigger::VerifyAuthChallengeResponse,
                 "VerifyAuthChallengeResponse_Authentication",
                 json!({
