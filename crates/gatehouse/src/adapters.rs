@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use gateway::{Invocation, InvokeError};
+use gateway::Invocation;
 
 /// The Lambda host as the gateway's [`gateway::Invoke`] port.
 #[derive(Debug, Clone)]
@@ -11,22 +11,7 @@ pub struct Functions(pub Arc<lambda::Host>);
 
 impl gateway::Invoke for Functions {
     fn invoke<'a>(&'a self, function: &'a str, event: Vec<u8>) -> Invocation<'a> {
-        Box::pin(async move {
-            self.0.invoke(function, event).await.map_err(|e| match e {
-                lambda::InvokeError::UnknownFunction(n) => InvokeError::UnknownFunction(n),
-                lambda::InvokeError::Function {
-                    error_type,
-                    message,
-                    payload,
-                } => InvokeError::Function {
-                    error_type,
-                    message,
-                    payload,
-                },
-                lambda::InvokeError::Crashed(why) => InvokeError::Crashed(why),
-                lambda::InvokeError::Timeout(d) => InvokeError::Timeout(d),
-            })
-        })
+        Box::pin(self.0.invoke(function, event))
     }
 }
 
@@ -184,158 +169,5 @@ impl sam::Provisioner for Provision<'_> {
             .ensure_resource_server(request)
             .map(|_| ())
             .map_err(|e| e.to_string())
-    }
-}
-
-/// A REST API as the SAM plan describes it -> as the gateway serves it.
-pub fn rest_api(a: sam::RestApi) -> gateway::spec::ApiSpec {
-    use gateway::spec;
-    spec::ApiSpec {
-        logical_id: a.logical_id,
-        id: a.id,
-        stage: a.stage,
-        cors: a.cors.map(|c| spec::Cors {
-            allow_origin: c.allow_origin,
-            allow_headers: c.allow_headers,
-            allow_methods: c.allow_methods,
-            max_age: c.max_age,
-            allow_credentials: c.allow_credentials,
-        }),
-        authorizers: a
-            .authorizers
-            .into_iter()
-            .map(|(name, z)| {
-                let kind = match z.kind {
-                    sam::api::AuthorizerKind::Cognito { pool_ids } => {
-                        spec::AuthorizerKind::Cognito { pool_ids }
-                    }
-                    sam::api::AuthorizerKind::Lambda {
-                        function,
-                        payload_type,
-                        identity_source,
-                        validation,
-                        ttl_secs,
-                    } => spec::AuthorizerKind::Lambda(spec::LambdaAuthorizer {
-                        function,
-                        token: payload_type == "TOKEN",
-                        identity: identity_sources(&identity_source),
-                        validation,
-                        // API Gateway's default when none is set.
-                        ttl_secs: ttl_secs.unwrap_or(300),
-                        payload_version: "1.0".into(),
-                        simple_responses: false,
-                    }),
-                };
-                let a = spec::Authorizer {
-                    name: z.name,
-                    kind,
-                    header: z.header,
-                };
-                (name, a)
-            })
-            .collect(),
-        authorize_preflight: a.authorize_preflight,
-        routes: a
-            .routes
-            .into_iter()
-            .map(|r| spec::Route {
-                path: r.path,
-                method: r.method,
-                function: r.function,
-                integration: integration(r.integration),
-                authorizer: r.authorizer,
-                scopes: r.scopes,
-            })
-            .collect(),
-    }
-}
-
-fn integration(i: sam::api::Integration) -> gateway::spec::Integration {
-    use gateway::spec::Integration;
-    match i {
-        sam::api::Integration::Proxy => Integration::Proxy,
-        sam::api::Integration::Mock(m) => Integration::Mock(m.status, m.headers, m.body),
-        sam::api::Integration::Unsupported(why) => Integration::Unsupported(why),
-    }
-}
-
-/// Identity sources as written in the template (the plan checked them; one the gateway cannot
-/// read is left out with a warning, and the authorizer then asks on every request).
-fn identity_sources(list: &[String]) -> Vec<gateway::spec::IdentitySource> {
-    list.iter()
-        .filter_map(|s| {
-            let parsed = gateway::spec::IdentitySource::parse(s);
-            if parsed.is_none() {
-                tracing::warn!("identity source {s:?} is not a header, query string, stage or context variable: ignored");
-            }
-            parsed
-        })
-        .collect()
-}
-
-/// An HTTP API as the SAM plan describes it -> as the gateway serves it.
-pub fn http_api(a: sam::httpapi::HttpApi) -> gateway::spec::HttpApiSpec {
-    use gateway::spec;
-    spec::HttpApiSpec {
-        logical_id: a.logical_id,
-        id: a.id,
-        stage: a.stage,
-        cors: a.cors.map(|c| spec::HttpCors {
-            allow_origins: c.allow_origins,
-            allow_methods: c.allow_methods,
-            allow_headers: c.allow_headers,
-            expose_headers: c.expose_headers,
-            max_age: c.max_age,
-            allow_credentials: c.allow_credentials,
-        }),
-        authorizers: a
-            .authorizers
-            .into_iter()
-            .map(|(name, z)| {
-                let identity = identity_sources(&z.identity_source);
-                let (kind, identity_source) = match z.kind {
-                    sam::httpapi::AuthorizerKind::Jwt { issuer, audience } => (
-                        spec::HttpAuthorizerKind::Jwt { issuer, audience },
-                        identity.into_iter().next(),
-                    ),
-                    sam::httpapi::AuthorizerKind::Lambda {
-                        function,
-                        payload_version,
-                        simple_responses,
-                        ttl_secs,
-                    } => (
-                        spec::HttpAuthorizerKind::Lambda(spec::LambdaAuthorizer {
-                            function,
-                            token: false,
-                            identity,
-                            validation: None,
-                            ttl_secs,
-                            payload_version,
-                            simple_responses,
-                        }),
-                        None,
-                    ),
-                };
-                let a = spec::HttpAuthorizer {
-                    name: z.name,
-                    kind,
-                    identity_source,
-                };
-                (name, a)
-            })
-            .collect(),
-        routes: a
-            .routes
-            .into_iter()
-            .map(|r| spec::HttpRoute {
-                method: r.method,
-                path: r.path,
-                function: r.function,
-                integration: integration(r.integration),
-                payload_version: r.payload_version,
-                authorizer: r.authorizer,
-                scopes: r.scopes,
-            })
-            .collect(),
     }
 }

@@ -197,7 +197,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         .context("cannot read this machine's trusted certificates (for issuers on AWS)")?;
     let gateway = Arc::new(
         gateway::Gateway::new(
-            app.apis.into_iter().map(adapters::rest_api).collect(),
+            app.apis,
             Arc::new(adapters::Functions(Arc::clone(&host))),
             Arc::new(adapters::Keys {
                 pools: Arc::clone(&pools),
@@ -207,7 +207,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
             &account,
         )
         .with_invoke_api(config.invoke_api)
-        .with_http_apis(app.http_apis.into_iter().map(adapters::http_api).collect()),
+        .with_http_apis(app.http_apis),
     );
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -308,25 +308,20 @@ fn remote_issuers(
     pools: &userpool::UserPools,
 ) -> std::collections::HashSet<String> {
     let mut out = std::collections::HashSet::new();
-    for api in &app.apis {
-        for a in api.authorizers.values() {
-            if let sam::api::AuthorizerKind::Cognito { pool_ids } = &a.kind {
-                out.extend(
-                    pool_ids
-                        .iter()
-                        .filter(|p| !pools.has_pool(p))
-                        .map(|p| crate::issuers::cognito_issuer(p)),
-                );
-            }
-        }
-    }
-    for api in &app.http_apis {
-        for a in api.authorizers.values() {
-            if let sam::httpapi::AuthorizerKind::Jwt { issuer, .. } = &a.kind
-                && pools.keys_for_issuer(issuer).is_none()
-            {
+    let rest = app.apis.iter().flat_map(|a| a.authorizers.values());
+    let http = app.http_apis.iter().flat_map(|a| a.authorizers.values());
+    for a in rest.chain(http) {
+        match &a.kind {
+            sam::AuthorizerKind::Cognito { pool_ids, .. } => out.extend(
+                pool_ids
+                    .iter()
+                    .filter(|p| !pools.has_pool(p))
+                    .map(|p| crate::issuers::cognito_issuer(p)),
+            ),
+            sam::AuthorizerKind::Jwt { issuer, .. } if pools.keys_for_issuer(issuer).is_none() => {
                 out.insert(issuer.clone());
             }
+            _ => {}
         }
     }
     for iss in &out {

@@ -14,7 +14,7 @@ use common::id::{random_bytes, uuid};
 use serde_json::Value as Json;
 
 use crate::router::Resource;
-use crate::spec::ApiSpec;
+use crate::spec::RestApi;
 
 /// What the event needs besides the request.
 #[derive(Debug)]
@@ -417,7 +417,7 @@ pub fn mock(status: u16, headers: &[(String, String)], body: &str) -> Response {
 }
 
 /// SAM's CORS preflight for a resource: 200 with the Access-Control headers.
-pub fn preflight(spec: &ApiSpec, res: &Resource) -> Response {
+pub fn preflight(spec: &RestApi, res: &Resource) -> Response {
     let cors = spec.cors.clone().unwrap_or_default();
     let methods = cors.allow_methods.clone().unwrap_or_else(|| {
         let mut m: Vec<String> = res

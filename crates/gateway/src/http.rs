@@ -17,22 +17,19 @@ use serde_json::{Map, Value as Json, json};
 use crate::auth::{self, Denied};
 use crate::lambda_auth;
 use crate::router::{Seg, matches, parse};
-use crate::spec::{
-    HttpApiSpec, HttpAuthorizerKind, HttpCors, HttpRoute, IdentitySource, Integration,
-    LambdaAuthorizer,
-};
+use crate::spec::{AuthorizerKind, HttpApi, HttpCors, Integration, LambdaAuthorizer, Route};
 use crate::{Gateway, InvokeError};
 
 /// An HTTP API ready to route.
 #[derive(Debug)]
 pub(crate) struct HttpServed {
-    pub(crate) spec: HttpApiSpec,
+    pub(crate) spec: HttpApi,
     /// Each route's parsed path (empty for `$default`).
     segs: Vec<Vec<Seg>>,
 }
 
 impl HttpServed {
-    pub(crate) fn new(spec: HttpApiSpec) -> HttpServed {
+    pub(crate) fn new(spec: HttpApi) -> HttpServed {
         let segs = spec
             .routes
             .iter()
@@ -63,7 +60,7 @@ impl HttpServed {
     }
 
     /// The route for `method path`, with its path parameters.
-    fn find(&self, method: &str, path: &str) -> Option<(&HttpRoute, BTreeMap<String, String>)> {
+    fn find(&self, method: &str, path: &str) -> Option<(&Route, BTreeMap<String, String>)> {
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         // (specificity, exact method), route index, path parameters.
         type Best = ((Vec<u8>, u8), usize, BTreeMap<String, String>);
@@ -266,7 +263,7 @@ impl Gateway {
         &self,
         api: &HttpServed,
         path: &str,
-        route: &HttpRoute,
+        route: &Route,
         params: BTreeMap<String, String>,
         parts: Parts,
         body: Body,
@@ -283,8 +280,8 @@ impl Gateway {
         };
         let mut user = None;
         let authorizer: Option<Json> = match route
-            .authorizer
-            .as_ref()
+            .authorization
+            .authorizer()
             .map(|a| api.spec.authorizers.get(a))
         {
             None => None,
@@ -296,9 +293,11 @@ impl Gateway {
                 );
             }
             Some(Some(a)) => match &a.kind {
-                HttpAuthorizerKind::Jwt { issuer, audience } => {
-                    let default = IdentitySource::Header("Authorization".into());
-                    let source = a.identity_source.as_ref().unwrap_or(&default);
+                AuthorizerKind::Jwt {
+                    issuer,
+                    audience,
+                    source,
+                } => {
                     let value = lambda_auth::identity_values(
                         std::slice::from_ref(source),
                         &parts.headers,
@@ -344,7 +343,14 @@ impl Gateway {
                         }
                     }
                 }
-                HttpAuthorizerKind::Lambda(l) => {
+                AuthorizerKind::Cognito { .. } => {
+                    return (
+                        message(StatusCode::UNAUTHORIZED, "Unauthorized"),
+                        None,
+                        None,
+                    );
+                }
+                AuthorizerKind::Lambda(l) => {
                     match self.lambda_authorize_http(&here, &a.name, l, &parts).await {
                         Ok((ctx, principal)) => {
                             user = principal;
@@ -357,8 +363,12 @@ impl Gateway {
         };
         match &route.integration {
             Integration::Proxy => {}
-            Integration::Mock(status, headers, body) => {
-                return (crate::event::mock(*status, headers, body), None, user);
+            Integration::Mock(m) => {
+                return (
+                    crate::event::mock(m.status, &m.headers, &m.body),
+                    None,
+                    user,
+                );
             }
             Integration::Unsupported(why) => {
                 tracing::warn!(target: "gateway", "{why}");
@@ -545,7 +555,7 @@ impl Gateway {
 /// Where an HTTP API request landed.
 struct HttpHere<'a> {
     api: &'a HttpServed,
-    route: &'a HttpRoute,
+    route: &'a Route,
     route_key: &'a str,
     params: &'a BTreeMap<String, String>,
     /// The path under the stage.
@@ -617,7 +627,7 @@ pub(crate) fn route_rows(api: &HttpServed) -> Vec<(String, String, String, Strin
                 method,
                 path,
                 r.function.clone(),
-                r.authorizer.clone().unwrap_or_else(|| "-".into()),
+                r.authorization.authorizer().unwrap_or("-").to_string(),
             )
         })
         .collect()

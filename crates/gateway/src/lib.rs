@@ -42,7 +42,7 @@ use common::server::BodyError;
 
 use crate::auth::{Cache, Denied, KeySource};
 use crate::router::Router;
-use crate::spec::ApiSpec;
+use crate::spec::RestApi;
 
 /// API Gateway's limit on a request body.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -51,29 +51,7 @@ pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
 /// An HTTP API's integration timeout.
 pub const HTTP_INTEGRATION_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Why an invocation produced no payload: the gateway's view of the function host.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvokeError {
-    /// No function by that name.
-    #[error("no function named {0}")]
-    UnknownFunction(String),
-    /// The function answered with an error.
-    #[error("the function failed: {error_type}: {message}")]
-    Function {
-        /// `errorType`.
-        error_type: String,
-        /// `errorMessage`.
-        message: String,
-        /// What the runtime posted, when it was JSON: the Invoke API answers with it.
-        payload: Option<Vec<u8>>,
-    },
-    /// The function's process failed (exited, could not start, reported an init error).
-    #[error("the function's process failed: {0}")]
-    Crashed(String),
-    /// No answer within the function's Timeout.
-    #[error("the function timed out after {0:?}")]
-    Timeout(Duration),
-}
+pub use apispec::InvokeError;
 
 /// The future an [`Invoke`] returns.
 pub type Invocation<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, InvokeError>> + Send + 'a>>;
@@ -88,7 +66,7 @@ pub trait Invoke: Send + Sync + std::fmt::Debug + 'static {
 /// One API with its router.
 #[derive(Debug)]
 struct Served {
-    spec: ApiSpec,
+    spec: RestApi,
     router: Router,
 }
 
@@ -110,7 +88,7 @@ pub struct Gateway {
 impl Gateway {
     /// A gateway over `apis`.
     pub fn new(
-        apis: Vec<ApiSpec>,
+        apis: Vec<RestApi>,
         invoker: Arc<dyn Invoke>,
         keys: Arc<dyn KeySource>,
         region: &str,
@@ -145,7 +123,7 @@ impl Gateway {
 
     /// Serves `apis` (HTTP APIs) too: a named stage is the path's first segment, `$default`
     /// the root (a REST API's stage of the same name is tried first).
-    pub fn with_http_apis(mut self, apis: Vec<spec::HttpApiSpec>) -> Gateway {
+    pub fn with_http_apis(mut self, apis: Vec<spec::HttpApi>) -> Gateway {
         self.http = apis.into_iter().map(http::HttpServed::new).collect();
         self
     }
@@ -165,7 +143,7 @@ impl Gateway {
                         method.clone(),
                         format!("/{}{}", api.spec.stage, path),
                         route.function.clone(),
-                        route.authorizer.clone().unwrap_or_else(|| "-".into()),
+                        route.authorization.authorizer().unwrap_or("-").to_string(),
                     ));
                 }
             }
@@ -258,7 +236,7 @@ impl Gateway {
         let route = match route {
             Some(r) => r,
             None if parts.method == Method::OPTIONS && api.spec.cors.is_some() => {
-                if let Some(name) = &api.spec.authorize_preflight
+                if let Some(name) = api.spec.preflight.authorizer()
                     && let Err(refused) = self.authorize_rest(&here, name, &[], &parts).await
                 {
                     return (refused, None, None);
@@ -267,7 +245,7 @@ impl Gateway {
             }
             None => return (gateway_error(Gw::MissingToken), None, None),
         };
-        let authorized = match &route.authorizer {
+        let authorized = match route.authorization.authorizer() {
             Some(name) => match self
                 .authorize_rest(&here, name, &route.scopes, &parts)
                 .await
@@ -280,8 +258,8 @@ impl Gateway {
         let user = authorized.as_ref().map(Authorized::user);
         match &route.integration {
             spec::Integration::Proxy => {}
-            spec::Integration::Mock(status, headers, body) => {
-                return (event::mock(*status, headers, body), None, user);
+            spec::Integration::Mock(m) => {
+                return (event::mock(m.status, &m.headers, &m.body), None, user);
             }
             spec::Integration::Unsupported(why) => {
                 tracing::warn!(target: "gateway", "{why}");
@@ -391,10 +369,10 @@ impl Gateway {
             return Err(denied(Denied::Unauthorized));
         };
         let lambda = match &a.kind {
-            spec::AuthorizerKind::Cognito { pool_ids } => {
+            spec::AuthorizerKind::Cognito { pool_ids, header } => {
                 // The identity header given twice is ambiguous: refused (AWS's behaviour here
                 // is undocumented; refusing cannot let a request through that should not pass).
-                let mut values = parts.headers.get_all(a.header.as_str()).iter();
+                let mut values = parts.headers.get_all(header.as_str()).iter();
                 let value = values.next().and_then(|v| v.to_str().ok());
                 if values.next().is_some() {
                     return Err(denied(Denied::Unauthorized));
@@ -405,6 +383,7 @@ impl Gateway {
                     .map_err(denied);
             }
             spec::AuthorizerKind::Lambda(l) => l,
+            spec::AuthorizerKind::Jwt { .. } => return Err(denied(Denied::Unauthorized)),
         };
         let api = &here.api.spec;
         let arn = lambda_auth::method_arn(

@@ -135,14 +135,7 @@ mod tests {
     use super::*;
 
     fn route(path: &str) -> Route {
-        Route {
-            path: path.into(),
-            method: "GET".into(),
-            function: path.into(),
-            integration: Default::default(),
-            authorizer: None,
-            scopes: Vec::new(),
-        }
+        Route::proxy("GET", path, path, "1.0")
     }
 
     #[test]

@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::date::now_secs;
 use common::jwt::SigningKey;
-use gateway::spec::{ApiSpec, Authorizer, AuthorizerKind, Cors, Route};
+use gateway::spec::{Authorization, Authorizer, AuthorizerKind, RestApi, RestCors as Cors, Route};
 use gateway::{Gateway, Invoke, InvokeError};
 use serde_json::{Value as Json, json};
 use support::{Functions, OneKey, POOL, get, id_token, message, send};
@@ -44,21 +44,18 @@ struct Setup {
 
 fn route(path: &str, method: &str, function: &str, auth: bool) -> Route {
     Route {
-        path: path.into(),
-        method: method.into(),
-        function: function.into(),
-        integration: Default::default(),
-        authorizer: auth.then(|| "Pool".to_string()),
-        scopes: Vec::new(),
+        authorization: if auth {
+            Authorization::Authorizer("Pool".into())
+        } else {
+            Authorization::None
+        },
+        ..Route::proxy(method, path, function, "1.0")
     }
 }
 
 fn setup(authorize_preflight: bool) -> Setup {
     let (key, keys) = OneKey::new();
-    let api = ApiSpec {
-        logical_id: "Api".into(),
-        id: "abcdefghij".into(),
-        stage: "v1".into(),
+    let api = RestApi {
         cors: Some(Cors {
             allow_origin: "https://app.example.com".into(),
             allow_headers: Some("Authorization".into()),
@@ -70,11 +67,16 @@ fn setup(authorize_preflight: bool) -> Setup {
                 name: "Pool".into(),
                 kind: AuthorizerKind::Cognito {
                     pool_ids: vec![POOL.into()],
+                    header: "Authorization".into(),
                 },
-                header: "Authorization".into(),
+                scopes: Vec::new(),
             },
         )]),
-        authorize_preflight: authorize_preflight.then(|| "Pool".to_string()),
+        preflight: if authorize_preflight {
+            Authorization::Authorizer("Pool".into())
+        } else {
+            Authorization::None
+        },
         routes: vec![
             route("/open", "GET", "ok", false),
             route("/private", "GET", "ok", true),
@@ -84,6 +86,7 @@ fn setup(authorize_preflight: bool) -> Setup {
             route("/slow", "GET", "slow", false),
             route("/upload", "POST", "ok", false),
         ],
+        ..RestApi::new("Api", "abcdefghij", "v1")
     };
     let functions = functions();
     let gw = Gateway::new(
@@ -334,14 +337,9 @@ async fn lambdas_invoke_api_refuses_unsigned_and_browser_requests() {
 #[tokio::test]
 async fn rest_apis_that_share_a_stage_each_serve_their_routes() {
     let (_, keys) = OneKey::new();
-    let api = |id: &str, routes: Vec<Route>| ApiSpec {
-        logical_id: id.into(),
-        id: id.to_lowercase(),
-        stage: "Prod".into(),
-        cors: None,
-        authorizers: BTreeMap::new(),
-        authorize_preflight: None,
+    let api = |id: &str, routes: Vec<Route>| RestApi {
         routes,
+        ..RestApi::new(id, &id.to_lowercase(), "Prod")
     };
     let functions = Functions::new(|function, _| {
         Ok(format!(r#"{{"statusCode":200,"body":"{function}"}}"#).into_bytes())

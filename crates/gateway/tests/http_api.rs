@@ -12,8 +12,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use gateway::spec::{
-    HttpApiSpec, HttpAuthorizer, HttpAuthorizerKind, HttpCors, HttpRoute, IdentitySource,
-    Integration, LambdaAuthorizer,
+    Authorization, Authorizer, AuthorizerKind, HttpApi, HttpCors, IdentitySource, LambdaAuthorizer,
+    Route,
 };
 use gateway::{Gateway, Invoke, InvokeError};
 use serde_json::{Value as Json, json};
@@ -56,15 +56,13 @@ fn route(
     function: &str,
     authorizer: Option<&str>,
     scopes: &[&str],
-) -> HttpRoute {
-    HttpRoute {
-        method: method.into(),
-        path: path.into(),
-        function: function.into(),
-        integration: Integration::Proxy,
-        payload_version: if function == "v1" { "1.0" } else { "2.0" }.into(),
-        authorizer: authorizer.map(str::to_string),
+) -> Route {
+    let version = if function == "v1" { "1.0" } else { "2.0" };
+    Route {
+        authorization: authorizer
+            .map_or(Authorization::None, |a| Authorization::Authorizer(a.into())),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        ..Route::proxy(method, path, function, version)
     }
 }
 
@@ -73,8 +71,8 @@ fn lambda(
     version: &str,
     simple: bool,
     identity: Vec<IdentitySource>,
-) -> HttpAuthorizerKind {
-    HttpAuthorizerKind::Lambda(LambdaAuthorizer {
+) -> AuthorizerKind {
+    AuthorizerKind::Lambda(LambdaAuthorizer {
         function: function.into(),
         token: false,
         identity,
@@ -92,12 +90,13 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let authorizers: BTreeMap<String, HttpAuthorizer> = [
+    let authorizers: BTreeMap<String, Authorizer> = [
         (
             "Jwt",
-            HttpAuthorizerKind::Jwt {
+            AuthorizerKind::Jwt {
                 issuer: ISS.into(),
                 audience: vec![CLIENT.into()],
+                source: IdentitySource::Header("Authorization".into()),
             },
         ),
         (
@@ -124,15 +123,15 @@ fn setup() -> Setup {
     .map(|(name, kind)| {
         (
             name.to_string(),
-            HttpAuthorizer {
+            Authorizer {
                 name: name.into(),
                 kind,
-                identity_source: None,
+                scopes: Vec::new(),
             },
         )
     })
     .collect();
-    let root = HttpApiSpec {
+    let root = HttpApi {
         logical_id: "Root".into(),
         id: "rootapi123".into(),
         stage: "$default".into(),
@@ -144,6 +143,7 @@ fn setup() -> Setup {
             ..HttpCors::default()
         }),
         authorizers,
+        default_authorizer: None,
         routes: vec![
             route("GET", "/pets/dog/1", "echo", None, &[]),
             route("GET", "/pets/dog/{id}", "echo", None, &[]),
@@ -158,12 +158,13 @@ fn setup() -> Setup {
             route("GET", "/policy1", "v1", Some("Policy1"), &[]),
         ],
     };
-    let dev = HttpApiSpec {
+    let dev = HttpApi {
         logical_id: "Dev".into(),
         id: "devapi1234".into(),
         stage: "dev".into(),
         cors: None,
         authorizers: BTreeMap::new(),
+        default_authorizer: None,
         routes: vec![route("GET", "/hello", "echo", None, &[])],
     };
     let functions = functions();
@@ -482,22 +483,24 @@ async fn the_2_0_event_matches_a_captured_one_field_by_field() {
     ))
     .expect("fixture");
     let (key, keys) = OneKey::new();
-    let api = HttpApiSpec {
+    let api = HttpApi {
         logical_id: "Api".into(),
         id: "api-id".into(),
         stage: "$default".into(),
         cors: None,
         authorizers: BTreeMap::from([(
             "Jwt".to_string(),
-            HttpAuthorizer {
+            Authorizer {
                 name: "Jwt".into(),
-                kind: HttpAuthorizerKind::Jwt {
+                kind: AuthorizerKind::Jwt {
                     issuer: ISS.into(),
                     audience: vec![CLIENT.into()],
+                    source: IdentitySource::Header("Authorization".into()),
                 },
-                identity_source: None,
+                scopes: Vec::new(),
             },
         )]),
+        default_authorizer: None,
         routes: vec![route("", "$default", "echo", Some("Jwt"), &["scope1"])],
     };
     let functions = functions();

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use gateway::spec::{ApiSpec, Authorizer, AuthorizerKind, IdentitySource, LambdaAuthorizer, Route};
+use gateway::spec::{
+    Authorization, Authorizer, AuthorizerKind, IdentitySource, LambdaAuthorizer, RestApi, Route,
+};
 use gateway::{Gateway, Invoke, InvokeError};
 use serde_json::{Value as Json, json};
 use support::{Functions, OneKey, body_json, get, get_with, message, send};
@@ -74,12 +76,8 @@ fn functions() -> Arc<Functions> {
 
 fn route(path: &str, authorizer: &str) -> Route {
     Route {
-        path: path.into(),
-        method: "GET".into(),
-        function: "backend".into(),
-        integration: Default::default(),
-        authorizer: Some(authorizer.into()),
-        scopes: Vec::new(),
+        authorization: Authorization::Authorizer(authorizer.into()),
+        ..Route::proxy("GET", path, "backend", "1.0")
     }
 }
 
@@ -137,18 +135,13 @@ fn setup() -> (axum::Router, Arc<Functions>) {
             Authorizer {
                 name: name.into(),
                 kind,
-                header: "Authorization".into(),
+                scopes: Vec::new(),
             },
         )
     })
     .collect::<BTreeMap<_, _>>();
-    let api = ApiSpec {
-        logical_id: "Api".into(),
-        id: "abcdefghij".into(),
-        stage: "prod".into(),
-        cors: None,
+    let api = RestApi {
         authorizers,
-        authorize_preflight: None,
         routes: vec![
             route("/pets/{id}", "Tok"),
             route("/other", "Tok"),
@@ -157,6 +150,7 @@ fn setup() -> (axum::Router, Arc<Functions>) {
             route("/checked", "Checked"),
             route("/req/{id}", "Req"),
         ],
+        ..RestApi::new("Api", "abcdefghij", "prod")
     };
     let functions = functions();
     let (_, keys) = OneKey::new();

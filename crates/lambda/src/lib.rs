@@ -72,30 +72,7 @@ impl FunctionConfig {
     }
 }
 
-/// Why an invocation produced no result.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvokeError {
-    /// No function by that name.
-    #[error("no function named {0}")]
-    UnknownFunction(String),
-    /// The function answered with an error (`/invocation/{id}/error`).
-    #[error("the function failed: {error_type}: {message}")]
-    Function {
-        /// `errorType`.
-        error_type: String,
-        /// `errorMessage`.
-        message: String,
-        /// What the runtime posted, when it was JSON (with `stackTrace`, `requestId`...):
-        /// Lambda's Invoke API answers with it as it is.
-        payload: Option<Vec<u8>>,
-    },
-    /// The process exited, failed to start, or reported an init error.
-    #[error("the function's process failed: {0}")]
-    Crashed(String),
-    /// No answer within the function's Timeout; the instance was stopped.
-    #[error("the function timed out after {0:?}")]
-    Timeout(Duration),
-}
+pub use apispec::InvokeError;
 
 /// The time an instance has to ask for its event: a new one to start (Lambda's init phase,
 /// 10 s), a warm one to come back to `/next` after its last answer (it is idle again as soon

@@ -16,119 +16,10 @@ use crate::{Plan, cognito};
 /// The logical id of the API that events without `RestApiId` go to.
 pub const IMPLICIT_API: &str = "ServerlessRestApi";
 
-/// What kind of authorizer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorizerKind {
-    /// A Cognito user pool authorizer (`UserPoolArn`: one ARN or a list).
-    Cognito {
-        /// The pools' ids.
-        pool_ids: Vec<String>,
-    },
-    /// A Lambda (TOKEN or REQUEST) authorizer.
-    Lambda {
-        /// The function's name (from `FunctionArn` or the `authorizerUri`).
-        function: String,
-        /// `FunctionPayloadType`: `TOKEN` (default) or `REQUEST`.
-        payload_type: String,
-        /// `identitySource`, API Gateway's form: `method.request.header.Authorization`,
-        /// `method.request.querystring.x`, `stageVariables.x`, `context.x`.
-        identity_source: Vec<String>,
-        /// `identityValidationExpression` (TOKEN).
-        validation: Option<String>,
-        /// `authorizerResultTtlInSeconds` (`ReauthorizeEvery`); `None`: API Gateway's 300.
-        ttl_secs: Option<u64>,
-    },
-}
-
-/// An authorizer under `Auth.Authorizers`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorizer {
-    /// Its name.
-    pub name: String,
-    /// Cognito or Lambda.
-    pub kind: AuthorizerKind,
-    /// `Identity.Header`, default `Authorization`.
-    pub header: String,
-}
-
-/// `Cors`, with SAM's quoted values unquoted.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Cors {
-    /// `AllowOrigin`.
-    pub allow_origin: String,
-    /// `AllowHeaders`.
-    pub allow_headers: Option<String>,
-    /// `AllowMethods`; absent: the path's methods plus OPTIONS.
-    pub allow_methods: Option<String>,
-    /// `MaxAge`.
-    pub max_age: Option<String>,
-    /// `AllowCredentials`.
-    pub allow_credentials: bool,
-}
-
-/// What a method does with a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Integration {
-    /// Lambda proxy integration: the request goes to `Route::function`.
-    Proxy,
-    /// A fixed answer (a `mock` integration, as CORS preflights are defined in OpenAPI).
-    Mock(Mock),
-    /// Something the local gateway does not do (it answers 500 and logs this).
-    Unsupported(String),
-}
-
-/// A `mock` integration's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mock {
-    /// Status code.
-    pub status: u16,
-    /// Headers (values unquoted).
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: String,
-}
-
-/// One method on one resource path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// The resource path template, e.g. `/items/{id}` or `/{proxy+}`.
-    pub path: String,
-    /// Upper-case method, or `ANY`.
-    pub method: String,
-    /// The function's name (as the Lambda host knows it), for a proxy integration.
-    pub function: String,
-    /// What the method does.
-    pub integration: Integration,
-    /// The authorizer's name, if the route has one.
-    pub authorizer: Option<String>,
-    /// `AuthorizationScopes` on the method (a Cognito authorizer then wants an access token
-    /// with one of them).
-    pub scopes: Vec<String>,
-    /// Added by a function's event (not only by an OpenAPI definition).
-    pub from_event: bool,
-}
-
-/// One REST API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RestApi {
-    /// Logical id (`ServerlessRestApi` for the implicit one).
-    pub logical_id: String,
-    /// The API id (10 lower-case alphanumerics), stable for a logical id.
-    pub id: String,
-    /// The stage name.
-    pub stage: String,
-    /// CORS preflight settings.
-    pub cors: Option<Cors>,
-    /// Authorizers by name.
-    pub authorizers: BTreeMap<String, Authorizer>,
-    /// `Auth.DefaultAuthorizer`: routes without their own `Auth.Authorizer` get it.
-    pub default_authorizer: Option<String>,
-    /// The authorizer OPTIONS preflights get (the default one, unless
-    /// `AddDefaultAuthorizerToCorsPreflight` is false).
-    pub authorize_preflight: Option<String>,
-    /// Routes.
-    pub routes: Vec<Route>,
-}
+pub use apispec::{
+    Authorization, Authorizer, AuthorizerKind, Integration, LambdaAuthorizer, Mock, RestApi,
+    RestCors as Cors, Route, normalize,
+};
 
 /// The API id for a logical id: the same on every start.
 pub fn api_id(logical_id: &str) -> String {
@@ -198,16 +89,19 @@ fn lambda_authorizer(name: &str, arn: &str, a: &Json) -> Result<AuthorizerKind, 
             ));
         }
     };
-    Ok(AuthorizerKind::Lambda {
+    Ok(AuthorizerKind::Lambda(LambdaAuthorizer {
         function,
+        token: payload_type == "TOKEN",
+        identity: crate::openapi::identity_sources(&identity_source, &mut Vec::new()),
         validation: identity["ValidationExpression"]
             .as_str()
             .filter(|_| payload_type == "TOKEN")
             .map(str::to_string),
-        payload_type,
-        identity_source,
-        ttl_secs,
-    })
+        // API Gateway's default when none is set.
+        ttl_secs: ttl_secs.unwrap_or(300),
+        payload_version: "1.0".into(),
+        simple_responses: false,
+    }))
 }
 
 /// The stacks (`""`, or a nested stack's owner) with a function whose `Api` event has no
@@ -235,10 +129,23 @@ pub fn implicit_api_scopes(stack: &Stack) -> std::collections::BTreeSet<String> 
         .collect()
 }
 
-impl RestApi {
-    /// An API from `AWS::Serverless::Api` properties (Globals merged, resolved). Authorizers
-    /// the gateway does not enforce yet add a line to `warnings`.
-    pub fn from_sam(
+/// An API read from its SAM resource, and the functions' events added to it.
+pub trait FromSam: Sized {
+    /// An API from its SAM resource's properties (Globals merged, resolved); what the local
+    /// gateway leaves out adds a line to `warnings`.
+    fn from_sam(
+        logical_id: &str,
+        id: String,
+        props: &Json,
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, String>;
+
+    /// Adds a function's event (its resolved `Properties`).
+    fn add_event(&mut self, function: &str, event: &Json) -> Result<(), String>;
+}
+
+impl FromSam for RestApi {
+    fn from_sam(
         logical_id: &str,
         id: String,
         props: &Json,
@@ -253,9 +160,14 @@ impl RestApi {
         let mut authorizers = BTreeMap::new();
         if let Some(map) = auth["Authorizers"].as_object() {
             for (name, a) in map {
+                let header = a["Identity"]["Header"]
+                    .as_str()
+                    .unwrap_or("Authorization")
+                    .to_string();
                 let kind = match (&a["UserPoolArn"], &a["FunctionArn"]) {
                     (Json::String(s), _) => AuthorizerKind::Cognito {
                         pool_ids: cognito::pool_id_of_arn(s).into_iter().collect(),
+                        header,
                     },
                     (Json::Array(list), _) => AuthorizerKind::Cognito {
                         pool_ids: list
@@ -263,6 +175,7 @@ impl RestApi {
                             .filter_map(Json::as_str)
                             .filter_map(cognito::pool_id_of_arn)
                             .collect(),
+                        header,
                     },
                     (Json::Null, Json::String(arn)) => lambda_authorizer(name, arn, a)?,
                     (Json::Null, _) => {
@@ -276,42 +189,34 @@ impl RestApi {
                         ));
                     }
                 };
-                let header = a["Identity"]["Header"]
-                    .as_str()
-                    .unwrap_or("Authorization")
-                    .to_string();
                 authorizers.insert(
                     name.clone(),
                     Authorizer {
                         name: name.clone(),
                         kind,
-                        header,
+                        scopes: crate::openapi::strings(&a["AuthorizationScopes"]),
                     },
                 );
             }
         }
-        let default = auth["DefaultAuthorizer"].as_str().map(str::to_string);
-        if let Some(d) = &default
-            && d != "AWS_IAM"
-            && !authorizers.contains_key(d)
-        {
-            return Err(format!(
-                "DefaultAuthorizer {d} is not one of Auth.Authorizers"
-            ));
-        }
+        let default = match auth["DefaultAuthorizer"].as_str() {
+            None => None,
+            Some("AWS_IAM") => Some(Authorization::Iam),
+            Some(d) if authorizers.contains_key(d) => Some(Authorization::Authorizer(d.into())),
+            Some(d) => {
+                return Err(format!(
+                    "DefaultAuthorizer {d} is not one of Auth.Authorizers"
+                ));
+            }
+        };
         let preflight = auth["AddDefaultAuthorizerToCorsPreflight"]
             .as_bool()
             .unwrap_or(true);
-        let mut api = RestApi {
-            logical_id: logical_id.into(),
-            id,
-            stage,
-            cors,
-            authorizers,
-            authorize_preflight: default.clone().filter(|_| preflight),
-            default_authorizer: default,
-            routes: Vec::new(),
-        };
+        let mut api = RestApi::new(logical_id, &id, &stage);
+        api.cors = cors;
+        api.authorizers = authorizers;
+        api.preflight = default.clone().filter(|_| preflight).unwrap_or_default();
+        api.default_authorizer = default;
         if props["DefinitionBody"].is_object() {
             crate::openapi::import(&mut api, &props["DefinitionBody"], warnings)?;
         } else if props["DefinitionUri"].is_string() || props["DefinitionUri"].is_object() {
@@ -322,8 +227,7 @@ impl RestApi {
         Ok(api)
     }
 
-    /// Adds a function's `Api` event (its resolved `Properties`).
-    pub fn add_event(&mut self, function: &str, event: &Json) -> Result<(), String> {
+    fn add_event(&mut self, function: &str, event: &Json) -> Result<(), String> {
         let path = event["Path"].as_str().ok_or("an Api event needs a Path")?;
         let method = event["Method"]
             .as_str()
@@ -332,8 +236,10 @@ impl RestApi {
             "ANY" | "X-AMAZON-APIGATEWAY-ANY-METHOD" => "ANY".to_string(),
             m => m.to_string(),
         };
-        let authorizer = match event["Auth"]["Authorizer"].as_str() {
-            Some("NONE") => None,
+        let authorization = match event["Auth"]["Authorizer"].as_str() {
+            Some("NONE") => Authorization::None,
+            // SAM builds it in for every API (swagger.py `add_auth_to_method`).
+            Some("AWS_IAM") => Authorization::Iam,
             Some(name) => {
                 if !self.authorizers.contains_key(name) {
                     return Err(format!(
@@ -341,9 +247,9 @@ impl RestApi {
                         self.logical_id
                     ));
                 }
-                Some(name.to_string())
+                Authorization::Authorizer(name.to_string())
             }
-            None => self.default_authorizer.clone(),
+            None => self.default_authorizer.clone().unwrap_or_default(),
         };
         let scopes: Vec<String> = event["Auth"]["AuthorizationScopes"]
             .as_array()
@@ -373,7 +279,7 @@ impl RestApi {
             existing.function = function.into();
             existing.integration = Integration::Proxy;
             if event["Auth"]["Authorizer"].is_string() {
-                existing.authorizer = authorizer;
+                existing.authorization = authorization;
             }
             if !scopes.is_empty() {
                 existing.scopes = scopes;
@@ -381,13 +287,10 @@ impl RestApi {
             return Ok(());
         }
         self.routes.push(Route {
-            path,
-            method,
-            function: function.into(),
-            integration: Integration::Proxy,
-            authorizer,
+            authorization,
             scopes,
             from_event: true,
+            ..Route::proxy(&method, &path, function, "1.0")
         });
         Ok(())
     }
@@ -492,16 +395,4 @@ pub(crate) fn add_events(
         }
     }
     Ok(())
-}
-
-/// `/a/b/` -> `/a/b`; `` -> `/`.
-pub fn normalize(path: &str) -> String {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        "/".into()
-    } else if trimmed.starts_with('/') {
-        trimmed.into()
-    } else {
-        format!("/{trimmed}")
-    }
 }

@@ -11,128 +11,14 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 use template::Stack;
 
-use crate::api::{Integration, normalize};
-use crate::openapi::function_of_uri;
+pub use apispec::{Authorization, Authorizer, AuthorizerKind, HttpApi, HttpCors as Cors, Route};
+use apispec::{IdentitySource, Integration, LambdaAuthorizer, normalize};
+
+use crate::api::FromSam;
+use crate::openapi::{Scheme, function_of_uri, strings};
 
 /// The logical id of the API that `HttpApi` events without `ApiId` go to.
 pub const IMPLICIT_HTTP_API: &str = "ServerlessHttpApi";
-
-/// `CorsConfiguration`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Cors {
-    /// `AllowOrigins` (`*` allowed).
-    pub allow_origins: Vec<String>,
-    /// `AllowMethods`.
-    pub allow_methods: Vec<String>,
-    /// `AllowHeaders`.
-    pub allow_headers: Vec<String>,
-    /// `ExposeHeaders`.
-    pub expose_headers: Vec<String>,
-    /// `MaxAge`, seconds.
-    pub max_age: Option<u64>,
-    /// `AllowCredentials`.
-    pub allow_credentials: bool,
-}
-
-/// What kind of authorizer an HTTP API has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorizerKind {
-    /// A JWT authorizer: any OIDC issuer (a Cognito pool's among them).
-    Jwt {
-        /// `JwtConfiguration.issuer`.
-        issuer: String,
-        /// `JwtConfiguration.audience`.
-        audience: Vec<String>,
-    },
-    /// A Lambda authorizer.
-    Lambda {
-        /// The function's name.
-        function: String,
-        /// `AuthorizerPayloadFormatVersion`: `1.0` or `2.0`.
-        payload_version: String,
-        /// `EnableSimpleResponses` (2.0 only): `{"isAuthorized", "context"}` answers.
-        simple_responses: bool,
-        /// `Identity.ReauthorizeEvery` / `authorizerResultTtlInSeconds` (0: no caching).
-        ttl_secs: u64,
-    },
-}
-
-/// An authorizer under `Auth.Authorizers`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorizer {
-    /// Its name.
-    pub name: String,
-    /// JWT or Lambda.
-    pub kind: AuthorizerKind,
-    /// Identity sources: `$request.header.Authorization`, `$request.querystring.x`,
-    /// `$context.x`, `$stageVariables.x`.
-    pub identity_source: Vec<String>,
-    /// `AuthorizationScopes` on the authorizer: the routes' scopes when they give none.
-    pub scopes: Vec<String>,
-}
-
-/// A route: `METHOD /path` (or `ANY /path`), or `$default`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// Upper-case method, `ANY`, or empty for `$default`.
-    pub method: String,
-    /// The path template (`/items/{id}`, `/{proxy+}`), or `$default`.
-    pub path: String,
-    /// The function's name (for a Lambda proxy integration).
-    pub function: String,
-    /// What the route does.
-    pub integration: Integration,
-    /// `1.0` or `2.0`.
-    pub payload_version: String,
-    /// The authorizer's name, if any.
-    pub authorizer: Option<String>,
-    /// `AuthorizationScopes` (the token must hold one of them).
-    pub scopes: Vec<String>,
-}
-
-impl Route {
-    /// `GET /items/{id}`, `ANY /{proxy+}`, `$default`.
-    pub fn key(&self) -> String {
-        if self.path == "$default" {
-            "$default".into()
-        } else {
-            format!("{} {}", self.method, self.path)
-        }
-    }
-}
-
-/// One HTTP API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpApi {
-    /// Logical id.
-    pub logical_id: String,
-    /// The API id.
-    pub id: String,
-    /// The stage (`$default`: served at the root, without a prefix).
-    pub stage: String,
-    /// `CorsConfiguration`: the gateway answers preflights and adds the headers.
-    pub cors: Option<Cors>,
-    /// Authorizers by name.
-    pub authorizers: BTreeMap<String, Authorizer>,
-    /// `Auth.DefaultAuthorizer`.
-    pub default_authorizer: Option<String>,
-    /// Routes.
-    pub routes: Vec<Route>,
-}
-
-fn strings(v: &Json) -> Vec<String> {
-    match v {
-        Json::Array(l) => l
-            .iter()
-            .map(|x| {
-                x.as_str()
-                    .map_or_else(|| template::json_text(x), str::to_string)
-            })
-            .collect(),
-        Json::String(s) => s.split(',').map(|p| p.trim().to_string()).collect(),
-        _ => Vec::new(),
-    }
-}
 
 fn cors(v: &Json) -> Result<Option<Cors>, String> {
     Ok(match v {
@@ -183,9 +69,8 @@ fn lambda_identity(identity: &Json) -> Vec<String> {
     out
 }
 
-impl HttpApi {
-    /// An API from `AWS::Serverless::HttpApi` properties (Globals merged, resolved).
-    pub fn from_sam(
+impl FromSam for HttpApi {
+    fn from_sam(
         logical_id: &str,
         id: String,
         props: &Json,
@@ -199,101 +84,33 @@ impl HttpApi {
         let mut authorizers = BTreeMap::new();
         if let Some(map) = auth["Authorizers"].as_object() {
             for (name, a) in map {
-                let jwt = a
-                    .get("JwtConfiguration")
-                    .or_else(|| a.get("jwtConfiguration"));
-                let kind = if let Some(jwt) = jwt {
-                    if a["IdentitySource"].is_null() {
-                        return Err(format!(
-                            "{name} OAuth2 Authorizer must define 'IdentitySource'."
-                        ));
-                    }
-                    AuthorizerKind::Jwt {
-                        issuer: jwt
-                            .get("issuer")
-                            .or_else(|| jwt.get("Issuer"))
-                            .and_then(Json::as_str)
-                            .unwrap_or_default()
-                            .to_string(),
-                        audience: strings(
-                            jwt.get("audience")
-                                .or_else(|| jwt.get("Audience"))
-                                .unwrap_or(&Json::Null),
-                        ),
-                    }
-                } else if let Some(arn) = a["FunctionArn"].as_str() {
-                    let Some(version) = a["AuthorizerPayloadFormatVersion"]
-                        .as_str()
-                        .map(str::to_string)
-                        .or_else(|| {
-                            a["AuthorizerPayloadFormatVersion"]
-                                .as_f64()
-                                .map(|v| format!("{v:.1}"))
-                        })
-                    else {
-                        return Err(format!(
-                            "{name} Lambda Authorizer must define 'AuthorizerPayloadFormatVersion'."
-                        ));
-                    };
-                    AuthorizerKind::Lambda {
-                        function: crate::openapi::function_of_arn(arn).unwrap_or_default(),
-                        payload_version: version,
-                        simple_responses: a["EnableSimpleResponses"].as_bool().unwrap_or(false),
-                        ttl_secs: a["Identity"]["ReauthorizeEvery"].as_u64().unwrap_or(0),
-                    }
-                } else {
-                    return Err(format!(
-                        "Authorizers.{name} needs a JwtConfiguration (JWT) or a FunctionArn (Lambda)"
-                    ));
-                };
-                let identity_source = match &kind {
-                    AuthorizerKind::Jwt { .. } => strings(&a["IdentitySource"]),
-                    AuthorizerKind::Lambda { .. } => lambda_identity(&a["Identity"]),
-                };
-                authorizers.insert(
-                    name.clone(),
-                    Authorizer {
-                        name: name.clone(),
-                        kind,
-                        identity_source,
-                        scopes: strings(&a["AuthorizationScopes"]),
-                    },
-                );
+                authorizers.insert(name.clone(), sam_authorizer(name, a, warnings)?);
             }
         }
-        if auth["EnableIamAuthorizer"] == Json::Bool(true) {
-            warnings.push(format!(
-                "{logical_id}: the IAM authorizer is not emulated: routes that use it are served without it"
-            ));
-        }
-        let default = auth["DefaultAuthorizer"]
-            .as_str()
-            .filter(|d| *d != "AWS_IAM")
-            .map(str::to_string);
-        if let Some(d) = &default
-            && !authorizers.contains_key(d)
-        {
-            return Err(format!(
-                "DefaultAuthorizer {d} is not one of Auth.Authorizers"
-            ));
-        }
-        let mut api = HttpApi {
-            logical_id: logical_id.into(),
-            id,
-            stage,
-            cors: cors(&props["CorsConfiguration"])?,
-            authorizers,
-            default_authorizer: default,
-            routes: Vec::new(),
+        // `EnableIamAuthorizer` adds an authorizer named AWS_IAM (http_api_generator.py
+        // `_get_authorizers`): routes that name it, or have it as their default, use IAM.
+        let iam = auth["EnableIamAuthorizer"] == Json::Bool(true);
+        let default = match auth["DefaultAuthorizer"].as_str() {
+            None => None,
+            Some("AWS_IAM") if iam => Some(Authorization::Iam),
+            Some(d) if authorizers.contains_key(d) => Some(Authorization::Authorizer(d.into())),
+            Some(d) => {
+                return Err(format!(
+                    "DefaultAuthorizer {d} is not one of Auth.Authorizers"
+                ));
+            }
         };
+        let mut api = HttpApi::new(logical_id, &id, &stage);
+        api.cors = cors(&props["CorsConfiguration"])?;
+        api.authorizers = authorizers;
+        api.default_authorizer = default;
         if props["DefinitionBody"].is_object() {
             import_openapi(&mut api, &props["DefinitionBody"], warnings)?;
         }
         Ok(api)
     }
 
-    /// Adds a function's `HttpApi` event (its resolved `Properties`).
-    pub fn add_event(&mut self, function: &str, event: &Json) -> Result<(), String> {
+    fn add_event(&mut self, function: &str, event: &Json) -> Result<(), String> {
         let (method, path) = match (event["Method"].as_str(), event["Path"].as_str()) {
             (None, None) => (String::new(), "$default".to_string()),
             (Some(m), Some(p)) => (
@@ -305,8 +122,9 @@ impl HttpApi {
             ),
             _ => return Err("an HttpApi event needs both Path and Method, or neither".into()),
         };
-        let authorizer = match event["Auth"]["Authorizer"].as_str() {
-            Some("NONE") => None,
+        let authorization = match event["Auth"]["Authorizer"].as_str() {
+            Some("NONE") => Authorization::None,
+            Some("AWS_IAM") if !self.authorizers.contains_key("AWS_IAM") => Authorization::Iam,
             Some(name) => {
                 if !self.authorizers.contains_key(name) {
                     return Err(format!(
@@ -314,13 +132,15 @@ impl HttpApi {
                         self.logical_id
                     ));
                 }
-                Some(name.to_string())
+                Authorization::Authorizer(name.to_string())
             }
-            None => self.default_authorizer.clone(),
+            None => self.default_authorizer.clone().unwrap_or_default(),
         };
         let mut scopes = strings(&event["Auth"]["AuthorizationScopes"]);
         if scopes.is_empty()
-            && let Some(a) = authorizer.as_ref().and_then(|a| self.authorizers.get(a))
+            && let Some(a) = authorization
+                .authorizer()
+                .and_then(|a| self.authorizers.get(a))
         {
             scopes = a.scopes.clone();
         }
@@ -347,22 +167,81 @@ impl HttpApi {
             existing.function = function.into();
             existing.integration = Integration::Proxy;
             if event["Auth"]["Authorizer"].is_string() {
-                existing.authorizer = authorizer;
+                existing.authorization = authorization;
                 existing.scopes = scopes;
             }
             return Ok(());
         }
         self.routes.push(Route {
-            method,
-            path,
-            function: function.into(),
-            integration: Integration::Proxy,
-            payload_version,
-            authorizer,
+            authorization,
             scopes,
+            ..Route::proxy(&method, &path, function, &payload_version)
         });
         Ok(())
     }
+}
+
+/// An authorizer under an `AWS::Serverless::HttpApi`'s `Auth.Authorizers`.
+fn sam_authorizer(name: &str, a: &Json, warnings: &mut Vec<String>) -> Result<Authorizer, String> {
+    let jwt = a
+        .get("JwtConfiguration")
+        .or_else(|| a.get("jwtConfiguration"));
+    let kind = if let Some(jwt) = jwt {
+        if a["IdentitySource"].is_null() {
+            return Err(format!(
+                "{name} OAuth2 Authorizer must define 'IdentitySource'."
+            ));
+        }
+        let get = |a: &str, b: &str| jwt.get(a).or_else(|| jwt.get(b)).unwrap_or(&Json::Null);
+        AuthorizerKind::Jwt {
+            issuer: get("issuer", "Issuer")
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            audience: strings(get("audience", "Audience")),
+            source: jwt_source(&strings(&a["IdentitySource"]), warnings),
+        }
+    } else if let Some(arn) = a["FunctionArn"].as_str() {
+        let Some(version) = a["AuthorizerPayloadFormatVersion"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| {
+                a["AuthorizerPayloadFormatVersion"]
+                    .as_f64()
+                    .map(|v| format!("{v:.1}"))
+            })
+        else {
+            return Err(format!(
+                "{name} Lambda Authorizer must define 'AuthorizerPayloadFormatVersion'."
+            ));
+        };
+        AuthorizerKind::Lambda(LambdaAuthorizer {
+            function: crate::openapi::function_of_arn(arn).unwrap_or_default(),
+            token: false,
+            identity: crate::openapi::identity_sources(&lambda_identity(&a["Identity"]), warnings),
+            validation: None,
+            ttl_secs: a["Identity"]["ReauthorizeEvery"].as_u64().unwrap_or(0),
+            payload_version: version,
+            simple_responses: a["EnableSimpleResponses"].as_bool().unwrap_or(false),
+        })
+    } else {
+        return Err(format!(
+            "Authorizers.{name} needs a JwtConfiguration (JWT) or a FunctionArn (Lambda)"
+        ));
+    };
+    Ok(Authorizer {
+        name: name.to_string(),
+        kind,
+        scopes: strings(&a["AuthorizationScopes"]),
+    })
+}
+
+/// A JWT authorizer's token source: the first identity source, `Authorization` by default.
+fn jwt_source(sources: &[String], warnings: &mut Vec<String>) -> IdentitySource {
+    crate::openapi::identity_sources(sources, warnings)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| IdentitySource::Header("Authorization".into()))
 }
 
 /// The stacks (`""`, or a nested stack's owner) with a function whose `HttpApi` event has no
@@ -387,130 +266,121 @@ pub fn implicit_api_scopes(stack: &Stack) -> std::collections::BTreeSet<String> 
         .collect()
 }
 
+/// An HTTP API's authorizer from a security scheme's `x-amazon-apigateway-authorizer` (`jwt` or
+/// `request`), or what else the scheme is.
+fn http_scheme(
+    name: &str,
+    scheme: &Json,
+    warnings: &mut Vec<String>,
+) -> Result<Authorizer, Scheme> {
+    let a = &scheme["x-amazon-apigateway-authorizer"];
+    let sources = strings(&a["identitySource"]);
+    let kind = match a["type"].as_str().unwrap_or_default() {
+        "jwt" => AuthorizerKind::Jwt {
+            issuer: a["jwtConfiguration"]["issuer"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            audience: strings(&a["jwtConfiguration"]["audience"]),
+            source: jwt_source(&sources, warnings),
+        },
+        "request" => AuthorizerKind::Lambda(LambdaAuthorizer {
+            function: a["authorizerUri"]
+                .as_str()
+                .and_then(function_of_uri)
+                .unwrap_or_default(),
+            token: false,
+            identity: crate::openapi::identity_sources(&sources, warnings),
+            validation: None,
+            ttl_secs: a["authorizerResultTtlInSeconds"].as_u64().unwrap_or(0),
+            payload_version: a["authorizerPayloadFormatVersion"]
+                .as_str()
+                .unwrap_or("2.0")
+                .to_string(),
+            simple_responses: a["enableSimpleResponses"].as_bool().unwrap_or(false),
+        }),
+        _ => return Err(crate::openapi::other_scheme(scheme)),
+    };
+    Ok(Authorizer {
+        name: name.to_string(),
+        kind,
+        scopes: Vec::new(),
+    })
+}
+
 /// An HTTP API's OpenAPI 3 definition: routes with `x-amazon-apigateway-integration`
 /// (`aws_proxy`, its `payloadFormatVersion`), authorizers from `components.securitySchemes`
-/// (`x-amazon-apigateway-authorizer` of type `jwt` or `request`), `security`, and
-/// `x-amazon-apigateway-cors`.
+/// (`x-amazon-apigateway-authorizer` of type `jwt` or `request`, `awsSigv4` for IAM),
+/// `security`, and `x-amazon-apigateway-cors`. The API's default authorizer goes on every
+/// operation but OPTIONS that has an integration and no `security` of its own, as SAM's
+/// `set_path_default_authorizer` does (open_api.py; an empty list counts as none there).
 pub fn import_openapi(
     api: &mut HttpApi,
     body: &Json,
     warnings: &mut Vec<String>,
 ) -> Result<(), String> {
-    if let Some(schemes) = body["components"]["securitySchemes"].as_object() {
-        for (name, scheme) in schemes {
-            let a = &scheme["x-amazon-apigateway-authorizer"];
-            let kind = match a["type"].as_str().unwrap_or_default() {
-                "jwt" => AuthorizerKind::Jwt {
-                    issuer: a["jwtConfiguration"]["issuer"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    audience: strings(&a["jwtConfiguration"]["audience"]),
-                },
-                "request" => AuthorizerKind::Lambda {
-                    function: a["authorizerUri"]
-                        .as_str()
-                        .and_then(function_of_uri)
-                        .unwrap_or_default(),
-                    payload_version: a["authorizerPayloadFormatVersion"]
-                        .as_str()
-                        .unwrap_or("2.0")
-                        .to_string(),
-                    simple_responses: a["enableSimpleResponses"].as_bool().unwrap_or(false),
-                    ttl_secs: a["authorizerResultTtlInSeconds"].as_u64().unwrap_or(0),
-                },
-                _ => {
-                    warnings.push(format!(
-                        "{}: security scheme {name} is not emulated: routes that require it are served without it",
-                        api.logical_id
-                    ));
-                    continue;
-                }
-            };
-            api.authorizers.insert(
-                name.clone(),
-                Authorizer {
-                    name: name.clone(),
-                    kind,
-                    identity_source: strings(&a["identitySource"]),
-                    scopes: Vec::new(),
-                },
-            );
-        }
-    }
+    let schemes = crate::openapi::schemes(
+        body,
+        &mut api.authorizers,
+        &api.logical_id,
+        warnings,
+        http_scheme,
+    );
     if api.cors.is_none() && body["x-amazon-apigateway-cors"].is_object() {
         api.cors = cors(&body["x-amazon-apigateway-cors"])?;
     }
-    let default_security = &body["security"];
-    let Some(paths) = body["paths"].as_object() else {
-        return Ok(());
-    };
-    for (path, item) in paths {
-        let Some(item) = item.as_object() else {
-            continue;
+    for (path, method, op) in crate::openapi::operations(body) {
+        let integration = &op["x-amazon-apigateway-integration"];
+        let (function, integration) = match integration["type"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("aws_proxy") => match integration["uri"].as_str().and_then(function_of_uri) {
+                Some(f) => (f, Integration::Proxy),
+                None => (
+                    String::new(),
+                    Integration::Unsupported(format!(
+                        "{method} {path}: its integration's uri names no Lambda function"
+                    )),
+                ),
+            },
+            other => {
+                let why = format!(
+                    "{method} {path}: integrations of type {} are not emulated",
+                    other.unwrap_or("(none)")
+                );
+                warnings.push(format!("{}: {why}; it answers 500", api.logical_id));
+                (String::new(), Integration::Unsupported(why))
+            }
         };
-        for (method, op) in item {
-            let method = match method.as_str() {
-                "x-amazon-apigateway-any-method" => "ANY".to_string(),
-                m @ ("get" | "put" | "post" | "delete" | "options" | "head" | "patch") => {
-                    m.to_ascii_uppercase()
-                }
-                _ => continue,
-            };
-            let integration = &op["x-amazon-apigateway-integration"];
-            let (function, integration) = match integration["type"]
-                .as_str()
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("aws_proxy") => match integration["uri"].as_str().and_then(function_of_uri) {
-                    Some(f) => (f, Integration::Proxy),
-                    None => (
-                        String::new(),
-                        Integration::Unsupported(format!(
-                            "{method} {path}: its integration's uri names no Lambda function"
-                        )),
-                    ),
-                },
-                other => {
-                    let why = format!(
-                        "{method} {path}: integrations of type {} are not emulated",
-                        other.unwrap_or("(none)")
-                    );
-                    warnings.push(format!("{}: {why}; it answers 500", api.logical_id));
-                    (String::new(), Integration::Unsupported(why))
-                }
-            };
-            let payload_version = integration_version(&op["x-amazon-apigateway-integration"]);
-            let security = if op.get("security").is_some() {
-                &op["security"]
-            } else {
-                default_security
-            };
-            let (authorizer, scopes) = match security.as_array().and_then(|l| l.first()) {
-                Some(Json::Object(req)) => match req.iter().next() {
-                    Some((scheme, scopes)) if api.authorizers.contains_key(scheme) => {
-                        (Some(scheme.clone()), strings(scopes))
-                    }
-                    _ => (None, Vec::new()),
-                },
-                _ => (None, Vec::new()),
-            };
-            let (method, path) = if path == "/$default" {
-                (String::new(), "$default".to_string())
-            } else {
-                (method, normalize(path))
-            };
-            api.routes.push(Route {
-                method,
-                path,
-                function,
-                integration,
-                payload_version,
-                authorizer,
-                scopes,
-            });
+        let payload_version = integration_version(&op["x-amazon-apigateway-integration"]);
+        let own = op["security"].as_array().is_some_and(|l| !l.is_empty());
+        let security = crate::openapi::security_of(op, body);
+        let (mut authorization, mut scopes, _) = crate::openapi::protection(security, &schemes);
+        if !own
+            && method != "OPTIONS"
+            && op["x-amazon-apigateway-integration"].is_object()
+            && let Some(default) = &api.default_authorizer
+        {
+            authorization = default.clone();
+            scopes = default
+                .authorizer()
+                .and_then(|a| api.authorizers.get(a))
+                .map(|a| a.scopes.clone())
+                .unwrap_or_default();
         }
+        let (method, path) = if path == "/$default" {
+            (String::new(), "$default".to_string())
+        } else {
+            (method, normalize(&path))
+        };
+        api.routes.push(Route {
+            integration,
+            authorization,
+            scopes,
+            ..Route::proxy(&method, &path, &function, &payload_version)
+        });
     }
     Ok(())
 }

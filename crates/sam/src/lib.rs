@@ -43,7 +43,9 @@ use serde_json::Value as Json;
 use template::{Physical, ResolveError, Resource};
 pub use template::{Stack, TemplateError};
 
-pub use api::RestApi;
+pub use apispec::{AuthorizerKind, HttpApi, RestApi};
+
+use crate::api::FromSam;
 pub use function::{Function, Layer};
 
 /// What a resource is to the local stack.
@@ -736,23 +738,19 @@ impl<'s> Plan<'s> {
                 .map_err(|m| self.error(r, m))?;
         }
         // An authorizer naming a function the template does not define cannot run.
-        let rest_lambdas = apis.iter().flat_map(|a| {
-            a.authorizers.values().filter_map(move |z| match &z.kind {
-                api::AuthorizerKind::Lambda { function, .. } => {
-                    Some((&a.logical_id, &z.name, function))
-                }
-                api::AuthorizerKind::Cognito { .. } => None,
-            })
-        });
-        let http_lambdas = http_apis.iter().flat_map(|a| {
-            a.authorizers.values().filter_map(move |z| match &z.kind {
-                httpapi::AuthorizerKind::Lambda { function, .. } => {
-                    Some((&a.logical_id, &z.name, function))
-                }
-                httpapi::AuthorizerKind::Jwt { .. } => None,
-            })
-        });
-        for (api, name, function) in rest_lambdas.chain(http_lambdas) {
+        let rest_lambdas = apis
+            .iter()
+            .flat_map(|a| a.authorizers.values().map(move |z| (&a.logical_id, z)));
+        let http_lambdas = http_apis
+            .iter()
+            .flat_map(|a| a.authorizers.values().map(move |z| (&a.logical_id, z)));
+        let lambdas = rest_lambdas
+            .chain(http_lambdas)
+            .filter_map(|(api, z)| match &z.kind {
+                AuthorizerKind::Lambda(l) => Some((api, &z.name, &l.function)),
+                _ => None,
+            });
+        for (api, name, function) in lambdas {
             if !functions.iter().any(|(f, _)| &f.name == function) {
                 warnings.push(format!(
                     "{api}: authorizer {name} runs {function:?}, which is not a function of this template: requests it guards answer 500"

@@ -7,7 +7,13 @@
 
 use serde_json::Value as Json;
 
-use crate::api::{Authorizer, AuthorizerKind, Integration, Mock, RestApi, Route, normalize};
+use std::collections::BTreeMap;
+
+use apispec::{
+    Authorization, Authorizer, AuthorizerKind, IdentitySource, Integration, LambdaAuthorizer, Mock,
+    RestApi, Route, normalize,
+};
+
 use crate::cognito;
 
 const METHODS: [&str; 8] = [
@@ -50,28 +56,120 @@ fn unquote(s: &str) -> String {
         .to_string()
 }
 
-/// An authorizer from an `x-amazon-apigateway-authorizer` object (and the scheme's `name`,
-/// the header for token authorizers).
-pub fn authorizer(name: &str, scheme: &Json, warnings: &mut Vec<String>) -> Option<Authorizer> {
+/// Identity sources as written (`method.request.header.X`, `$request.querystring.x`, ...); one
+/// the gateway cannot read is left out with a warning (the authorizer then asks on every
+/// request).
+pub fn identity_sources(list: &[String], warnings: &mut Vec<String>) -> Vec<IdentitySource> {
+    list.iter()
+        .filter_map(|s| {
+            let parsed = IdentitySource::parse(s);
+            if parsed.is_none() {
+                warnings.push(format!(
+                    "identity source {s:?} is not a header, query string, stage or context variable: ignored"
+                ));
+            }
+            parsed
+        })
+        .collect()
+}
+
+/// What a security scheme of a definition is to the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scheme {
+    /// One of the API's authorizers (by the scheme's name).
+    Authorizer,
+    /// `x-amazon-apigateway-authtype: awsSigv4`: IAM.
+    Iam,
+    /// The API key (`{type: apiKey, name: x-api-key, in: header}` with no authtype).
+    ApiKey,
+    /// Something the local gateway does not serve: routes that require it refuse.
+    Unsupported(String),
+}
+
+/// The protection an operation's `security` (else the document's) gives it: the first
+/// authorizer or IAM requirement, an API key requirement anywhere, and the scopes of that
+/// authorizer. A scheme not served makes the route refuse; a requirement naming no scheme at
+/// all (SAM's `NONE` marker is removed before import) is ignored.
+pub fn protection(
+    security: &Json,
+    schemes: &BTreeMap<String, Scheme>,
+) -> (Authorization, Vec<String>, bool) {
+    let mut authorization = Authorization::None;
+    let mut scopes = Vec::new();
+    let mut api_key = false;
+    for requirement in security.as_array().into_iter().flatten() {
+        let Some(requirement) = requirement.as_object() else {
+            continue;
+        };
+        for (name, wanted) in requirement {
+            match schemes.get(name) {
+                Some(Scheme::ApiKey) => api_key = true,
+                Some(Scheme::Iam) if authorization == Authorization::None => {
+                    authorization = Authorization::Iam;
+                }
+                Some(Scheme::Authorizer) if authorization == Authorization::None => {
+                    authorization = Authorization::Authorizer(name.clone());
+                    scopes = strings(wanted);
+                }
+                Some(Scheme::Unsupported(why)) => {
+                    authorization = Authorization::Refused(why.clone());
+                    scopes.clear();
+                }
+                _ => {}
+            }
+        }
+    }
+    (authorization, scopes, api_key)
+}
+
+/// `["a", "b"]` or `"a, b"` as strings.
+pub fn strings(v: &Json) -> Vec<String> {
+    match v {
+        Json::Array(l) => l
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map_or_else(|| template::json_text(x), str::to_string)
+            })
+            .collect(),
+        Json::String(s) => s.split(',').map(|p| p.trim().to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A REST authorizer from an `x-amazon-apigateway-authorizer` object (and the scheme's
+/// `name`, the header for token authorizers), or what else the scheme is.
+fn rest_scheme(
+    name: &str,
+    scheme: &Json,
+    warnings: &mut Vec<String>,
+) -> Result<Authorizer, Scheme> {
     let a = &scheme["x-amazon-apigateway-authorizer"];
     let kind = a["type"].as_str().unwrap_or_default().to_ascii_lowercase();
+    let authtype = scheme["x-amazon-apigateway-authtype"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let header = scheme["name"]
         .as_str()
         .unwrap_or("Authorization")
         .to_string();
+    let pool_ids = |arns: &Json| -> Vec<String> {
+        arns.as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(Json::as_str)
+                    .filter_map(cognito::pool_id_of_arn)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let kind = match kind.as_str() {
         "cognito_user_pools" => AuthorizerKind::Cognito {
-            pool_ids: a["providerARNs"]
-                .as_array()
-                .map(|l| {
-                    l.iter()
-                        .filter_map(Json::as_str)
-                        .filter_map(cognito::pool_id_of_arn)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            pool_ids: pool_ids(&a["providerARNs"]),
+            header,
         },
-        "token" | "request" => AuthorizerKind::Lambda {
+        "token" | "request" => AuthorizerKind::Lambda(LambdaAuthorizer {
             function: match a["authorizerUri"].as_str().and_then(function_of_uri) {
                 Some(f) => f,
                 None => {
@@ -81,56 +179,111 @@ pub fn authorizer(name: &str, scheme: &Json, warnings: &mut Vec<String>) -> Opti
                     String::new()
                 }
             },
-            payload_type: kind.to_ascii_uppercase(),
-            identity_source: match a["identitySource"].as_str() {
-                Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
-                None if kind == "token" => vec![format!("method.request.header.{header}")],
+            token: kind == "token",
+            identity: match a["identitySource"].as_str() {
+                Some(list) => identity_sources(
+                    &list
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .collect::<Vec<_>>(),
+                    warnings,
+                ),
+                None if kind == "token" => vec![IdentitySource::Header(header)],
                 None => Vec::new(),
             },
             validation: a["identityValidationExpression"]
                 .as_str()
                 .filter(|_| kind == "token")
                 .map(str::to_string),
-            ttl_secs: a["authorizerResultTtlInSeconds"].as_u64(),
+            // API Gateway's default when none is set.
+            ttl_secs: a["authorizerResultTtlInSeconds"].as_u64().unwrap_or(300),
+            payload_version: "1.0".into(),
+            simple_responses: false,
+        }),
+        _ if authtype == "cognito_user_pools" => AuthorizerKind::Cognito {
+            pool_ids: Vec::new(),
+            header,
         },
-        _ if scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools" => {
-            AuthorizerKind::Cognito {
-                pool_ids: Vec::new(),
-            }
-        }
-        _ => return None,
+        _ => return Err(other_scheme(scheme)),
     };
-    Some(Authorizer {
+    Ok(Authorizer {
         name: name.to_string(),
         kind,
-        header,
+        scopes: Vec::new(),
     })
 }
 
-/// Adds what `body` defines to `api`: its authorizers and its routes.
-pub fn import(api: &mut RestApi, body: &Json, warnings: &mut Vec<String>) -> Result<(), String> {
-    let schemes = body["securityDefinitions"]
+/// A scheme that is no authorizer: IAM, the API key, or not served.
+pub(crate) fn other_scheme(scheme: &Json) -> Scheme {
+    let authtype = scheme["x-amazon-apigateway-authtype"]
+        .as_str()
+        .unwrap_or_default();
+    if authtype.eq_ignore_ascii_case("awsSigv4") {
+        Scheme::Iam
+    } else if authtype.is_empty()
+        && scheme["type"] == "apiKey"
+        && scheme["in"] == "header"
+        && scheme["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case("x-api-key"))
+    {
+        Scheme::ApiKey
+    } else {
+        Scheme::Unsupported(format!(
+            "its security scheme ({}{}) is not emulated",
+            scheme["type"].as_str().unwrap_or("no type"),
+            if authtype.is_empty() {
+                String::new()
+            } else {
+                format!(", x-amazon-apigateway-authtype {authtype}")
+            }
+        ))
+    }
+}
+
+/// The security schemes of a definition (`securityDefinitions` or
+/// `components.securitySchemes`), each read by `read` as an authorizer or something else.
+pub fn schemes(
+    body: &Json,
+    authorizers: &mut BTreeMap<String, Authorizer>,
+    logical_id: &str,
+    warnings: &mut Vec<String>,
+    mut read: impl FnMut(&str, &Json, &mut Vec<String>) -> Result<Authorizer, Scheme>,
+) -> BTreeMap<String, Scheme> {
+    let mut out = BTreeMap::new();
+    // Authorizers the API already has (SAM's `Auth.Authorizers`) are schemes too.
+    for name in authorizers.keys() {
+        out.insert(name.clone(), Scheme::Authorizer);
+    }
+    let defined = body["securityDefinitions"]
         .as_object()
         .or_else(|| body["components"]["securitySchemes"].as_object());
-    if let Some(schemes) = schemes {
-        for (name, scheme) in schemes {
-            match authorizer(name, scheme, warnings) {
-                Some(a) => {
-                    api.authorizers.insert(name.clone(), a);
+    for (name, scheme) in defined.into_iter().flatten() {
+        match read(name, scheme, warnings) {
+            Ok(a) => {
+                authorizers.insert(name.clone(), a);
+                out.insert(name.clone(), Scheme::Authorizer);
+            }
+            Err(other) => {
+                if let Scheme::Unsupported(why) = &other {
+                    warnings.push(format!(
+                        "{logical_id}: security scheme {name}: {why}: operations that require it refuse every request (500)"
+                    ));
                 }
-                None => warnings.push(format!(
-                    "{}: security scheme {name} ({}) is not emulated: operations that require it are served without it",
-                    api.logical_id,
-                    scheme["type"].as_str().unwrap_or("no type")
-                )),
+                out.insert(name.clone(), other);
             }
         }
     }
-    let default_security = &body["security"];
-    let Some(paths) = body["paths"].as_object() else {
-        return Ok(());
-    };
-    for (path, item) in paths {
+    // SAM's own names, present in what it generates even when the body does not define them.
+    out.entry("AWS_IAM".into()).or_insert(Scheme::Iam);
+    out.entry("api_key".into()).or_insert(Scheme::ApiKey);
+    out
+}
+
+/// The operations of a definition's `paths`: (path, upper-case method or `ANY`, operation).
+pub fn operations(body: &Json) -> Vec<(String, String, &Json)> {
+    let mut out = Vec::new();
+    for (path, item) in body["paths"].as_object().into_iter().flatten() {
         let Some(item) = item.as_object() else {
             continue;
         };
@@ -142,51 +295,78 @@ pub fn import(api: &mut RestApi, body: &Json, warnings: &mut Vec<String>) -> Res
                 "x-amazon-apigateway-any-method" => "ANY".to_string(),
                 m => m.to_ascii_uppercase(),
             };
-            let integration = &op["x-amazon-apigateway-integration"];
-            let (function, integration) = route_target(api, path, &method, integration, warnings);
-            let security = if op.get("security").is_some() {
-                &op["security"]
-            } else {
-                default_security
-            };
-            let (authorizer, scopes) = match security.as_array().and_then(|l| l.first()) {
-                Some(Json::Object(req)) => match req.iter().next() {
-                    Some((scheme, scopes)) if api.authorizers.contains_key(scheme) => (
-                        Some(scheme.clone()),
-                        scopes
-                            .as_array()
-                            .map(|s| {
-                                s.iter()
-                                    .filter_map(Json::as_str)
-                                    .map(str::to_string)
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    ),
-                    _ => (None, Vec::new()),
-                },
-                _ => (None, Vec::new()),
-            };
-            let path = normalize(path);
-            if api
-                .routes
-                .iter()
-                .any(|r| r.path == path && r.method == method)
-            {
-                return Err(format!(
-                    "{method} {path} is defined twice in the OpenAPI definition"
-                ));
-            }
-            api.routes.push(Route {
-                path,
-                method,
-                function,
-                integration,
-                authorizer,
-                scopes,
-                from_event: false,
-            });
+            out.push((path.clone(), method, op));
         }
+    }
+    out
+}
+
+/// The `security` that applies to an operation: its own, else the document's.
+pub fn security_of<'a>(op: &'a Json, body: &'a Json) -> &'a Json {
+    if op.get("security").is_some() {
+        &op["security"]
+    } else {
+        &body["security"]
+    }
+}
+
+/// Adds what `body` defines to `api`: its authorizers and its routes. The API's default
+/// authorizer goes on every operation whose security names no authorizer (and not on OPTIONS
+/// when preflights are left open), as SAM's `set_path_default_authorizer` does (swagger.py);
+/// a requirement named `NONE` opts out.
+pub fn import(api: &mut RestApi, body: &Json, warnings: &mut Vec<String>) -> Result<(), String> {
+    let schemes = schemes(
+        body,
+        &mut api.authorizers,
+        &api.logical_id,
+        warnings,
+        rest_scheme,
+    );
+    for (path, method, op) in operations(body) {
+        let integration = &op["x-amazon-apigateway-integration"];
+        let (function, integration) = route_target(api, &path, &method, integration, warnings);
+        let (mut authorization, mut scopes, api_key_required) =
+            protection(security_of(op, body), &schemes);
+        // SAM looks at the operation's own requirements only: one naming an authorizer (or
+        // AWS_IAM) keeps it, `NONE` opts out, anything else gets the default.
+        let own = op["security"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let opted_out = own.iter().any(|r| r.get("NONE").is_some());
+        let names_authorizer = own.iter().filter_map(Json::as_object).any(|r| {
+            r.keys()
+                .any(|k| matches!(schemes.get(k), Some(Scheme::Authorizer | Scheme::Iam)))
+        });
+        if !opted_out
+            && !names_authorizer
+            && let Some(default) = &api.default_authorizer
+            && (method != "OPTIONS" || api.preflight != Authorization::None)
+        {
+            authorization = default.clone();
+            scopes = default
+                .authorizer()
+                .and_then(|a| api.authorizers.get(a))
+                .map(|a| a.scopes.clone())
+                .unwrap_or_default();
+        }
+        let path = normalize(&path);
+        if api
+            .routes
+            .iter()
+            .any(|r| r.path == path && r.method == method)
+        {
+            return Err(format!(
+                "{method} {path} is defined twice in the OpenAPI definition"
+            ));
+        }
+        api.routes.push(Route {
+            integration,
+            authorization,
+            scopes,
+            api_key_required,
+            ..Route::proxy(&method, &path, &function, "1.0")
+        });
     }
     Ok(())
 }

@@ -3,11 +3,16 @@
 //! integrations and authorization, `Authorizer`s, and the `Stage` or `Deployment` that names the
 //! stage. They become the same model as SAM's APIs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use crate::api::{Authorizer, AuthorizerKind, Integration, Mock, RestApi, Route, normalize};
+use apispec::{
+    Authorization, Authorizer, AuthorizerKind, IdentitySource, Integration, LambdaAuthorizer, Mock,
+    RestApi, Route, normalize,
+};
+
+use crate::rawhttp::refused;
 use crate::{cognito, openapi};
 
 /// One raw API Gateway resource of the template, resolved.
@@ -88,16 +93,7 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
             ));
             continue;
         };
-        let mut api = RestApi {
-            logical_id: api_part.logical_id.clone(),
-            id: api_ref.clone(),
-            stage,
-            cors: None,
-            authorizers: BTreeMap::new(),
-            default_authorizer: None,
-            authorize_preflight: None,
-            routes: Vec::new(),
-        };
+        let mut api = RestApi::new(&api_part.logical_id, api_ref, &stage);
         if api_part.props["Body"].is_object() {
             openapi::import(&mut api, &api_part.props["Body"], warnings)?;
         } else if !api_part.props["BodyS3Location"].is_null() {
@@ -125,23 +121,38 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    header,
                 },
-                t @ ("TOKEN" | "REQUEST") => AuthorizerKind::Lambda {
+                t @ ("TOKEN" | "REQUEST") => AuthorizerKind::Lambda(LambdaAuthorizer {
                     function: a.props["AuthorizerUri"]
                         .as_str()
                         .and_then(openapi::function_of_uri)
                         .unwrap_or_default(),
-                    payload_type: t.to_string(),
-                    identity_source: a.props["IdentitySource"]
-                        .as_str()
-                        .map(|list| list.split(',').map(|s| s.trim().to_string()).collect())
-                        .unwrap_or_default(),
+                    token: t == "TOKEN",
+                    identity: match a.props["IdentitySource"].as_str() {
+                        Some(list) => openapi::identity_sources(
+                            &list
+                                .split(',')
+                                .map(|s| s.trim().to_string())
+                                .collect::<Vec<_>>(),
+                            warnings,
+                        ),
+                        None if t == "TOKEN" => {
+                            vec![IdentitySource::Header("Authorization".into())]
+                        }
+                        None => Vec::new(),
+                    },
                     validation: a.props["IdentityValidationExpression"]
                         .as_str()
                         .filter(|_| t == "TOKEN")
                         .map(str::to_string),
-                    ttl_secs: a.props["AuthorizerResultTtlInSeconds"].as_u64(),
-                },
+                    // API Gateway's default when none is set.
+                    ttl_secs: a.props["AuthorizerResultTtlInSeconds"]
+                        .as_u64()
+                        .unwrap_or(300),
+                    payload_version: "1.0".into(),
+                    simple_responses: false,
+                }),
                 other => {
                     return Err(format!(
                         "{}: Type {other:?} is not an authorizer type (COGNITO_USER_POOLS, TOKEN, REQUEST)",
@@ -150,8 +161,14 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
                 }
             };
             authorizer_names.insert(a.id.clone(), name.clone());
-            api.authorizers
-                .insert(name.clone(), Authorizer { name, kind, header });
+            api.authorizers.insert(
+                name.clone(),
+                Authorizer {
+                    name,
+                    kind,
+                    scopes: Vec::new(),
+                },
+            );
         }
         // Paths by resource id: the root's, then each resource's under its parent.
         let root = api_part.root.clone();
@@ -252,38 +269,37 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
                     (String::new(), Integration::Unsupported(why))
                 }
             };
-            let authorizer = match m.props["AuthorizationType"].as_str().unwrap_or("NONE") {
-                "COGNITO_USER_POOLS" | "CUSTOM" => m.props["AuthorizerId"]
+            let authorization = match m.props["AuthorizationType"].as_str().unwrap_or("NONE") {
+                "NONE" => Authorization::None,
+                "AWS_IAM" => Authorization::Iam,
+                t @ ("COGNITO_USER_POOLS" | "CUSTOM") => match m.props["AuthorizerId"]
                     .as_str()
-                    .and_then(|id| authorizer_names.get(id).cloned()),
-                "AWS_IAM" => {
-                    warnings.push(format!(
-                        "{}: AWS_IAM authorization is not emulated: {method} {path} is served without it",
-                        m.logical_id
-                    ));
-                    None
-                }
-                _ => None,
+                    .and_then(|id| authorizer_names.get(id).cloned())
+                {
+                    Some(name) => Authorization::Authorizer(name),
+                    None => refused(
+                        warnings,
+                        &m.logical_id,
+                        format!(
+                            "its {t} AuthorizerId names no AWS::ApiGateway::Authorizer of the API"
+                        ),
+                    ),
+                },
+                other => refused(
+                    warnings,
+                    &m.logical_id,
+                    format!("AuthorizationType {other:?} is not emulated"),
+                ),
             };
             let path = normalize(&path);
             api.routes
                 .retain(|r| !(r.path == path && r.method == method));
             api.routes.push(Route {
-                path,
-                method,
-                function,
                 integration,
-                authorizer,
-                scopes: m.props["AuthorizationScopes"]
-                    .as_array()
-                    .map(|l| {
-                        l.iter()
-                            .filter_map(Json::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                from_event: false,
+                authorization,
+                scopes: openapi::strings(&m.props["AuthorizationScopes"]),
+                api_key_required: m.props["ApiKeyRequired"] == Json::Bool(true),
+                ..Route::proxy(&method, &path, &function, "1.0")
             });
         }
         apis.push(api);

@@ -3,13 +3,17 @@
 //! and `Integration`s (`AWS_PROXY` to a Lambda function), `Authorizer`s (`JWT`, `REQUEST`) and
 //! `Stage`s. They become the same model as SAM's HTTP APIs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use crate::api::{Integration, normalize};
-use crate::httpapi::{Authorizer, AuthorizerKind, Cors, HttpApi, Route, import_openapi};
-use crate::openapi::{function_of_arn, function_of_uri};
+use apispec::{
+    Authorization, Authorizer, AuthorizerKind, HttpApi, HttpCors as Cors, IdentitySource,
+    Integration, LambdaAuthorizer, Route, normalize,
+};
+
+use crate::httpapi::import_openapi;
+use crate::openapi::{function_of_arn, function_of_uri, identity_sources};
 use crate::rawapi::{Part, PartKind};
 
 fn strings(v: &Json) -> Vec<String> {
@@ -87,15 +91,8 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<HttpApi>,
             ));
             continue;
         };
-        let mut api = HttpApi {
-            logical_id: api_part.logical_id.clone(),
-            id: api_ref.clone(),
-            stage,
-            cors: cors(&props["CorsConfiguration"]),
-            authorizers: BTreeMap::new(),
-            default_authorizer: None,
-            routes: Vec::new(),
-        };
+        let mut api = HttpApi::new(&api_part.logical_id, api_ref, &stage);
+        api.cors = cors(&props["CorsConfiguration"]);
         if props["Body"].is_object() {
             import_openapi(&mut api, &props["Body"], warnings)?;
         }
@@ -111,15 +108,8 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<HttpApi>,
                 .as_str()
                 .and_then(function_of)
                 .unwrap_or_default();
-            api.routes.push(Route {
-                method,
-                path,
-                function,
-                integration: Integration::Proxy,
-                payload_version: "2.0".into(),
-                authorizer: None,
-                scopes: Vec::new(),
-            });
+            api.routes
+                .push(Route::proxy(&method, &path, &function, "2.0"));
         }
         // Authorizers by their `Ref`.
         let mut names = HashMap::new();
@@ -136,12 +126,19 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<HttpApi>,
                         .unwrap_or_default()
                         .to_string(),
                     audience: strings(&a.props["JwtConfiguration"]["Audience"]),
+                    source: identity_sources(&identity_source, warnings)
+                        .into_iter()
+                        .next()
+                        .unwrap_or_else(|| IdentitySource::Header("Authorization".into())),
                 },
-                "REQUEST" => AuthorizerKind::Lambda {
+                "REQUEST" => AuthorizerKind::Lambda(LambdaAuthorizer {
                     function: a.props["AuthorizerUri"]
                         .as_str()
                         .and_then(function_of)
                         .unwrap_or_default(),
+                    token: false,
+                    identity: identity_sources(&identity_source, warnings),
+                    validation: None,
                     payload_version: a.props["AuthorizerPayloadFormatVersion"]
                         .as_str()
                         .unwrap_or("2.0")
@@ -150,7 +147,7 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<HttpApi>,
                     ttl_secs: a.props["AuthorizerResultTtlInSeconds"]
                         .as_u64()
                         .unwrap_or(0),
-                },
+                }),
                 other => {
                     return Err(format!(
                         "{}: AuthorizerType {other:?} is not an HTTP API authorizer type (JWT, REQUEST)",
@@ -164,7 +161,6 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<HttpApi>,
                 Authorizer {
                     name,
                     kind,
-                    identity_source,
                     scopes: Vec::new(),
                 },
             );
@@ -221,32 +217,47 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<HttpApi>,
                     (String::new(), Integration::Unsupported(why), "2.0".into())
                 }
             };
-            let authorizer = match r.props["AuthorizationType"].as_str().unwrap_or("NONE") {
-                "JWT" | "CUSTOM" => r.props["AuthorizerId"]
+            let authorization = match r.props["AuthorizationType"].as_str().unwrap_or("NONE") {
+                "NONE" => Authorization::None,
+                "AWS_IAM" => Authorization::Iam,
+                t @ ("JWT" | "CUSTOM") => match r.props["AuthorizerId"]
                     .as_str()
-                    .and_then(|id| names.get(id).cloned()),
-                "AWS_IAM" => {
-                    warnings.push(format!(
-                        "{}: AWS_IAM authorization is not emulated: {key} is served without it",
-                        r.logical_id
-                    ));
-                    None
-                }
-                _ => None,
+                    .and_then(|id| names.get(id).cloned())
+                {
+                    Some(name) => Authorization::Authorizer(name),
+                    None => refused(
+                        warnings,
+                        &r.logical_id,
+                        format!(
+                            "its {t} AuthorizerId names no AWS::ApiGatewayV2::Authorizer of the API"
+                        ),
+                    ),
+                },
+                other => refused(
+                    warnings,
+                    &r.logical_id,
+                    format!("AuthorizationType {other:?} is not emulated"),
+                ),
             };
             api.routes
                 .retain(|x| !(x.path == path && x.method == method));
             api.routes.push(Route {
-                method,
-                path,
-                function,
                 integration,
-                payload_version,
-                authorizer,
+                authorization,
                 scopes: strings(&r.props["AuthorizationScopes"]),
+                ..Route::proxy(&method, &path, &function, &payload_version)
             });
         }
         apis.push(api);
     }
     Ok(apis)
+}
+
+/// A route whose protection the local gateway cannot give: it refuses every request, and says
+/// so at start-up.
+pub(crate) fn refused(warnings: &mut Vec<String>, logical_id: &str, why: String) -> Authorization {
+    warnings.push(format!(
+        "{logical_id}: {why}: its route refuses every request (500) rather than serve it open"
+    ));
+    Authorization::Refused(why)
 }

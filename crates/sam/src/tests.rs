@@ -4,6 +4,15 @@ use serde_json::{Value as Json, json};
 use template::Pseudo;
 
 use super::*;
+use apispec::{Authorization, IdentitySource, LambdaAuthorizer};
+
+/// The header a Cognito authorizer reads its token from.
+fn header_of(a: &apispec::Authorizer) -> &str {
+    match &a.kind {
+        AuthorizerKind::Cognito { header, .. } => header,
+        other => panic!("not a Cognito authorizer: {other:?}"),
+    }
+}
 
 const TEMPLATE: &str = include_str!("../../../template.yaml");
 const GATEWAY_STACK: &str = include_str!("../../../tests/conformance/stacks/gateway.yaml");
@@ -206,7 +215,7 @@ fn the_project_template_plans_provisions_and_resolves() {
                 r.method.as_str(),
                 r.path.as_str(),
                 r.function.as_str(),
-                r.authorizer.as_deref(),
+                r.authorization.authorizer(),
             )
         })
         .collect();
@@ -225,7 +234,8 @@ fn the_project_template_plans_provisions_and_resolves() {
     assert_eq!(
         api.authorizers["CognitoAuthorizer"].kind,
         api::AuthorizerKind::Cognito {
-            pool_ids: vec!["us-east-1_UserPool".into()]
+            pool_ids: vec!["us-east-1_UserPool".into()],
+            header: "Authorization".into()
         }
     );
     assert_eq!(
@@ -416,11 +426,11 @@ Resources:
 "#;
     let (app, _) = app(text);
     let a = &app.apis[0];
-    assert_eq!(a.routes[0].authorizer.as_deref(), Some("Pool"));
-    assert_eq!(a.routes[1].authorizer, None);
+    assert_eq!(a.routes[0].authorization.authorizer(), Some("Pool"));
+    assert_eq!(a.routes[1].authorization, Authorization::None);
     assert_eq!(a.routes[1].method, "ANY");
-    assert_eq!(a.authorizers["Pool"].header, "Authorization");
-    assert_eq!(a.authorize_preflight.as_deref(), Some("Pool"));
+    assert_eq!(header_of(&a.authorizers["Pool"]), "Authorization");
+    assert_eq!(a.preflight.authorizer(), Some("Pool"));
 }
 
 #[test]
@@ -434,11 +444,12 @@ fn preflight_authorization_can_be_turned_off_and_arns_may_be_a_list() {
         &mut warnings,
     )
     .expect("valid");
-    assert_eq!(a.authorize_preflight, None);
+    assert_eq!(a.preflight, Authorization::None);
     assert_eq!(
         a.authorizers["P"].kind,
         api::AuthorizerKind::Cognito {
-            pool_ids: vec!["r_X".into(), "r_Y".into()]
+            pool_ids: vec!["r_X".into(), "r_Y".into()],
+            header: "Authorization".into()
         }
     );
 }
@@ -456,13 +467,15 @@ fn unknown_authorizer_and_duplicate_routes_are_template_errors() {
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         a.authorizers["L"].kind,
-        api::AuthorizerKind::Lambda {
+        api::AuthorizerKind::Lambda(LambdaAuthorizer {
             function: "auth".into(),
-            payload_type: "TOKEN".into(),
-            identity_source: vec!["method.request.header.Authorization".into()],
+            token: true,
+            identity: vec![IdentitySource::Header("Authorization".into())],
             validation: None,
-            ttl_secs: None,
-        }
+            ttl_secs: 300,
+            payload_version: "1.0".into(),
+            simple_responses: false,
+        })
     );
     let e = a
         .add_event(
@@ -484,7 +497,7 @@ fn the_gateway_test_stack_plans() {
     let (app, _) = app(GATEWAY_STACK);
     let api = &app.apis[0];
     assert_eq!(api.stage, "test");
-    assert_eq!(api.authorizers["Cognito"].header, "X-Token");
+    assert_eq!(header_of(&api.authorizers["Cognito"]), "X-Token");
     let fault = app
         .functions
         .iter()
@@ -582,7 +595,7 @@ Resources:
                 r.method.as_str(),
                 r.path.as_str(),
                 r.function.as_str(),
-                r.authorizer.as_deref(),
+                r.authorization.authorizer(),
             )
         })
         .collect();
@@ -605,7 +618,8 @@ Resources:
     assert_eq!(
         api.authorizers["UserPool"].kind,
         api::AuthorizerKind::Cognito {
-            pool_ids: vec!["us-east-1_Pool".into()]
+            pool_ids: vec!["us-east-1_Pool".into()],
+            header: "Authorization".into()
         }
     );
 }
@@ -683,7 +697,7 @@ Outputs:
                 r.method.as_str(),
                 r.path.as_str(),
                 r.function.as_str(),
-                r.authorizer.as_deref(),
+                r.authorization.authorizer(),
             )
         })
         .collect();
@@ -695,7 +709,7 @@ Outputs:
             ("GET", "/items/{id}", "Fn", Some("CognitoAuth"))
         ]
     );
-    assert_eq!(api.authorizers["CognitoAuth"].header, "X-Token");
+    assert_eq!(header_of(&api.authorizers["CognitoAuth"]), "X-Token");
     assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000/dev/");
     assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
 }
@@ -755,7 +769,7 @@ Outputs:
         .map(|r| {
             (
                 r.key(),
-                r.authorizer.as_deref(),
+                r.authorization.authorizer(),
                 r.scopes.clone(),
                 r.payload_version.as_str(),
             )
@@ -785,11 +799,8 @@ Outputs:
         httpapi::AuthorizerKind::Jwt {
             issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool".into(),
             audience: vec!["clientclient".into()],
+            source: IdentitySource::Header("Authorization".into()),
         }
-    );
-    assert_eq!(
-        api.authorizers["Jwt"].identity_source,
-        ["$request.header.Authorization"]
     );
     assert_eq!(
         api.cors.as_ref().map(|c| c.allow_origins.clone()),
@@ -819,30 +830,34 @@ fn lambda_authorizers_take_sams_identity_settings() {
         parse(
             json!({"FunctionArn": "arn:aws:lambda:r:1:function:tok:live", "Identity": {"Header": "X-Auth", "ValidationExpression": "^Bearer .+$", "ReauthorizeEvery": 0}})
         ),
-        Ok(api::AuthorizerKind::Lambda {
+        Ok(api::AuthorizerKind::Lambda(LambdaAuthorizer {
             function: "tok".into(),
-            payload_type: "TOKEN".into(),
-            identity_source: vec!["method.request.header.X-Auth".into()],
+            token: true,
+            identity: vec![IdentitySource::Header("X-Auth".into())],
             validation: Some("^Bearer .+$".into()),
-            ttl_secs: Some(0),
-        })
+            ttl_secs: 0,
+            payload_version: "1.0".into(),
+            simple_responses: false,
+        }))
     );
     assert_eq!(
         parse(
             json!({"FunctionArn": "arn:aws:lambda:r:1:function:req", "FunctionPayloadType": "REQUEST",
                      "Identity": {"Headers": ["X-Key"], "QueryStrings": ["k"], "Context": ["identity.sourceIp"], "ValidationExpression": "ignored"}})
         ),
-        Ok(api::AuthorizerKind::Lambda {
+        Ok(api::AuthorizerKind::Lambda(LambdaAuthorizer {
             function: "req".into(),
-            payload_type: "REQUEST".into(),
-            identity_source: vec![
-                "method.request.header.X-Key".into(),
-                "method.request.querystring.k".into(),
-                "context.identity.sourceIp".into()
+            token: false,
+            identity: vec![
+                IdentitySource::Header("X-Key".into()),
+                IdentitySource::Query("k".into()),
+                IdentitySource::Context("identity.sourceIp".into()),
             ],
             validation: None,
-            ttl_secs: None,
-        })
+            ttl_secs: 300,
+            payload_version: "1.0".into(),
+            simple_responses: false,
+        }))
     );
     assert_eq!(
         parse(json!({"FunctionArn": "arn:aws:lambda:r:1:function:req", "FunctionPayloadType": "REQUEST"})),
@@ -938,7 +953,7 @@ Outputs:
                 r.key(),
                 r.function.as_str(),
                 r.payload_version.as_str(),
-                r.authorizer.as_deref(),
+                r.authorization.authorizer(),
                 "",
             )
         })
@@ -970,7 +985,7 @@ Outputs:
     ));
     assert!(matches!(
         &api.authorizers["Keys"].kind,
-        httpapi::AuthorizerKind::Lambda { function, simple_responses: true, .. } if function == "Auth"
+        httpapi::AuthorizerKind::Lambda(l) if l.function == "Auth" && l.simple_responses
     ));
     let quick = app
         .http_apis
@@ -1268,7 +1283,7 @@ fn a_nested_stack_with_a_local_template_is_served_as_part_of_the_stack() {
     let http = &app.http_apis[0];
     assert!(matches!(
         &http.authorizers["Jwt"].kind,
-        httpapi::AuthorizerKind::Jwt { issuer, audience }
+        httpapi::AuthorizerKind::Jwt { issuer, audience, .. }
             if issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
                 && audience == &["clientauth/client".to_string()]
     ));

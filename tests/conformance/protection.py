@@ -1,0 +1,402 @@
+"""An independent oracle of how each route of a SAM template is protected.
+
+It reads only what SAM's own translator (aws-sam-translator, run offline) makes of the template:
+the CloudFormation it emits, never anything of gatehouse's. gatehouse prints its own table in the
+same row format and a test compares the two.
+
+    python tests/conformance/protection.py <template> [Name=Value ...] [--import-values FILE.json]
+
+prints one JSON row a line, sorted. A row:
+
+    {"api": logical id ("<NestedStackId>/<ApiId>" inside a nested stack), "kind": "rest"|"http",
+     "stage": stage name (None when no stage deploys the API), "method": "GET"|...|"ANY",
+     "path": "/items/{id}" | "$default", "auth": "NONE"|"AWS_IAM"|"COGNITO_USER_POOLS"|"CUSTOM"|"JWT",
+     "authorizer": name or None, "scopes": sorted list, "api_key": bool}
+
+Before translating it does what `sam deploy` and CloudFormation would: local CodeUri/ContentUri/
+DefinitionUri/Location become S3 URIs, `Fn::Transform: AWS::Include` of a local file is inlined,
+`Fn::ImportValue` takes the value the caller gives for the export. Values it cannot resolve
+(intrinsics in a stage name, path part or authorizer name) are recorded as "?".
+
+What SAM does that may surprise (all read in samtranslator 1.115.0):
+- A DefaultAuthorizer (REST and HTTP) and a REST `Auth.ApiKeyRequired` are applied to the
+  DefinitionBody's own methods too, but only to those with an `x-amazon-apigateway-integration`
+  (open_api/base_editor.py method_definition_has_integration, used by swagger.py
+  iter_on_all_methods_for_path and open_api.py set_path_default_authorizer). An explicit empty
+  `security: []` does not opt out: the default replaces it (swagger.py set_path_default_authorizer,
+  open_api.py `if existing_security: continue`).
+- Cors adds an OPTIONS method with a mock integration to every path without one, before Auth runs
+  (api_generator.py _construct_rest_api: _add_cors then _add_auth), so preflights get the
+  DefaultAuthorizer unless AddDefaultAuthorizerToCorsPreflight is false, and get the API key
+  requirement unless AddApiKeyRequiredToCorsPreflight is false (both default true:
+  api_generator.py AuthProperties; swagger.py set_path_default_apikey_required).
+- `Authorizer: NONE` / `ApiKeyRequired: false` on an event are markers ("NONE", "api_key_false")
+  that set_path_default_authorizer / set_path_default_apikey_required remove again.
+- AWS_IAM is a security scheme named "AWS_IAM" with `x-amazon-apigateway-authtype: awsSigv4`
+  (swagger.py add_awsiam_security_definition; apigatewayv2.py generate_openapi); an API key is
+  a separate requirement object `{"api_key": []}` naming the scheme
+  `{type: apiKey, name: x-api-key, in: header}` (swagger.py add_apikey_security_definition).
+- Without OpenApiVersion, SAM's Deployment also carries `StageName: Stage`, which on AWS creates a
+  second stage named "Stage" (api_generator.py _construct_deployment). We list only the stages of
+  AWS::ApiGateway::Stage resources, and a Deployment's StageName only when no Stage resource
+  exists for that API. Raw Method resources get one row per stage.
+- HTTP APIs: SAM names the stage resource <Api>ApiGatewayDefaultStage for "$default"
+  (http_api_generator.py _construct_stage) and, with FailOnWarnings, renames the path "$default"
+  to "/$default" (_update_default_path); both spellings are read as the $default route.
+Not modelled: Fn::If inside a DefinitionBody's paths, resource Conditions, WebSocket APIs.
+"""
+
+import json
+import os
+import pathlib
+import re
+import sys
+
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+
+from samtranslator.translator.transform import transform  # noqa: E402
+from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
+BUCKET = "gatehouse-oracle"
+URI_KEYS = ("CodeUri", "ContentUri", "DefinitionUri")
+REST_METHODS = {"get", "put", "post", "delete", "options", "head", "patch"}
+ANY = "x-amazon-apigateway-any-method"
+
+
+class AnyPolicy(dict):
+    """Managed policy map that knows every name (role_constructor.py calls .get and tests truth)."""
+
+    def __missing__(self, name):
+        return f"arn:aws:iam::aws:policy/{name}"
+
+    def get(self, name, default=None):
+        return self[name]
+
+    def __bool__(self):
+        return True
+
+
+class Loader:
+    def load(self):
+        return AnyPolicy()
+
+
+# ---------------------------------------------------------------- what `sam deploy` does first
+
+def _load(path):
+    return yaml_parse(pathlib.Path(path).read_text())
+
+
+def _is_local(value):
+    return isinstance(value, str) and not re.match(r"^(s3|https?)://", value)
+
+
+def _inline_includes(node, base):
+    """Replace `Fn::Transform: {Name: AWS::Include, Parameters: {Location: <local>}}` by the file."""
+    if isinstance(node, list):
+        return [_inline_includes(v, base) for v in node]
+    if not isinstance(node, dict):
+        return node
+    t = node.get("Fn::Transform")
+    if isinstance(t, dict) and t.get("Name") == "AWS::Include":
+        loc = (t.get("Parameters") or {}).get("Location")
+        if _is_local(loc):
+            included = _inline_includes(_load(base / loc), (base / loc).parent)
+            rest = {k: v for k, v in node.items() if k != "Fn::Transform"}
+            if not rest:
+                return included
+            return {**_inline_includes(rest, base), **included}
+    return {k: _inline_includes(v, base) for k, v in node.items()}
+
+
+def _sub(value, values):
+    """A string, or Ref/Fn::Sub of parameters, resolved; else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Ref" and isinstance(arg, str):
+            return values.get(arg)
+        if fn == "Fn::Sub" and isinstance(arg, str):
+            names = re.findall(r"\$\{([^}!]+)\}", arg)
+            if all(n in values for n in names):
+                return re.sub(r"\$\{([^}!]+)\}", lambda m: str(values[m.group(1)]), arg)
+    return None
+
+
+def _import_values(node, values, imports):
+    if isinstance(node, list):
+        return [_import_values(v, values, imports) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Fn::ImportValue"}:
+        name = _sub(node["Fn::ImportValue"], values)
+        if name in imports:
+            return imports[name]
+    return {k: _import_values(v, values, imports) for k, v in node.items()}
+
+
+def _resolve(value, values):
+    v = _sub(value, values)
+    return "?" if v is None else str(v)
+
+
+def _prepare(template_path, parameters, imports):
+    """The parsed template ready for the translator, its parameter values, and its nested stacks."""
+    base = template_path.parent
+    sam = _inline_includes(_load(template_path), base)
+    values = {k: str(p["Default"]) for k, p in (sam.get("Parameters") or {}).items()
+              if isinstance(p, dict) and "Default" in p}
+    values.update(parameters)
+    values.update({"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+                   "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
+                   "AWS::StackName": template_path.parent.name})
+    sam = _import_values(sam, values, imports)
+    sections = [p for p in (sam.get("Globals") or {}).values() if isinstance(p, dict)]
+    nested = []
+    for rid, res in (sam.get("Resources") or {}).items():
+        props = res.get("Properties") if isinstance(res, dict) else None
+        if not isinstance(props, dict):
+            continue
+        if res.get("Type", "").startswith("AWS::Serverless::"):
+            sections.append(props)
+        key = {"AWS::Serverless::Application": "Location",
+               "AWS::CloudFormation::Stack": "TemplateURL"}.get(res.get("Type"))
+        if key and _is_local(props.get(key)):
+            nested.append((rid, base / props[key], props.get("Parameters") or {}))
+            props[key] = f"https://{BUCKET}.s3.amazonaws.com/{props[key]}"
+    for props in sections:
+        for key in URI_KEYS:
+            if _is_local(props.get(key)):
+                props[key] = f"s3://{BUCKET}/{(base / props[key]).resolve()}"
+    return sam, values, nested
+
+
+# ---------------------------------------------------------------- reading the CloudFormation
+
+def _classify(scheme, kind):
+    """AWS_IAM, COGNITO_USER_POOLS, CUSTOM, JWT or API_KEY for a security scheme; else None."""
+    if not isinstance(scheme, dict):
+        return None
+    authtype = str(scheme.get("x-amazon-apigateway-authtype", "")).lower()
+    authorizer = scheme.get("x-amazon-apigateway-authorizer")
+    aztype = str(authorizer.get("type", "")).lower() if isinstance(authorizer, dict) else ""
+    if authtype == "awssigv4":
+        return "AWS_IAM"
+    if kind == "http":
+        return {"jwt": "JWT", "request": "CUSTOM"}.get(aztype)
+    if "cognito_user_pools" in (authtype, aztype):
+        return "COGNITO_USER_POOLS"
+    if authtype == "custom" or aztype in ("token", "request"):
+        return "CUSTOM"
+    if (scheme.get("type") == "apiKey" and not authtype and not authorizer
+            and str(scheme.get("name", "")).lower() == "x-api-key" and scheme.get("in") == "header"):
+        return "API_KEY"
+    return None
+
+
+def _protection(requirements, schemes, kind):
+    """(auth, authorizer, scopes, api_key) of a security requirement list.
+
+    The first scheme that is an authorizer decides the auth (SAM puts it in the first requirement
+    object); an api_key scheme in any requirement object makes the key required."""
+    auth, name, scopes, api_key = "NONE", None, [], False
+    for req in requirements if isinstance(requirements, list) else []:
+        for sname, sscopes in (req.items() if isinstance(req, dict) else []):
+            c = _classify(schemes.get(sname), kind)
+            if c == "API_KEY":
+                api_key = True
+            elif c and auth == "NONE":
+                auth, name = c, (None if c == "AWS_IAM" else sname)
+                if c in ("COGNITO_USER_POOLS", "JWT") and isinstance(sscopes, list):
+                    scopes = sorted(s if isinstance(s, str) else "?" for s in sscopes)
+    return auth, name, scopes, api_key
+
+
+def _body_routes(body, kind):
+    """(method, path, auth, authorizer, scopes, api_key) of each method of a swagger/OpenAPI body."""
+    schemes = dict(body.get("securityDefinitions") or {})
+    schemes.update((body.get("components") or {}).get("securitySchemes") or {})
+    out = []
+    for path, item in (body.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        default = kind == "http" and path in ("$default", "/$default")
+        if not default and path != "/":
+            path = path.rstrip("/")
+        for m, op in item.items():
+            if m != ANY and m.lower() not in REST_METHODS or not isinstance(op, dict):
+                continue  # parameters, summary, servers, other x- keys (and Fn::If, not modelled)
+            method = "ANY" if m == ANY or default else m.upper()
+            reqs = op["security"] if "security" in op else body.get("security")
+            out.append((method, "$default" if default else path, *_protection(reqs, schemes, kind)))
+    return out
+
+
+def _ref(value):
+    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
+        return value["Ref"]
+    return None
+
+
+def _getatt(value):
+    g = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+    if isinstance(g, str):
+        g = g.split(".", 1)
+    return g if isinstance(g, list) and len(g) == 2 else None
+
+
+def _stages(resources, api, kind, values):
+    if kind == "rest":
+        stages = [r["Properties"].get("StageName") for r in resources.values()
+                  if r["Type"] == "AWS::ApiGateway::Stage" and _ref(r["Properties"].get("RestApiId")) == api]
+        if not stages:
+            stages = [r["Properties"].get("StageName") for r in resources.values()
+                      if r["Type"] == "AWS::ApiGateway::Deployment" and "StageName" in r["Properties"]
+                      and _ref(r["Properties"].get("RestApiId")) == api]
+    else:
+        stages = [r["Properties"].get("StageName") for r in resources.values()
+                  if r["Type"] == "AWS::ApiGatewayV2::Stage" and _ref(r["Properties"].get("ApiId")) == api]
+        target = resources[api]["Properties"].get("Target")
+        if not stages and target is not None:
+            stages = ["$default"]  # quick create: CloudFormation makes the $default stage itself
+    return sorted({_resolve(s, values) for s in stages}) or [None]
+
+
+def _authorizer_name(resources, authorizer_id, values):
+    rid = _ref(authorizer_id)
+    if rid in resources:
+        return _resolve(resources[rid]["Properties"].get("Name"), values)
+    return None if authorizer_id is None else "?"
+
+
+def _rest_path(resources, resource_id, values, seen=()):
+    att = _getatt(resource_id)
+    if att and att[1] == "RootResourceId":
+        return "/"
+    rid = _ref(resource_id)
+    if rid not in resources or rid in seen or resources[rid]["Type"] != "AWS::ApiGateway::Resource":
+        return "?"
+    props = resources[rid]["Properties"]
+    parent = _rest_path(resources, props.get("ParentId"), values, (*seen, rid))
+    return parent.rstrip("/") + "/" + _resolve(props.get("PathPart"), values)
+
+
+def _truthy(value):
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _raw_rest(resources, props, values):
+    """(api, method, path, auth, authorizer, scopes, api_key) of an AWS::ApiGateway::Method."""
+    auth = _resolve(props.get("AuthorizationType", "NONE"), values).upper()
+    name = _authorizer_name(resources, props.get("AuthorizerId"), values) if auth in (
+        "CUSTOM", "COGNITO_USER_POOLS") else None
+    scopes = props.get("AuthorizationScopes") if auth == "COGNITO_USER_POOLS" else None
+    scopes = sorted(_resolve(s, values) for s in scopes) if isinstance(scopes, list) else []
+    return (_ref(props.get("RestApiId")) or "?", _resolve(props.get("HttpMethod"), values).upper(),
+            _rest_path(resources, props.get("ResourceId"), values),
+            auth, name, scopes, _truthy(props.get("ApiKeyRequired")))
+
+
+def _raw_http(resources, props, values):
+    """(api, method, path, auth, authorizer, scopes, api_key) of an AWS::ApiGatewayV2::Route."""
+    key = _resolve(props.get("RouteKey"), values)
+    method, path = ("ANY", "$default") if key == "$default" else (key.split(" ", 1) + ["?"])[:2]
+    auth = _resolve(props.get("AuthorizationType", "NONE"), values).upper()
+    name = _authorizer_name(resources, props.get("AuthorizerId"), values) if auth in ("CUSTOM", "JWT") else None
+    scopes = props.get("AuthorizationScopes") if auth == "JWT" else None
+    scopes = sorted(_resolve(s, values) for s in scopes) if isinstance(scopes, list) else []
+    if path not in ("/", "$default"):
+        path = path.rstrip("/")
+    return (_ref(props.get("ApiId")) or "?", method.upper(), path, auth, name, scopes, False)
+
+
+def _body_of(props, key):
+    body = props.get("Body")
+    if isinstance(body, dict):
+        return body
+    loc = props.get(key)  # BodyS3Location we pointed at a local DefinitionUri file
+    if isinstance(loc, dict) and loc.get("Bucket") == BUCKET and isinstance(loc.get("Key"), str):
+        return _load(loc["Key"])
+    return None
+
+
+def _routes(cfn, values):
+    resources = {k: {"Type": r.get("Type", ""), "Properties": r.get("Properties") or {}}
+                 for k, r in (cfn.get("Resources") or {}).items() if isinstance(r, dict)}
+    found = []  # (api, kind, method, path, auth, authorizer, scopes, api_key)
+    for rid, r in resources.items():
+        t, props = r["Type"], r["Properties"]
+        if t == "AWS::ApiGateway::RestApi" and (body := _body_of(props, "BodyS3Location")):
+            found += [(rid, "rest", *row) for row in _body_routes(body, "rest")]
+        elif t == "AWS::ApiGatewayV2::Api" and props.get("ProtocolType", "HTTP") == "HTTP":
+            if body := _body_of(props, "BodyS3Location"):
+                found += [(rid, "http", *row) for row in _body_routes(body, "http")]
+            elif props.get("Target") is not None:
+                key = _resolve(props.get("RouteKey", "$default"), values)
+                method, path = ("ANY", "$default") if key == "$default" else (key.split(" ", 1) + ["?"])[:2]
+                found.append((rid, "http", method, path, "NONE", None, [], False))
+        elif t == "AWS::ApiGateway::Method":
+            api, *row = _raw_rest(resources, props, values)
+            found.append((api, "rest", *row))
+        elif t == "AWS::ApiGatewayV2::Route":
+            api, *row = _raw_http(resources, props, values)
+            found.append((api, "http", *row))
+    rows = []
+    for api, kind, method, path, auth, name, scopes, api_key in found:
+        stages = _stages(resources, api, kind, values) if api in resources else [None]
+        for stage in stages:
+            rows.append({"api": api, "kind": kind, "stage": stage, "method": method, "path": path,
+                         "auth": auth, "authorizer": name, "scopes": scopes, "api_key": api_key})
+    return rows
+
+
+# ---------------------------------------------------------------- the oracle
+
+def translate(template_path, parameters, imports=None):
+    """SAM's CloudFormation for the template, its parameter values and its local nested stacks."""
+    sam, values, nested = _prepare(pathlib.Path(template_path), dict(parameters), imports or {})
+    return transform(sam, dict(parameters), Loader()), values, nested
+
+
+def _sort_key(row):
+    return (row["api"], row["kind"], str(row["stage"]), row["path"], row["method"])
+
+
+def expected_routes(template_path: pathlib.Path, parameters: dict[str, str],
+                    imports: dict[str, str] | None = None) -> list[dict]:
+    """The protection of every route of the template (and its local nested stacks), sorted.
+
+    `imports` maps export names to values for Fn::ImportValue (as `--import-values`)."""
+    cfn, values, nested = translate(template_path, parameters, imports)
+    rows = _routes(cfn, values)
+    for rid, path, passed in nested:
+        child = _load(path).get("Parameters") or {}
+        params = {}
+        for name, decl in child.items():
+            v = _sub(passed[name], values) if name in passed else None  # a string or a parameter
+            if v is not None:
+                params[name] = str(v)
+            elif not (isinstance(decl, dict) and "Default" in decl):
+                params[name] = "placeholder"
+        for row in expected_routes(path, params, imports):
+            rows.append({**row, "api": f"{rid}/{row['api']}"})
+    return sorted(rows, key=_sort_key)
+
+
+def main(argv=None):
+    args = list(sys.argv[1:] if argv is None else argv)
+    imports = {}
+    if "--import-values" in args:
+        i = args.index("--import-values")
+        imports = json.loads(pathlib.Path(args[i + 1]).read_text())
+        del args[i:i + 2]
+    if not args:
+        sys.exit("usage: protection.py <template> [Name=Value ...] [--import-values FILE.json]")
+    params = dict(a.split("=", 1) for a in args[1:])
+    rows = expected_routes(pathlib.Path(args[0]), params, imports)
+    print("[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]" if rows else "[]")
+
+
+if __name__ == "__main__":
+    main()
