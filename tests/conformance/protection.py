@@ -1,58 +1,57 @@
 """An independent oracle of how each route of a SAM template is protected.
 
-It reads only what SAM's own translator (aws-sam-translator, run offline) makes of the template:
-the CloudFormation it emits, never anything of gatehouse's. gatehouse prints its own table in the
-same row format and a test compares the two.
+It reads only the CloudFormation that SAM's own translator (aws-sam-translator, run offline)
+makes of the template, never anything of gatehouse's; gatehouse prints its own table in the same
+row format and a test compares the two.
 
     python tests/conformance/protection.py <template> [Name=Value ...] [--import-values FILE.json]
 
-prints one JSON row a line, sorted. A row:
+prints the rows as a JSON list, one a line, sorted. A row: {"api": logical id, as
+"<NestedStackId>/<ApiId>" in a nested stack; "kind": "rest"|"http"; "stage": name, None when no
+stage deploys the API; "method": "GET"|...|"ANY"; "path": "/items/{id}"|"$default"; "auth":
+"NONE"|"AWS_IAM"|"COGNITO_USER_POOLS"|"CUSTOM"|"JWT"; "authorizer": name|None; "scopes": sorted;
+"api_key": bool}. Values it cannot resolve (intrinsics in a stage name, path part, authorizer
+name) are "?". Before translating it does what `sam deploy` and CloudFormation would: local
+CodeUri/ContentUri/DefinitionUri/Location become S3 URLs (a Function without code gets its folder),
+a local `AWS::Include` is inlined, `Fn::ImportValue` takes the value given for the export.
 
-    {"api": logical id ("<NestedStackId>/<ApiId>" inside a nested stack), "kind": "rest"|"http",
-     "stage": stage name (None when no stage deploys the API), "method": "GET"|...|"ANY",
-     "path": "/items/{id}" | "$default", "auth": "NONE"|"AWS_IAM"|"COGNITO_USER_POOLS"|"CUSTOM"|"JWT",
-     "authorizer": name or None, "scopes": sorted list, "api_key": bool}
-
-Before translating it does what `sam deploy` and CloudFormation would: local CodeUri/ContentUri/
-DefinitionUri/Location become S3 URIs, `Fn::Transform: AWS::Include` of a local file is inlined,
-`Fn::ImportValue` takes the value the caller gives for the export. Values it cannot resolve
-(intrinsics in a stage name, path part or authorizer name) are recorded as "?".
-
-What SAM does that may surprise (all read in samtranslator 1.115.0):
-- A DefaultAuthorizer (REST and HTTP) and a REST `Auth.ApiKeyRequired` are applied to the
-  DefinitionBody's own methods too, but only to those with an `x-amazon-apigateway-integration`
-  (open_api/base_editor.py method_definition_has_integration, used by swagger.py
-  iter_on_all_methods_for_path and open_api.py set_path_default_authorizer). An explicit empty
-  `security: []` does not opt out: the default replaces it (swagger.py set_path_default_authorizer,
-  open_api.py `if existing_security: continue`).
-- Cors adds an OPTIONS method with a mock integration to every path without one, before Auth runs
-  (api_generator.py _construct_rest_api: _add_cors then _add_auth), so preflights get the
-  DefaultAuthorizer unless AddDefaultAuthorizerToCorsPreflight is false, and get the API key
-  requirement unless AddApiKeyRequiredToCorsPreflight is false (both default true:
-  api_generator.py AuthProperties; swagger.py set_path_default_apikey_required).
-- `Authorizer: NONE` / `ApiKeyRequired: false` on an event are markers ("NONE", "api_key_false")
-  that set_path_default_authorizer / set_path_default_apikey_required remove again.
-- AWS_IAM is a security scheme named "AWS_IAM" with `x-amazon-apigateway-authtype: awsSigv4`
-  (swagger.py add_awsiam_security_definition; apigatewayv2.py generate_openapi); an API key is
-  a separate requirement object `{"api_key": []}` naming the scheme
-  `{type: apiKey, name: x-api-key, in: header}` (swagger.py add_apikey_security_definition).
-- Without OpenApiVersion, SAM's Deployment also carries `StageName: Stage`, which on AWS creates a
-  second stage named "Stage" (api_generator.py _construct_deployment). We list only the stages of
-  AWS::ApiGateway::Stage resources, and a Deployment's StageName only when no Stage resource
-  exists for that API. Raw Method resources get one row per stage.
-- HTTP APIs: SAM names the stage resource <Api>ApiGatewayDefaultStage for "$default"
-  (http_api_generator.py _construct_stage) and, with FailOnWarnings, renames the path "$default"
-  to "/$default" (_update_default_path); both spellings are read as the $default route.
-Not modelled: Fn::If inside a DefinitionBody's paths, resource Conditions, WebSocket APIs.
+What SAM does that may surprise (read in samtranslator 1.115.0):
+- A DefaultAuthorizer (REST, HTTP) and REST `Auth.ApiKeyRequired` also apply to a DefinitionBody's
+  own methods, but only those with an `x-amazon-apigateway-integration` (base_editor.py
+  method_definition_has_integration, via swagger.py iter_on_all_methods_for_path and open_api.py
+  set_path_default_authorizer); an explicit `security: []` does not opt out, the default replaces
+  it (swagger.py set_path_default_authorizer; open_api.py `if existing_security: continue`).
+- REST Cors adds an OPTIONS method (mock integration) to every path lacking one before Auth runs
+  (api_generator.py _construct_rest_api: _add_cors, then _add_auth), so preflights get the
+  DefaultAuthorizer unless AddDefaultAuthorizerToCorsPreflight is false, and the API key unless
+  AddApiKeyRequiredToCorsPreflight is false (both default true: api_generator.py AuthProperties;
+  swagger.py set_path_default_apikey_required).
+- AWS_IAM is a scheme "AWS_IAM" with `x-amazon-apigateway-authtype: awsSigv4` (swagger.py
+  add_awsiam_security_definition; apigatewayv2.py generate_openapi); the API key is a separate
+  requirement `{"api_key": []}` naming `{type: apiKey, name: x-api-key, in: header}` (swagger.py
+  add_apikey_security_definition, set_path_default_apikey_required). An event's `Authorizer: NONE`
+  / `ApiKeyRequired: false` become markers "NONE" / "api_key_false" that are removed again.
+- Without OpenApiVersion SAM's Deployment has `StageName: Stage`, an extra stage "Stage" on AWS
+  (api_generator.py _construct_deployment). We list the stages of AWS::ApiGateway::Stage
+  resources, and Deployment StageNames only for an API that has no Stage resource; routes are
+  repeated per stage.
+- HTTP: the "$default" stage resource is <Api>ApiGatewayDefaultStage (http_api_generator.py
+  _construct_stage); with FailOnWarnings the path "$default" becomes "/$default"
+  (_update_default_path). Both mean the $default route.
+Not modelled: Fn::If in a DefinitionBody's paths, resource Conditions, WebSocket APIs, the routes
+of Serverless Application Repository apps (SAM would fetch their template).
 """
 
+import datetime
 import json
+import logging
 import os
 import pathlib
 import re
 import sys
 
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+logging.getLogger("samtranslator").setLevel(logging.ERROR)  # feature-toggle and metrics chatter
 
 from samtranslator.translator.transform import transform  # noqa: E402
 from samtranslator.yaml_helper import yaml_parse  # noqa: E402
@@ -65,26 +64,30 @@ ANY = "x-amazon-apigateway-any-method"
 
 class AnyPolicy(dict):
     """Managed policy map that knows every name (role_constructor.py calls .get and tests truth)."""
-
-    def __missing__(self, name):
-        return f"arn:aws:iam::aws:policy/{name}"
-
     def get(self, name, default=None):
-        return self[name]
-
+        return f"arn:aws:iam::aws:policy/{name}"
+    __missing__ = get
     def __bool__(self):
         return True
 
 
 class Loader:
-    def load(self):
-        return AnyPolicy()
+    load = AnyPolicy
 
 
 # ---------------------------------------------------------------- what `sam deploy` does first
 
+def _dates_as_strings(node):
+    """PyYAML reads `Version: 2012-10-17` as a date; CloudFormation (and `sam`) keep the string."""
+    if isinstance(node, dict):
+        return {k: _dates_as_strings(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_dates_as_strings(v) for v in node]
+    return node.isoformat() if isinstance(node, datetime.date) else node
+
+
 def _load(path):
-    return yaml_parse(pathlib.Path(path).read_text())
+    return _dates_as_strings(yaml_parse(pathlib.Path(path).read_text()))
 
 
 def _is_local(value):
@@ -102,17 +105,15 @@ def _inline_includes(node, base):
         loc = (t.get("Parameters") or {}).get("Location")
         if _is_local(loc):
             included = _inline_includes(_load(base / loc), (base / loc).parent)
-            rest = {k: v for k, v in node.items() if k != "Fn::Transform"}
-            if not rest:
-                return included
-            return {**_inline_includes(rest, base), **included}
+            rest = _inline_includes({k: v for k, v in node.items() if k != "Fn::Transform"}, base)
+            return {**rest, **included} if rest else included
     return {k: _inline_includes(v, base) for k, v in node.items()}
 
 
 def _sub(value, values):
     """A string, or Ref/Fn::Sub of parameters, resolved; else None."""
-    if isinstance(value, str):
-        return value
+    if isinstance(value, (str, int, float)):  # as CloudFormation passes them: true, not True
+        return str(value).lower() if isinstance(value, bool) else str(value)
     if isinstance(value, dict) and len(value) == 1:
         (fn, arg), = value.items()
         if fn == "Ref" and isinstance(arg, str):
@@ -138,21 +139,21 @@ def _import_values(node, values, imports):
 
 def _resolve(value, values):
     v = _sub(value, values)
-    return "?" if v is None else str(v)
+    return "?" if v is None else v
 
 
 def _prepare(template_path, parameters, imports):
     """The parsed template ready for the translator, its parameter values, and its nested stacks."""
     base = template_path.parent
     sam = _inline_includes(_load(template_path), base)
-    values = {k: str(p["Default"]) for k, p in (sam.get("Parameters") or {}).items()
-              if isinstance(p, dict) and "Default" in p}
-    values.update(parameters)
-    values.update({"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
-                   "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
-                   "AWS::StackName": template_path.parent.name})
+    values = {k: v for k, p in (sam.get("Parameters") or {}).items()
+              if isinstance(p, dict) and (v := _sub(p.get("Default"), {})) is not None}
+    values.update(parameters, **{"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+                                 "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": template_path.parent.name})
     sam = _import_values(sam, values, imports)
     sections = [p for p in (sam.get("Globals") or {}).values() if isinstance(p, dict)]
+    code = {"CodeUri", "InlineCode", "ImageUri"}
+    global_fn = (sam.get("Globals") or {}).get("Function") or {}
     nested = []
     for rid, res in (sam.get("Resources") or {}).items():
         props = res.get("Properties") if isinstance(res, dict) else None
@@ -160,15 +161,21 @@ def _prepare(template_path, parameters, imports):
             continue
         if res.get("Type", "").startswith("AWS::Serverless::"):
             sections.append(props)
+        if (res.get("Type") == "AWS::Serverless::Function" and not code & (set(props) | set(global_fn))
+                and props.get("PackageType", global_fn.get("PackageType")) != "Image"):
+            props["CodeUri"] = "."  # `sam package` uploads the template's folder
         key = {"AWS::Serverless::Application": "Location",
                "AWS::CloudFormation::Stack": "TemplateURL"}.get(res.get("Type"))
         if key and _is_local(props.get(key)):
             nested.append((rid, base / props[key], props.get("Parameters") or {}))
             props[key] = f"https://{BUCKET}.s3.amazonaws.com/{props[key]}"
+        elif key == "Location" and isinstance(props.get(key), dict):
+            # A Serverless Application Repository app: SAM would fetch its template (boto3).
+            props[key] = f"https://{BUCKET}.s3.amazonaws.com/serverless-repo-app.yaml"
     for props in sections:
         for key in URI_KEYS:
             if _is_local(props.get(key)):
-                props[key] = f"s3://{BUCKET}/{(base / props[key]).resolve()}"
+                props[key] = f"s3://{BUCKET}{(base / props[key]).resolve()}"  # key: the path sans "/"
     return sam, values, nested
 
 
@@ -195,7 +202,7 @@ def _classify(scheme, kind):
     return None
 
 
-def _protection(requirements, schemes, kind):
+def _protection(requirements, schemes, kind, values):
     """(auth, authorizer, scopes, api_key) of a security requirement list.
 
     The first scheme that is an authorizer decides the auth (SAM puts it in the first requirement
@@ -209,11 +216,11 @@ def _protection(requirements, schemes, kind):
             elif c and auth == "NONE":
                 auth, name = c, (None if c == "AWS_IAM" else sname)
                 if c in ("COGNITO_USER_POOLS", "JWT") and isinstance(sscopes, list):
-                    scopes = sorted(s if isinstance(s, str) else "?" for s in sscopes)
+                    scopes = sorted(_resolve(s, values) for s in sscopes)
     return auth, name, scopes, api_key
 
 
-def _body_routes(body, kind):
+def _body_routes(body, kind, values):
     """(method, path, auth, authorizer, scopes, api_key) of each method of a swagger/OpenAPI body."""
     schemes = dict(body.get("securityDefinitions") or {})
     schemes.update((body.get("components") or {}).get("securitySchemes") or {})
@@ -229,14 +236,12 @@ def _body_routes(body, kind):
                 continue  # parameters, summary, servers, other x- keys (and Fn::If, not modelled)
             method = "ANY" if m == ANY or default else m.upper()
             reqs = op["security"] if "security" in op else body.get("security")
-            out.append((method, "$default" if default else path, *_protection(reqs, schemes, kind)))
+            out.append((method, "$default" if default else path, *_protection(reqs, schemes, kind, values)))
     return out
 
 
 def _ref(value):
-    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
-        return value["Ref"]
-    return None
+    return value["Ref"] if isinstance(value, dict) and isinstance(value.get("Ref"), str) else None
 
 
 def _getatt(value):
@@ -247,18 +252,14 @@ def _getatt(value):
 
 
 def _stages(resources, api, kind, values):
+    def named(rtype, api_key):
+        return [r["Properties"].get("StageName") for r in resources.values() if r["Type"] == rtype
+                and "StageName" in r["Properties"] and _ref(r["Properties"].get(api_key)) == api]
     if kind == "rest":
-        stages = [r["Properties"].get("StageName") for r in resources.values()
-                  if r["Type"] == "AWS::ApiGateway::Stage" and _ref(r["Properties"].get("RestApiId")) == api]
-        if not stages:
-            stages = [r["Properties"].get("StageName") for r in resources.values()
-                      if r["Type"] == "AWS::ApiGateway::Deployment" and "StageName" in r["Properties"]
-                      and _ref(r["Properties"].get("RestApiId")) == api]
+        stages = named("AWS::ApiGateway::Stage", "RestApiId") or named("AWS::ApiGateway::Deployment", "RestApiId")
     else:
-        stages = [r["Properties"].get("StageName") for r in resources.values()
-                  if r["Type"] == "AWS::ApiGatewayV2::Stage" and _ref(r["Properties"].get("ApiId")) == api]
-        target = resources[api]["Properties"].get("Target")
-        if not stages and target is not None:
+        stages = named("AWS::ApiGatewayV2::Stage", "ApiId")
+        if not stages and resources[api]["Properties"].get("Target") is not None:
             stages = ["$default"]  # quick create: CloudFormation makes the $default stage itself
     return sorted({_resolve(s, values) for s in stages}) or [None]
 
@@ -282,33 +283,31 @@ def _rest_path(resources, resource_id, values, seen=()):
     return parent.rstrip("/") + "/" + _resolve(props.get("PathPart"), values)
 
 
-def _truthy(value):
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
 def _raw_rest(resources, props, values):
     """(api, method, path, auth, authorizer, scopes, api_key) of an AWS::ApiGateway::Method."""
     auth = _resolve(props.get("AuthorizationType", "NONE"), values).upper()
-    name = _authorizer_name(resources, props.get("AuthorizerId"), values) if auth in (
-        "CUSTOM", "COGNITO_USER_POOLS") else None
+    name = _authorizer_name(resources, props.get("AuthorizerId"), values) if auth in ("CUSTOM", "COGNITO_USER_POOLS") else None
     scopes = props.get("AuthorizationScopes") if auth == "COGNITO_USER_POOLS" else None
     scopes = sorted(_resolve(s, values) for s in scopes) if isinstance(scopes, list) else []
     return (_ref(props.get("RestApiId")) or "?", _resolve(props.get("HttpMethod"), values).upper(),
             _rest_path(resources, props.get("ResourceId"), values),
-            auth, name, scopes, _truthy(props.get("ApiKeyRequired")))
+            auth, name, scopes, str(props.get("ApiKeyRequired")).lower() == "true")
+
+
+def _route_key(key):
+    """(method, path) of an HTTP API route key: "GET /items/{id}" or "$default"."""
+    method, path = ("ANY", "$default") if key == "$default" else (key.split(" ", 1) + ["?"])[:2]
+    return method.upper(), path if path in ("/", "$default") else path.rstrip("/")
 
 
 def _raw_http(resources, props, values):
     """(api, method, path, auth, authorizer, scopes, api_key) of an AWS::ApiGatewayV2::Route."""
-    key = _resolve(props.get("RouteKey"), values)
-    method, path = ("ANY", "$default") if key == "$default" else (key.split(" ", 1) + ["?"])[:2]
+    method, path = _route_key(_resolve(props.get("RouteKey"), values))
     auth = _resolve(props.get("AuthorizationType", "NONE"), values).upper()
     name = _authorizer_name(resources, props.get("AuthorizerId"), values) if auth in ("CUSTOM", "JWT") else None
     scopes = props.get("AuthorizationScopes") if auth == "JWT" else None
     scopes = sorted(_resolve(s, values) for s in scopes) if isinstance(scopes, list) else []
-    if path not in ("/", "$default"):
-        path = path.rstrip("/")
-    return (_ref(props.get("ApiId")) or "?", method.upper(), path, auth, name, scopes, False)
+    return (_ref(props.get("ApiId")) or "?", method, path, auth, name, scopes, False)
 
 
 def _body_of(props, key):
@@ -317,7 +316,7 @@ def _body_of(props, key):
         return body
     loc = props.get(key)  # BodyS3Location we pointed at a local DefinitionUri file
     if isinstance(loc, dict) and loc.get("Bucket") == BUCKET and isinstance(loc.get("Key"), str):
-        return _load(loc["Key"])
+        return _load("/" + loc["Key"])
     return None
 
 
@@ -328,14 +327,13 @@ def _routes(cfn, values):
     for rid, r in resources.items():
         t, props = r["Type"], r["Properties"]
         if t == "AWS::ApiGateway::RestApi" and (body := _body_of(props, "BodyS3Location")):
-            found += [(rid, "rest", *row) for row in _body_routes(body, "rest")]
+            found += [(rid, "rest", *row) for row in _body_routes(body, "rest", values)]
         elif t == "AWS::ApiGatewayV2::Api" and props.get("ProtocolType", "HTTP") == "HTTP":
             if body := _body_of(props, "BodyS3Location"):
-                found += [(rid, "http", *row) for row in _body_routes(body, "http")]
+                found += [(rid, "http", *row) for row in _body_routes(body, "http", values)]
             elif props.get("Target") is not None:
-                key = _resolve(props.get("RouteKey", "$default"), values)
-                method, path = ("ANY", "$default") if key == "$default" else (key.split(" ", 1) + ["?"])[:2]
-                found.append((rid, "http", method, path, "NONE", None, [], False))
+                method, path = _route_key(_resolve(props.get("RouteKey", "$default"), values))
+                found.append((rid, "http", method, path, "NONE", None, [], False))  # quick create
         elif t == "AWS::ApiGateway::Method":
             api, *row = _raw_rest(resources, props, values)
             found.append((api, "rest", *row))
@@ -365,9 +363,8 @@ def _sort_key(row):
 
 def expected_routes(template_path: pathlib.Path, parameters: dict[str, str],
                     imports: dict[str, str] | None = None) -> list[dict]:
-    """The protection of every route of the template (and its local nested stacks), sorted.
-
-    `imports` maps export names to values for Fn::ImportValue (as `--import-values`)."""
+    """Every route of the template and its local nested stacks, sorted; `imports` maps export
+    names to values for Fn::ImportValue (as `--import-values`)."""
     cfn, values, nested = translate(template_path, parameters, imports)
     rows = _routes(cfn, values)
     for rid, path, passed in nested:
@@ -376,7 +373,7 @@ def expected_routes(template_path: pathlib.Path, parameters: dict[str, str],
         for name, decl in child.items():
             v = _sub(passed[name], values) if name in passed else None  # a string or a parameter
             if v is not None:
-                params[name] = str(v)
+                params[name] = v
             elif not (isinstance(decl, dict) and "Default" in decl):
                 params[name] = "placeholder"
         for row in expected_routes(path, params, imports):

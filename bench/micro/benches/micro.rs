@@ -200,6 +200,7 @@ fn proxy(c: &mut Criterion) {
         authorizer: Some(&authorizer),
         peer: Some(peer),
         http_api: false,
+        identity: None,
     };
     c.bench_function(
         "proxy event: build and serialize (GET /v1, with claims)",

@@ -295,6 +295,8 @@ pub struct RestApi {
     pub preflight: Authorization,
     /// Where the API key is read.
     pub api_key_source: ApiKeySource,
+    /// SAM's `Auth.ApiKeyRequired`: the requirement of methods that do not say.
+    pub api_key_required: bool,
     /// Customised gateway responses by type (`DEFAULT_4XX`, `UNAUTHORIZED`, ...).
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
     /// Routes.
@@ -313,6 +315,7 @@ impl RestApi {
             default_authorizer: None,
             preflight: Authorization::None,
             api_key_source: ApiKeySource::Header,
+            api_key_required: false,
             gateway_responses: BTreeMap::new(),
             routes: Vec::new(),
         }

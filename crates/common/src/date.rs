@@ -52,6 +52,48 @@ pub fn request_time(secs: i64) -> String {
         .expect("every timestamp has this form")
 }
 
+const AMZ_DATE: &[FormatItem<'static>] =
+    format_description!("[year][month][day]T[hour][minute][second]Z");
+
+/// `20150830T123600Z`: SigV4's `X-Amz-Date` (ISO 8601 basic, UTC).
+pub fn amz_date(secs: i64) -> String {
+    utc(secs)
+        .format(AMZ_DATE)
+        .expect("every timestamp has this form")
+}
+
+/// Parses [`amz_date`]; seconds since the epoch.
+pub fn parse_amz_date(text: &str) -> Option<i64> {
+    PrimitiveDateTime::parse(text, AMZ_DATE)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
+}
+
+const HTTP_DATE: &[FormatItem<'static>] = format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// `2026-12-06T19:00:00Z`: ISO 8601 as IAM's `aws:CurrentTime` has it.
+pub fn iso8601(secs: i64) -> String {
+    utc(secs)
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("every timestamp has this form")
+}
+
+/// Parses an ISO 8601 / RFC 3339 time (`2026-12-06T19:00:00Z`); seconds since the epoch.
+pub fn parse_iso8601(text: &str) -> Option<i64> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// Parses an HTTP `Date` (`Sun, 06 Nov 1994 08:49:37 GMT`); seconds since the epoch.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    PrimitiveDateTime::parse(text, HTTP_DATE)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
+}
+
 /// Parses [`cognito_date`] as strictly as Cognito does: a zero-padded day, or a weekday that
 /// is not the date's, is refused. Returns seconds since the epoch.
 pub fn parse_cognito_date(text: &str) -> Option<i64> {

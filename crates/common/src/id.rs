@@ -24,6 +24,10 @@ pub fn random_string(alphabet: &[u8], len: usize) -> String {
 
 /// Lower-case letters and digits (client ids, API ids).
 pub const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+/// Upper-case letters and digits (AWS key ids).
+pub const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/// The characters of an AWS secret access key.
+pub const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /// Mixed-case letters and digits (pool id suffixes).
 pub const MIXED_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 

@@ -171,3 +171,67 @@ impl sam::Provisioner for Provision<'_> {
             .map_err(|e| e.to_string())
     }
 }
+
+/// The local IAM as the gateway's [`gateway::protect::Iam`] port: the request's SigV4
+/// signature against the key's secret, then `execute-api:Invoke` on the method's ARN under the
+/// principal's policies.
+#[derive(Debug)]
+pub struct Iam(pub Arc<iam::Iam>);
+
+impl gateway::protect::Iam for Iam {
+    fn invoke(
+        &self,
+        req: &gateway::protect::SignedRequest<'_>,
+    ) -> Result<gateway::protect::IamCaller, gateway::protect::IamRefusal> {
+        use gateway::protect::IamRefusal;
+        let signed = iam::sigv4::Request {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+            headers: req.headers,
+            body: req.body,
+        };
+        let now = i64::try_from(common::date::now_secs()).unwrap_or(i64::MAX);
+        let who = self
+            .0
+            .authenticate(&signed, "execute-api", now)
+            .map_err(|r| IamRefusal {
+                error_type: r.error_type.into(),
+                message: r.message,
+            })?;
+        let p = &who.key.principal;
+        let denied = |explicit: bool| IamRefusal {
+            error_type: "AccessDeniedException".into(),
+            message: format!(
+                "User: {} is not authorized to perform: execute-api:Invoke on resource: {}{}",
+                p.arn,
+                req.resource,
+                if explicit {
+                    " with an explicit deny"
+                } else {
+                    ""
+                }
+            ),
+        };
+        match self.0.authorize(
+            Some(&who),
+            "execute-api:Invoke",
+            req.resource,
+            req.source_ip,
+            None,
+        ) {
+            iam::Decision::Allow => Ok(gateway::protect::IamCaller {
+                access_key: who.key.access_key.clone(),
+                account_id: p.account.clone(),
+                user_id: p.user_id.clone(),
+                user_arn: p.arn.clone(),
+            }),
+            iam::Decision::ExplicitDeny => Err(denied(true)),
+            iam::Decision::ImplicitDeny => Err(denied(false)),
+            iam::Decision::Unsupported(why) => {
+                tracing::warn!(target: "gateway", "{}: a policy element of {} is not evaluated locally, so it denies: {why}", req.resource, p.arn);
+                Err(denied(false))
+            }
+        }
+    }
+}

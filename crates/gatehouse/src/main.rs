@@ -46,6 +46,10 @@ enum Command {
     /// Send one raw event straight to a function of the running stack (like `sam local
     /// invoke`) and print what it returned.
     Invoke(InvokeArgs),
+    /// Print the local administrator's key pair (made by the first `gatehouse up`) as
+    /// `export AWS_ACCESS_KEY_ID=…` lines, and a profile for ~/.aws/credentials: what signs
+    /// requests to AWS_IAM routes.
+    Credentials(StateArgs),
     /// (internal) Kill the function instances `gatehouse up` lists on stdin once it closes.
     #[command(hide = true)]
     Reap,
@@ -103,6 +107,11 @@ struct UpArgs {
     /// `AWS_ENDPOINT_URL_DYNAMODB`. Without it, tables are listed as not emulated.
     #[arg(long, value_name = "URL")]
     dynamodb_endpoint: Option<String>,
+    /// Another key pair of the local administrator, as `ACCESS_KEY_ID:SECRET` (e.g.
+    /// `test:test`, which other local tools use); repeatable. The state dir's own pair
+    /// (`gatehouse credentials`) always works.
+    #[arg(long, value_name = "ID:SECRET")]
+    access_key: Vec<String>,
 }
 
 /// `--import-values FILE`, read.
@@ -190,6 +199,16 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         env_overrides: env_overrides(args.env_vars.as_deref())?,
         import_values: import_values(args.import_values.as_deref())?,
         dynamodb_endpoint: args.dynamodb_endpoint,
+        access_keys: args
+            .access_key
+            .iter()
+            .map(|pair| match pair.split_once(':') {
+                Some((k, s)) if !k.is_empty() && !s.is_empty() => {
+                    Ok((k.to_string(), s.to_string()))
+                }
+                _ => bail!("--access-key takes ACCESS_KEY_ID:SECRET, got {pair:?}"),
+            })
+            .collect::<anyhow::Result<_>>()?,
         limits: common::server::Limits {
             header_timeout: (args.header_timeout > 0)
                 .then(|| std::time::Duration::from_secs(args.header_timeout)),
@@ -255,6 +274,7 @@ fn main() -> std::process::ExitCode {
         }
         Command::Login(args) => runtime().and_then(|rt| rt.block_on(cli::login::run(args))),
         Command::Outputs(args) => cli::outputs(&args),
+        Command::Credentials(args) => cli::credentials(&args),
         Command::Outbox(args) => cli::outbox(&args),
         Command::Users(args) => runtime().and_then(|rt| rt.block_on(cli::users::run(args))),
         Command::Invoke(args) => runtime().and_then(|rt| rt.block_on(cli::invoke::run(args))),

@@ -44,6 +44,9 @@ pub struct Config {
     pub reaper: Option<PathBuf>,
     /// The limits of the API and Cognito listeners (header timeout, connections).
     pub limits: common::server::Limits,
+    /// `--access-key ID:SECRET`: more key pairs of the local administrator (besides the one in
+    /// the state dir's `credentials.json`).
+    pub access_keys: Vec<(String, String)>,
 }
 
 /// The listeners the stack serves on, already bound (tests bind port 0).
@@ -207,8 +210,21 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
             &account,
         )
         .with_invoke_api(config.invoke_api)
-        .with_http_apis(app.http_apis),
+        .with_http_apis(app.http_apis)
+        .with_iam(Arc::new(adapters::Iam(Arc::new(local_iam(
+            &config, &account,
+        )?))))
+        .with_api_keys(gateway::protect::ApiKeys::new(
+            api_keys(&config.state_dir, app.api_keys)?,
+            app.usage_plans,
+        )),
     );
+    let routes = dir_file(&config.state_dir, "routes.json");
+    common::fs::write_private(
+        &routes,
+        serde_json::to_string_pretty(&gateway.routes_json())?.as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", routes.display()))?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -330,6 +346,61 @@ fn remote_issuers(
         );
     }
     out
+}
+
+/// The local account's principals: its administrator, with the key pair kept in the state dir
+/// (made on first start) and any `--access-key` pairs.
+fn local_iam(config: &Config, account: &str) -> anyhow::Result<iam::Iam> {
+    let mut local = iam::Iam::new(account, &config.region);
+    let (key, secret) = iam::admin_credentials(&config.state_dir).with_context(|| {
+        format!(
+            "cannot keep the local administrator's key pair in {}",
+            config.state_dir.display()
+        )
+    })?;
+    let admin = local.admin_key(&key, &secret);
+    local.add_key(admin);
+    for (key, secret) in &config.access_keys {
+        let k = local.admin_key(key, secret);
+        local.add_key(k);
+    }
+    Ok(local)
+}
+
+/// The template's API keys with their values: a key without `Value` gets one on its first
+/// start (AWS generates it), kept in the state dir's `api-keys.json` (0600). Each is logged,
+/// for `curl -H "x-api-key: …"`.
+fn api_keys(dir: &Path, mut keys: Vec<apispec::ApiKey>) -> anyhow::Result<Vec<apispec::ApiKey>> {
+    let path = dir.join("api-keys.json");
+    let mut kept: BTreeMap<String, String> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let before = kept.len();
+    for k in &mut keys {
+        if k.value.is_none() {
+            let value = kept
+                .entry(k.logical_id.clone())
+                .or_insert_with(|| common::id::random_string(common::id::MIXED_ALNUM, 40));
+            k.value = Some(value.clone());
+        }
+        tracing::info!(
+            "API key {} ({}{}): {}",
+            k.name,
+            k.id,
+            if k.enabled { "" } else { ", disabled" },
+            k.value.as_deref().unwrap_or_default()
+        );
+    }
+    if kept.len() != before {
+        common::fs::write_private(&path, serde_json::to_string_pretty(&kept)?.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(keys)
+}
+
+fn dir_file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
 }
 
 /// Writes `outputs.json` atomically.

@@ -69,7 +69,14 @@ fn next_steps(api_url: &str, routes: &[RouteRow], state_dir: &Path) -> Option<St
     let pick = |open: bool| {
         let mut candidates: Vec<&RouteRow> = routes
             .iter()
-            .filter(|(_, _, _, auth)| (auth == "-") == open)
+            // A token helps on a route behind an authorizer; not on IAM, keyed or refused ones.
+            .filter(|(_, _, _, auth)| {
+                if open {
+                    auth == "-"
+                } else {
+                    auth != "-" && auth != "iam" && auth != "refused" && !auth.contains("api-key")
+                }
+            })
             .collect();
         // Callable with curl as it is: GET, no {param}, no greedy path.
         candidates.sort_by_key(|(m, p, _, _)| (m != "GET" && m != "ANY", p.contains('{')));

@@ -41,6 +41,26 @@ pub struct Context<'a> {
     /// Payload 1.0 on an HTTP API: `"version":"1.0"`, `resourceId` null, and on the
     /// `$default` stage no stage segment in `requestContext.path`.
     pub http_api: bool,
+    /// `requestContext.identity`'s caller fields (IAM) and API key; `None`: all null.
+    pub identity: Option<&'a Identity>,
+}
+
+/// Who called, as `requestContext.identity` says it: the IAM caller of a signed request, the
+/// API key of a keyed method.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `accessKey`.
+    pub access_key: Option<String>,
+    /// `accountId`: the caller's account.
+    pub account_id: Option<String>,
+    /// `caller` and `user`: the principal's unique id (`AIDA…`).
+    pub caller: Option<String>,
+    /// `userArn`.
+    pub user_arn: Option<String>,
+    /// `apiKey`: the key's value.
+    pub api_key: Option<String>,
+    /// `apiKeyId`.
+    pub api_key_id: Option<String>,
 }
 
 /// A stable six-character resource id, as API Gateway gives each resource one.
@@ -264,11 +284,36 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
     o.raw(&ms.to_string());
     o.key("requestId", false);
     o.str(&request_id);
-    o.raw(concat!(
-        r#","identity":{"cognitoIdentityPoolId":null,"accountId":null,"cognitoIdentityId":null,"#,
-        r#""caller":null,"principalOrgId":null,"accessKey":null,"cognitoAuthenticationType":null,"#,
-        r#""cognitoAuthenticationProvider":null,"userArn":null,"user":null,"sourceIp":"#
-    ));
+    match ctx.identity {
+        None => o.raw(concat!(
+            r#","identity":{"cognitoIdentityPoolId":null,"accountId":null,"cognitoIdentityId":null,"#,
+            r#""caller":null,"principalOrgId":null,"accessKey":null,"cognitoAuthenticationType":null,"#,
+            r#""cognitoAuthenticationProvider":null,"userArn":null,"user":null,"sourceIp":"#
+        )),
+        Some(id) => {
+            o.raw(r#","identity":{"cognitoIdentityPoolId":null"#);
+            o.key("accountId", false);
+            o.opt_str(id.account_id.as_deref());
+            o.raw(r#","cognitoIdentityId":null"#);
+            o.key("caller", false);
+            o.opt_str(id.caller.as_deref());
+            o.raw(r#","principalOrgId":null"#);
+            o.key("accessKey", false);
+            o.opt_str(id.access_key.as_deref());
+            o.raw(r#","cognitoAuthenticationType":null,"cognitoAuthenticationProvider":null"#);
+            o.key("userArn", false);
+            o.opt_str(id.user_arn.as_deref());
+            o.key("user", false);
+            o.opt_str(id.caller.as_deref());
+            if id.api_key.is_some() {
+                o.key("apiKey", false);
+                o.opt_str(id.api_key.as_deref());
+                o.key("apiKeyId", false);
+                o.opt_str(id.api_key_id.as_deref());
+            }
+            o.raw(r#","sourceIp":"#);
+        }
+    }
     o.str(&source_ip);
     o.key("userAgent", false);
     o.opt_str(user_agent);
@@ -520,6 +565,7 @@ mod tests {
             authorizer: Some(&authorizer),
             peer: Some("127.0.0.9:5000".parse().expect("addr")),
             http_api: false,
+            identity: None,
         };
         let e: Json = serde_json::from_slice(&build(&ctx, &parts, &Bytes::from_static(b"hi")))
             .expect("the event is JSON");
@@ -604,6 +650,7 @@ mod tests {
             authorizer: None,
             peer: None,
             http_api: false,
+            identity: None,
         };
         let e: Json = serde_json::from_slice(&build(&ctx, &parts, &Bytes::new())).expect("JSON");
         assert_eq!(e["queryStringParameters"]["q"], "a b c/");

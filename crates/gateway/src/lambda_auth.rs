@@ -26,6 +26,8 @@ pub(crate) struct Decision {
     authorized: bool,
     /// `context`.
     pub(crate) context: Map<String, Json>,
+    /// `usageIdentifierKey`: the API key of a method whose API reads keys from its authorizer.
+    pub(crate) usage_key: Option<String>,
 }
 
 #[derive(Debug)]
@@ -286,6 +288,7 @@ pub(crate) fn parse(payload: &[u8], simple: bool, flat_context: bool) -> Result<
             statements: None,
             authorized,
             context,
+            usage_key: None,
         });
     }
     let principal_id = match obj.get("principalId") {
@@ -334,6 +337,10 @@ pub(crate) fn parse(payload: &[u8], simple: bool, flat_context: bool) -> Result<
         statements: Some(statements),
         authorized: false,
         context,
+        usage_key: obj
+            .get("usageIdentifierKey")
+            .and_then(Json::as_str)
+            .map(str::to_string),
     })
 }
 

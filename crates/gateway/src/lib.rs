@@ -22,6 +22,7 @@ pub mod event;
 pub mod event2;
 mod http;
 mod lambda_auth;
+pub mod protect;
 pub mod router;
 pub mod spec;
 
@@ -42,7 +43,7 @@ use common::server::BodyError;
 
 use crate::auth::{Cache, Denied, KeySource};
 use crate::router::Router;
-use crate::spec::RestApi;
+use crate::spec::{Authorization, RestApi};
 
 /// API Gateway's limit on a request body.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -83,6 +84,10 @@ pub struct Gateway {
     account_id: String,
     /// Lambda's Invoke API on this port (`--no-invoke-api` turns it off).
     invoke_api: bool,
+    /// IAM, for `AWS_IAM` routes; without it they refuse.
+    iam: Option<Arc<dyn protect::Iam>>,
+    /// The stack's API keys and usage plans.
+    api_keys: protect::ApiKeys,
 }
 
 impl Gateway {
@@ -111,7 +116,21 @@ impl Gateway {
             region: region.into(),
             account_id: account_id.into(),
             invoke_api: true,
+            iam: None,
+            api_keys: protect::ApiKeys::default(),
         }
+    }
+
+    /// Checks `AWS_IAM` routes with `iam` (without it they refuse every request).
+    pub fn with_iam(mut self, iam: Arc<dyn protect::Iam>) -> Gateway {
+        self.iam = Some(iam);
+        self
+    }
+
+    /// The API keys and usage plans keyed methods accept.
+    pub fn with_api_keys(mut self, keys: protect::ApiKeys) -> Gateway {
+        self.api_keys = keys;
+        self
     }
 
     /// Serves Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`) or not;
@@ -143,7 +162,7 @@ impl Gateway {
                         method.clone(),
                         format!("/{}{}", api.spec.stage, path),
                         route.function.clone(),
-                        route.authorization.authorizer().unwrap_or("-").to_string(),
+                        protection(route),
                     ));
                 }
             }
@@ -152,6 +171,52 @@ impl Gateway {
             rows.extend(http::route_rows(api));
         }
         rows
+    }
+
+    /// Every route with its protection, as CloudFormation names it (`NONE`, `AWS_IAM`,
+    /// `COGNITO_USER_POOLS`, `CUSTOM`, `JWT`, or `REFUSED`): what `routes.json` holds, and what
+    /// the conformance test compares with SAM's own translation.
+    pub fn routes_json(&self) -> Json {
+        let row = |api: &str, kind: &str, stage: &str, r: &spec::Route, auth: &str| {
+            let (auth, authorizer) = match &r.authorization {
+                Authorization::None => ("NONE", None),
+                Authorization::Iam => ("AWS_IAM", None),
+                Authorization::Refused(_) => ("REFUSED", None),
+                Authorization::Authorizer(name) => (auth, Some(name.clone())),
+            };
+            let mut scopes = r.scopes.clone();
+            scopes.sort();
+            let (method, path) = if r.path == "$default" {
+                ("ANY", r.path.as_str())
+            } else {
+                (r.method.as_str(), r.path.as_str())
+            };
+            json!({"api": api, "kind": kind, "stage": stage, "method": method, "path": path,
+                   "auth": auth, "authorizer": authorizer, "scopes": scopes,
+                   "api_key": r.api_key_required, "function": r.function})
+        };
+        let mut rows = Vec::new();
+        for a in &self.apis {
+            for r in &a.spec.routes {
+                let t = r
+                    .authorization
+                    .authorizer()
+                    .and_then(|n| a.spec.authorizer(n))
+                    .map_or("NONE", |z| z.kind.authorization_type());
+                rows.push(row(&a.spec.logical_id, "rest", &a.spec.stage, r, t));
+            }
+        }
+        for a in &self.http {
+            for r in &a.spec.routes {
+                let t = r
+                    .authorization
+                    .authorizer()
+                    .and_then(|n| a.spec.authorizers.get(n))
+                    .map_or("NONE", |z| z.kind.authorization_type());
+                rows.push(row(&a.spec.logical_id, "http", &a.spec.stage, r, t));
+            }
+        }
+        Json::Array(rows)
     }
 
     /// Handles one request.
@@ -236,26 +301,110 @@ impl Gateway {
         let route = match route {
             Some(r) => r,
             None if parts.method == Method::OPTIONS && api.spec.cors.is_some() => {
-                if let Some(name) = api.spec.preflight.authorizer()
-                    && let Err(refused) = self.authorize_rest(&here, name, &[], &parts).await
-                {
-                    return (refused, None, None);
+                match &api.spec.preflight {
+                    Authorization::Authorizer(name) => {
+                        if let Err(refused) = self.authorize_rest(&here, name, &[], &parts).await {
+                            return (refused, None, None);
+                        }
+                    }
+                    // A browser's preflight is never signed: refused, as on AWS.
+                    Authorization::Iam => {
+                        if let Err(r) = self.iam_check(&here, &parts, &[]) {
+                            let resp =
+                                json_error(StatusCode::FORBIDDEN, &r.message, Some(&r.error_type));
+                            return (resp, None, None);
+                        }
+                    }
+                    Authorization::Refused(_) => {
+                        return (gateway_error(Gw::Configuration), None, None);
+                    }
+                    Authorization::None => {}
                 }
                 return (event::preflight(&api.spec, m.resource), None, None);
             }
             None => return (gateway_error(Gw::MissingToken), None, None),
         };
+        // Every protection runs before the integration, whatever it is.
+        let function = (!route.function.is_empty()).then(|| route.function.clone());
+        let mut identity = None;
+        let mut body = BodyState::Unread(body);
+        match &route.authorization {
+            Authorization::Refused(why) => {
+                tracing::warn!(target: "gateway", "{} {}: refused: {why}", parts.method, here.path);
+                return (gateway_error(Gw::Configuration), function, None);
+            }
+            Authorization::Iam => {
+                // The signature covers the body: read it first.
+                let bytes = match body.read().await {
+                    Ok(b) => b,
+                    Err(resp) => return (resp, function, None),
+                };
+                match self.iam_check(&here, &parts, &bytes) {
+                    Ok(caller) => identity = Some(protect::iam_identity(&caller)),
+                    Err(r) => {
+                        let resp =
+                            json_error(StatusCode::FORBIDDEN, &r.message, Some(&r.error_type));
+                        return (resp, function, None);
+                    }
+                }
+                body = BodyState::Read(bytes);
+            }
+            Authorization::None | Authorization::Authorizer(_) => {}
+        }
         let authorized = match route.authorization.authorizer() {
             Some(name) => match self
                 .authorize_rest(&here, name, &route.scopes, &parts)
                 .await
             {
                 Ok(a) => Some(a),
-                Err(refused) => return (refused, Some(route.function.clone()), None),
+                Err(refused) => return (refused, function, None),
             },
             None => None,
         };
-        let user = authorized.as_ref().map(Authorized::user);
+        let body = match body.read().await {
+            Ok(b) => b,
+            Err(resp) => return (resp, function, None),
+        };
+        self.integrate_rest(&here, route, &parts, body, identity, authorized)
+            .await
+    }
+
+    /// The API key check (keyed methods), then the integration: mock, not emulated, or the
+    /// function.
+    async fn integrate_rest(
+        &self,
+        here: &Here<'_>,
+        route: &spec::Route,
+        parts: &axum::http::request::Parts,
+        body: axum::body::Bytes,
+        mut identity: Option<event::Identity>,
+        authorized: Option<Authorized>,
+    ) -> (Response, Option<String>, Option<String>) {
+        let user = authorized
+            .as_ref()
+            .map(Authorized::user)
+            .or_else(|| identity.as_ref().and_then(|i| i.user_arn.clone()));
+        if route.api_key_required {
+            let value = match here.api.spec.api_key_source {
+                spec::ApiKeySource::Header => {
+                    parts.headers.get("x-api-key").and_then(|v| v.to_str().ok())
+                }
+                spec::ApiKeySource::Authorizer => {
+                    authorized.as_ref().and_then(Authorized::usage_key)
+                }
+            };
+            match self
+                .api_keys
+                .check(value, &here.api.spec.id, &here.api.spec.stage)
+            {
+                Ok((id, value)) => {
+                    let i = identity.get_or_insert_with(Default::default);
+                    i.api_key = Some(value);
+                    i.api_key_id = Some(id);
+                }
+                Err(refusal) => return (key_refusal(refusal), None, user),
+            }
+        }
         match &route.integration {
             spec::Integration::Proxy => {}
             spec::Integration::Mock(m) => {
@@ -267,14 +416,9 @@ impl Gateway {
             }
         }
         let function = Some(route.function.clone());
-
-        let body = match common::server::read_body(body, MAX_BODY).await {
-            Ok(b) => b,
-            Err(BodyError::TooLarge) => return (gateway_error(Gw::TooLarge), function, user),
-            Err(BodyError::Malformed) => return (gateway_error(Gw::BadRequest), function, user),
-        };
-        let ctx = here.context(self, authorized.as_ref().map(Authorized::context));
-        let ev = event::build(&ctx, &parts, &body);
+        let mut ctx = here.context(self, authorized.as_ref().map(Authorized::context));
+        ctx.identity = identity.as_ref();
+        let ev = event::build(&ctx, parts, &body);
         let out = tokio::time::timeout(
             INTEGRATION_TIMEOUT,
             self.invoker.invoke(&route.function, ev),
@@ -354,6 +498,59 @@ impl Gateway {
                 .to_string()
                 .into_bytes(),
         )
+    }
+
+    /// The IAM stage of a REST method: the signature of the request as it arrived and the
+    /// caller's `execute-api:Invoke` on the method's ARN.
+    fn iam_check(
+        &self,
+        here: &Here<'_>,
+        parts: &axum::http::request::Parts,
+        body: &[u8],
+    ) -> Result<protect::IamCaller, protect::IamRefusal> {
+        let api = &here.api.spec;
+        let arn = lambda_auth::method_arn(
+            &self.region,
+            &self.account_id,
+            &api.id,
+            &api.stage,
+            parts.method.as_str(),
+            here.path,
+        );
+        self.iam_invoke(parts, body, &arn, here.peer)
+    }
+
+    /// Asks the IAM port about a request to `arn` (no port: refused, never open).
+    pub(crate) fn iam_invoke(
+        &self,
+        parts: &axum::http::request::Parts,
+        body: &[u8],
+        arn: &str,
+        peer: Option<SocketAddr>,
+    ) -> Result<protect::IamCaller, protect::IamRefusal> {
+        let Some(iam) = &self.iam else {
+            tracing::warn!(target: "gateway", "{arn}: AWS_IAM is not configured on this gateway: refused");
+            return Err(protect::IamRefusal {
+                error_type: "MissingAuthenticationTokenException".into(),
+                message: "Missing Authentication Token".into(),
+            });
+        };
+        let headers = protect::header_pairs(parts);
+        let ip = peer.map(|p| p.ip().to_string());
+        let req = protect::SignedRequest {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &headers,
+            body,
+            resource: arn,
+            source_ip: ip.as_deref(),
+        };
+        let out = iam.invoke(&req);
+        if let Err(r) = &out {
+            tracing::info!(target: "gateway", "{} {}: IAM refused: {}: {}", parts.method, parts.uri.path(), r.error_type, r.message.lines().next().unwrap_or_default());
+        }
+        out
     }
 
     /// Runs the REST authorizer `name` on a request: what the backend's
@@ -453,6 +650,7 @@ impl Gateway {
             lambda_auth::Outcome::Allow(d) => Ok(Authorized::Lambda(
                 lambda_auth::rest_context(&d, latency),
                 d.principal_id.clone().unwrap_or_default(),
+                d.usage_key.clone(),
             )),
             lambda_auth::Outcome::Unauthorized => Err(denied(Denied::Unauthorized)),
             lambda_auth::Outcome::Denied(explicit) => Err(access_denied(explicit)),
@@ -467,6 +665,65 @@ impl Gateway {
                 Err(resp)
             }
         }
+    }
+}
+
+/// A request's body, read at most once: before an IAM check (the signature covers it), else
+/// once the request is authorized.
+pub(crate) enum BodyState {
+    Unread(Body),
+    Read(axum::body::Bytes),
+}
+
+impl BodyState {
+    pub(crate) async fn read(self) -> Result<axum::body::Bytes, Response> {
+        match self {
+            BodyState::Read(b) => Ok(b),
+            BodyState::Unread(body) => match common::server::read_body(body, MAX_BODY).await {
+                Ok(b) => Ok(b),
+                Err(BodyError::TooLarge) => Err(gateway_error(Gw::TooLarge)),
+                Err(BodyError::Malformed) => Err(gateway_error(Gw::BadRequest)),
+            },
+        }
+    }
+}
+
+/// A route's protection for the start-up table: `iam`, `refused`, the authorizer's name, or
+/// `-`; `api-key` (alone or after a `+`) when a key is required.
+fn protection(route: &spec::Route) -> String {
+    let base = match &route.authorization {
+        Authorization::None => "-",
+        Authorization::Authorizer(name) => name.as_str(),
+        Authorization::Iam => "iam",
+        Authorization::Refused(_) => "refused",
+    };
+    match (base, route.api_key_required) {
+        ("-", true) => "api-key".into(),
+        (b, true) => format!("{b}+api-key"),
+        (b, false) => b.to_string(),
+    }
+}
+
+/// A refused API key: 403 `Forbidden`, or 429 for the quota and the rate.
+fn key_refusal(r: protect::KeyRefusal) -> Response {
+    match r {
+        protect::KeyRefusal::Invalid => json_error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            Some("ForbiddenException"),
+        ),
+        protect::KeyRefusal::Quota => json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Limit Exceeded",
+            Some("LimitExceededException"),
+        ),
+        // x-amzn-ErrorType for THROTTLED is not captured (aws-behaviour-3-iam.md §3):
+        // TooManyRequestsException, as API Gateway's own API names it.
+        protect::KeyRefusal::Throttled => json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
+            Some("TooManyRequestsException"),
+        ),
     }
 }
 
@@ -493,6 +750,7 @@ impl<'a> Here<'a> {
             authorizer,
             peer: self.peer,
             http_api: false,
+            identity: None,
         }
     }
 }
@@ -501,22 +759,30 @@ impl<'a> Here<'a> {
 enum Authorized {
     /// A Cognito user pool authorizer's verified token.
     Token(Arc<auth::Verified>),
-    /// A Lambda authorizer's `requestContext.authorizer` and principal.
-    Lambda(Json, String),
+    /// A Lambda authorizer's `requestContext.authorizer`, principal and
+    /// `usageIdentifierKey`.
+    Lambda(Json, String, Option<String>),
 }
 
 impl Authorized {
     fn context(&self) -> &Json {
         match self {
             Authorized::Token(v) => &v.rest_context,
-            Authorized::Lambda(c, _) => c,
+            Authorized::Lambda(c, _, _) => c,
         }
     }
 
     fn user(&self) -> String {
         match self {
             Authorized::Token(v) => v.user.clone(),
-            Authorized::Lambda(_, p) => p.clone(),
+            Authorized::Lambda(_, p, _) => p.clone(),
+        }
+    }
+
+    fn usage_key(&self) -> Option<&str> {
+        match self {
+            Authorized::Token(_) => None,
+            Authorized::Lambda(_, _, k) => k.as_deref(),
         }
     }
 }

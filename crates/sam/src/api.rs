@@ -217,6 +217,12 @@ impl FromSam for RestApi {
         api.authorizers = authorizers;
         api.preflight = default.clone().filter(|_| preflight).unwrap_or_default();
         api.default_authorizer = default;
+        api.api_key_required = auth["ApiKeyRequired"] == Json::Bool(true);
+        api.api_key_source = key_source(
+            props["ApiKeySourceType"]
+                .as_str()
+                .or(props["DefinitionBody"]["x-amazon-apigateway-api-key-source"].as_str()),
+        );
         if props["DefinitionBody"].is_object() {
             crate::openapi::import(&mut api, &props["DefinitionBody"], warnings)?;
         } else if props["DefinitionUri"].is_string() || props["DefinitionUri"].is_object() {
@@ -251,15 +257,22 @@ impl FromSam for RestApi {
             }
             None => self.default_authorizer.clone().unwrap_or_default(),
         };
-        let scopes: Vec<String> = event["Auth"]["AuthorizationScopes"]
-            .as_array()
-            .map(|l| {
-                l.iter()
-                    .filter_map(Json::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        // The event's scopes, else the authorizer's (swagger.py `_set_method_authorizer`).
+        let scopes: Vec<String> = match event["Auth"]["AuthorizationScopes"].as_array() {
+            Some(l) => l
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect(),
+            None => authorization
+                .authorizer()
+                .and_then(|a| self.authorizers.get(a))
+                .map(|a| a.scopes.clone())
+                .unwrap_or_default(),
+        };
+        let api_key_required = event["Auth"]["ApiKeyRequired"]
+            .as_bool()
+            .unwrap_or(self.api_key_required);
         let path = normalize(path);
         if let Some(existing) = self
             .routes
@@ -284,15 +297,28 @@ impl FromSam for RestApi {
             if !scopes.is_empty() {
                 existing.scopes = scopes;
             }
+            if event["Auth"]["ApiKeyRequired"].is_boolean() {
+                existing.api_key_required = api_key_required;
+            }
             return Ok(());
         }
         self.routes.push(Route {
             authorization,
             scopes,
+            api_key_required,
             from_event: true,
             ..Route::proxy(&method, &path, function, "1.0")
         });
         Ok(())
+    }
+}
+
+/// `ApiKeySourceType` (or `x-amazon-apigateway-api-key-source`): `HEADER` (default) or
+/// `AUTHORIZER`.
+pub fn key_source(v: Option<&str>) -> apispec::ApiKeySource {
+    match v {
+        Some(s) if s.eq_ignore_ascii_case("AUTHORIZER") => apispec::ApiKeySource::Authorizer,
+        _ => apispec::ApiKeySource::Header,
     }
 }
 

@@ -17,6 +17,7 @@
 //! - [`httpapi`]: `AWS::Serverless::HttpApi` and `HttpApi` events -> HTTP APIs.
 //! - [`rawapi`]: raw `AWS::ApiGateway::*` resources -> REST APIs.
 //! - [`rawhttp`]: raw `AWS::ApiGatewayV2::*` resources -> HTTP APIs.
+//! - [`usage`]: API keys and usage plans.
 //! - [`nested`]: nested stacks with local templates, read into the one stack.
 //! - [`openapi`]: OpenAPI definitions (`DefinitionBody`, `Body`) read as API Gateway imports
 //!   them.
@@ -35,6 +36,7 @@ mod nested;
 pub mod openapi;
 pub mod rawapi;
 pub mod rawhttp;
+pub mod usage;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -112,6 +114,9 @@ impl Kind {
             "AWS::ApiGatewayV2::Authorizer" => Kind::ApiGateway(rawapi::PartKind::HttpAuthorizer),
             "AWS::ApiGatewayV2::Stage" => Kind::ApiGateway(rawapi::PartKind::HttpStage),
             "AWS::ApiGatewayV2::Deployment" => Kind::ApiGateway(rawapi::PartKind::HttpDeployment),
+            "AWS::ApiGateway::ApiKey" => Kind::ApiGateway(rawapi::PartKind::ApiKey),
+            "AWS::ApiGateway::UsagePlan" => Kind::ApiGateway(rawapi::PartKind::UsagePlan),
+            "AWS::ApiGateway::UsagePlanKey" => Kind::ApiGateway(rawapi::PartKind::UsagePlanKey),
             _ => Kind::NotEmulated,
         }
     }
@@ -237,6 +242,10 @@ pub struct App {
     pub tables: Vec<dynamodb::Table>,
     /// What the template asks for that the local stack does not do; printed at start-up.
     pub warnings: Vec<String>,
+    /// REST API keys (a key without `Value` is given one when first provisioned).
+    pub api_keys: Vec<apispec::ApiKey>,
+    /// Usage plans with their keys.
+    pub usage_plans: Vec<apispec::UsagePlan>,
 }
 
 /// Reads the template at `path`, with its local nested stacks read into it.
@@ -720,6 +729,7 @@ impl<'s> Plan<'s> {
             message: m,
         };
         apis.extend(rawapi::build(&parts, &mut warnings).map_err(template_error)?);
+        let (api_keys, usage_plans) = usage::build(&parts, &mut warnings);
         http_apis.extend(rawhttp::build(&parts, &mut warnings).map_err(template_error)?);
         for scope in api::implicit_api_scopes(self.stack) {
             apis.push(self.implicit_api(&scope, &mut warnings)?);
@@ -792,6 +802,8 @@ impl<'s> Plan<'s> {
             outputs,
             not_emulated: self.not_emulated,
             warnings,
+            api_keys,
+            usage_plans,
         })
     }
 

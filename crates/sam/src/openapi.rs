@@ -301,6 +301,15 @@ pub fn operations(body: &Json) -> Vec<(String, String, &Json)> {
     out
 }
 
+/// Whether an operation's own `security` has a requirement named `name`.
+fn own_names(op: &Json, name: &str) -> bool {
+    op["security"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r.get(name).is_some())
+}
+
 /// The `security` that applies to an operation: its own, else the document's.
 pub fn security_of<'a>(op: &'a Json, body: &'a Json) -> &'a Json {
     if op.get("security").is_some() {
@@ -325,8 +334,14 @@ pub fn import(api: &mut RestApi, body: &Json, warnings: &mut Vec<String>) -> Res
     for (path, method, op) in operations(body) {
         let integration = &op["x-amazon-apigateway-integration"];
         let (function, integration) = route_target(api, &path, &method, integration, warnings);
-        let (mut authorization, mut scopes, api_key_required) =
+        let (mut authorization, mut scopes, mut api_key_required) =
             protection(security_of(op, body), &schemes);
+        // SAM's `Auth.ApiKeyRequired` goes on every operation that does not opt out
+        // (swagger.py `set_path_default_apikey_required`; preflights too unless
+        // AddApiKeyRequiredToCorsPreflight is false, which is not read here).
+        if api.api_key_required && !own_names(op, "api_key_false") {
+            api_key_required = true;
+        }
         // SAM looks at the operation's own requirements only: one naming an authorizer (or
         // AWS_IAM) keeps it, `NONE` opts out, anything else gets the default.
         let own = op["security"]

@@ -57,6 +57,12 @@ pub enum PartKind {
     HttpStage,
     /// `AWS::ApiGatewayV2::Deployment` (a stage with `AutoDeploy` needs none locally).
     HttpDeployment,
+    /// `AWS::ApiGateway::ApiKey` (see [`crate::usage`]).
+    ApiKey,
+    /// `AWS::ApiGateway::UsagePlan`.
+    UsagePlan,
+    /// `AWS::ApiGateway::UsagePlanKey`.
+    UsagePlanKey,
 }
 
 fn header_of(identity_source: &str) -> String {
@@ -94,6 +100,11 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
             continue;
         };
         let mut api = RestApi::new(&api_part.logical_id, api_ref, &stage);
+        api.api_key_source = crate::api::key_source(
+            api_part.props["ApiKeySourceType"]
+                .as_str()
+                .or(api_part.props["Body"]["x-amazon-apigateway-api-key-source"].as_str()),
+        );
         if api_part.props["Body"].is_object() {
             openapi::import(&mut api, &api_part.props["Body"], warnings)?;
         } else if !api_part.props["BodyS3Location"].is_null() {

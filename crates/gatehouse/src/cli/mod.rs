@@ -40,6 +40,26 @@ pub fn outputs(args: &StateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `gatehouse credentials`: the local administrator's key pair, for shells and SDKs.
+pub fn credentials(args: &StateArgs) -> anyhow::Result<()> {
+    let path = args.state_dir.join("credentials.json");
+    if !path.exists() {
+        anyhow::bail!(
+            "{} does not exist yet: run `gatehouse up` (with this --state-dir) once, which makes the key pair",
+            path.display()
+        );
+    }
+    let (key, secret) = iam::admin_credentials(&args.state_dir)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    println!("export AWS_ACCESS_KEY_ID={key}");
+    println!("export AWS_SECRET_ACCESS_KEY={secret}");
+    println!("# or, in ~/.aws/credentials:");
+    println!("# [gatehouse]");
+    println!("# aws_access_key_id = {key}");
+    println!("# aws_secret_access_key = {secret}");
+    Ok(())
+}
+
 /// `gatehouse outbox`.
 pub fn outbox(args: &OutboxArgs) -> anyhow::Result<()> {
     if let Some(to) = &args.temporary_password {
