@@ -17,6 +17,7 @@ import re
 import pytest
 
 from conftest import ROOT, Stack
+from protection import expected_routes
 
 TEMPLATES = ROOT / "tests" / "templates"
 
@@ -92,7 +93,8 @@ CORPUS = {
     "ss-rest-api-python-openapi": (
         ["--import-values", IMPORTS], True,
         [
-            (m, f"/Prod{p}", "LambdaAuthorizer", 401) for m, p in [
+            # ApiKeyRequired on the API: the authorizer answers first (401), then the key.
+            (m, f"/Prod{p}", "LambdaAuthorizer+api-key", 401) for m, p in [
                 ("GET", "/locations"), ("PUT", "/locations"),
                 ("GET", "/locations/{locationid}"), ("DELETE", "/locations/{locationid}"),
                 ("GET", "/locations/{locationid}/resources"), ("PUT", "/locations/{locationid}/resources"),
@@ -147,8 +149,8 @@ CORPUS = {
     ),
     "sp-serverless-multi-tenant-api": (
         [], True,
-        [("GET", "/Prod/{id}", "MyLambdaRequestAuthorizer", 401),
-         ("POST", "/Prod", "MyLambdaRequestAuthorizer", 401)],
+        [("GET", "/Prod/{id}", "MyLambdaRequestAuthorizer+api-key", 401),
+         ("POST", "/Prod", "MyLambdaRequestAuthorizer+api-key", 401)],
         [],
     ),
     "sam-nested-stack-shopping-cart": (
@@ -198,6 +200,47 @@ def route_table(summary):
     return rows
 
 
+def parameters_of(args):
+    """The `--parameter-overrides` and `--import-values` a corpus entry passes, as the oracle
+    takes them."""
+    params, imports, take = {}, None, False
+    for a in args:
+        if isinstance(a, dict):
+            imports = a
+        elif a.startswith("--"):
+            take = a == "--parameter-overrides"
+        elif take:
+            k, _, v = a.partition("=")
+            params[k] = v
+    return params, imports
+
+
+KEYS = ("api", "kind", "stage", "method", "path")
+
+
+def protection_differences(ours, theirs):
+    """Route by route, how gatehouse protects it against how SAM's translation does: the
+    authorization type, the authorizer, the scopes and the API key requirement. OPTIONS
+    methods SAM generates for CORS are answered by gatehouse's preflight (no route of its own):
+    compared only where gatehouse lists one."""
+    fields = ("auth", "authorizer", "scopes", "api_key")
+    mine = {tuple(r[k] for k in KEYS): r for r in ours}
+    out = []
+    for r in theirs:
+        key = tuple(r[k] for k in KEYS)
+        got = mine.pop(key, None)
+        if got is None:
+            if r["method"] != "OPTIONS":
+                out.append(f"{key}: SAM has it, gatehouse does not serve it")
+            continue
+        want = tuple(r[f] for f in fields)
+        have = tuple(got[f] for f in fields)
+        if want != have:
+            out.append(f"{key}: SAM {dict(zip(fields, want))}, gatehouse {dict(zip(fields, have))}")
+    out += [f"{k}: gatehouse serves it, SAM's translation has no such route" for k in mine]
+    return out
+
+
 def request_path(path):
     if path == "$default":
         return "/no/route/takes/this"
@@ -221,6 +264,12 @@ def test_a_real_template_starts_as_written_and_answers_as_api_gateway(name, tmp_
     try:
         served = route_table(s.summary)
         assert sorted(served) == sorted((m, p, a) for m, p, a, _ in routes), "\n".join(s.summary)
+        # An independent oracle: SAM's own translation of the same template, route by route.
+        params, imports = parameters_of(args)
+        ours = json.loads((s.state_dir / "routes.json").read_text())
+        theirs = expected_routes(template_of(name), params, imports)
+        differences = protection_differences(ours, theirs)
+        assert not differences, "\n".join(differences)
         if needs_tables:
             assert any(l.startswith("  DynamoDB tables on") for l in s.summary), "\n".join(s.summary)
         for method, path, auth, want in routes:
