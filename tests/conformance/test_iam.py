@@ -200,8 +200,30 @@ def test_api_keys_are_required_checked_and_counted_against_the_quota(iam):
 
 
 def test_the_authorizer_runs_before_an_integration_that_is_not_emulated(iam):
-    assert answer(iam, "GET", "/body/outside") == (401, "UnauthorizedException", {"message": "Unauthorized"})
+    # BodyApi customises UNAUTHORIZED (x-amazon-apigateway-gateway-responses).
+    assert answer(iam, "GET", "/body/outside") == (
+        401, "UnauthorizedException", {"error": "Unauthorized", "type": "UNAUTHORIZED"})
     assert answer(iam, "GET", "/body/outside", {"X-Token": "allow"})[0] == 500
+
+
+def test_gateway_responses_rewrite_the_gateway_answers_of_their_api_only(iam):
+    # SAM's GatewayResponses DEFAULT_4XX: CORS headers on a 403 of the IAM stage.
+    status, h, body = iam.http("POST", "/iam/who", None, b"{}")
+    assert status == 403 and json.loads(body) == {"message": "Missing Authentication Token"}
+    assert h.get("Access-Control-Allow-Origin") == "*"
+    assert h.get("Access-Control-Expose-Headers") == "x-amzn-requestid"
+    # ... not on the function's own answer, nor on another API's 403.
+    assert "Access-Control-Allow-Origin" not in iam.http("GET", "/iam/open")[1]
+    assert "Access-Control-Allow-Origin" not in iam.http("GET", "/keyed/free", {"x-api-key": "x"})[1]
+    status, h, _ = iam.http("GET", "/keyed/item")
+    assert status == 403 and "Access-Control-Allow-Origin" not in h
+    # The OpenAPI body's UNAUTHORIZED: a static header and one taken from the request.
+    status, h, _ = iam.http("GET", "/body/outside", {"X-Trace": "t-7"})
+    assert status == 401 and h.get("WWW-Authenticate") == "Token" and h.get("X-Trace") == "t-7"
+    # An AWS::ApiGateway::GatewayResponse resource for ACCESS_DENIED, with its status.
+    assert answer(iam, "GET", "/body/outside", {"X-Token": "deny"}) == (
+        404, "AccessDeniedException",
+        {"denied": "User is not authorized to access this resource with an explicit deny"})
 
 
 def test_a_security_scheme_that_is_not_served_refuses_rather_than_opens(iam):

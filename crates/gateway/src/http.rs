@@ -281,7 +281,7 @@ impl Gateway {
             peer,
         };
         let mut user = None;
-        let mut body = crate::BodyState::Unread(body);
+        let mut body = crate::rest::BodyState::Unread(body);
         let mut iam: Option<Json> = None;
         match &route.authorization {
             Authorization::Refused(why) => {
@@ -318,7 +318,7 @@ impl Gateway {
                     }
                     Err(_) => return (message(StatusCode::FORBIDDEN, "Forbidden"), None, None),
                 }
-                body = crate::BodyState::Read(bytes);
+                body = crate::rest::BodyState::Read(bytes);
             }
             Authorization::None | Authorization::Authorizer(_) => {}
         }
@@ -424,8 +424,8 @@ impl Gateway {
         }
         let function = Some(route.function.clone());
         let body = match body {
-            crate::BodyState::Read(b) => b,
-            crate::BodyState::Unread(body) => {
+            crate::rest::BodyState::Read(b) => b,
+            crate::rest::BodyState::Unread(body) => {
                 match common::server::read_body(body, crate::MAX_BODY).await {
                     Ok(b) => b,
                     Err(common::server::BodyError::TooLarge) => {
@@ -682,7 +682,7 @@ pub(crate) fn route_rows(api: &HttpServed) -> Vec<(String, String, String, Strin
             } else {
                 (r.method.clone(), format!("{prefix}{}", r.path))
             };
-            (method, path, r.function.clone(), crate::protection(r))
+            (method, path, r.function.clone(), crate::rest::protection(r))
         })
         .collect()
 }

@@ -223,6 +223,9 @@ impl FromSam for RestApi {
                 .as_str()
                 .or(props["DefinitionBody"]["x-amazon-apigateway-api-key-source"].as_str()),
         );
+        api.gateway_responses = crate::responses::from_openapi(&props["DefinitionBody"]);
+        api.gateway_responses
+            .extend(crate::responses::from_sam(&props["GatewayResponses"]));
         if props["DefinitionBody"].is_object() {
             crate::openapi::import(&mut api, &props["DefinitionBody"], warnings)?;
         } else if props["DefinitionUri"].is_string() || props["DefinitionUri"].is_object() {

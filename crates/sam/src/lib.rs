@@ -18,6 +18,7 @@
 //! - [`rawapi`]: raw `AWS::ApiGateway::*` resources -> REST APIs.
 //! - [`rawhttp`]: raw `AWS::ApiGatewayV2::*` resources -> HTTP APIs.
 //! - [`usage`]: API keys and usage plans.
+//! - [`responses`]: customised gateway responses.
 //! - [`nested`]: nested stacks with local templates, read into the one stack.
 //! - [`openapi`]: OpenAPI definitions (`DefinitionBody`, `Body`) read as API Gateway imports
 //!   them.
@@ -36,6 +37,7 @@ mod nested;
 pub mod openapi;
 pub mod rawapi;
 pub mod rawhttp;
+pub mod responses;
 pub mod usage;
 
 use std::collections::BTreeMap;
@@ -117,6 +119,9 @@ impl Kind {
             "AWS::ApiGateway::ApiKey" => Kind::ApiGateway(rawapi::PartKind::ApiKey),
             "AWS::ApiGateway::UsagePlan" => Kind::ApiGateway(rawapi::PartKind::UsagePlan),
             "AWS::ApiGateway::UsagePlanKey" => Kind::ApiGateway(rawapi::PartKind::UsagePlanKey),
+            "AWS::ApiGateway::GatewayResponse" => {
+                Kind::ApiGateway(rawapi::PartKind::GatewayResponse)
+            }
             _ => Kind::NotEmulated,
         }
     }
@@ -737,6 +742,7 @@ impl<'s> Plan<'s> {
         for scope in httpapi::implicit_api_scopes(self.stack) {
             http_apis.push(self.implicit_http_api(&scope, &mut warnings)?);
         }
+        responses::attach(&mut apis, &parts, &mut warnings);
         for (f, props) in &functions {
             let r = self
                 .stack

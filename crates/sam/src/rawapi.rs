@@ -63,6 +63,8 @@ pub enum PartKind {
     UsagePlan,
     /// `AWS::ApiGateway::UsagePlanKey`.
     UsagePlanKey,
+    /// `AWS::ApiGateway::GatewayResponse`.
+    GatewayResponse,
 }
 
 fn header_of(identity_source: &str) -> String {
@@ -113,6 +115,8 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
                 api_part.logical_id
             ));
         }
+        api.gateway_responses
+            .extend(crate::responses::from_openapi(&api_part.props["Body"]));
         // Authorizers by their `Ref`.
         let mut authorizer_names = HashMap::new();
         for a in of_api(PartKind::Authorizer) {

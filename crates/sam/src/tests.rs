@@ -1046,12 +1046,15 @@ Outputs:
         app.outputs["Alias"],
         "arn:aws:lambda:us-east-1:123456789012:function:Fn:live"
     );
-    let plan_entry = app
-        .not_emulated
+    // The usage plan is served (its stage is the API's), not listed as not emulated.
+    let plan = app
+        .usage_plans
         .iter()
-        .find(|n| n.logical_id == "Plan")
-        .expect("listed");
-    assert_eq!(plan_entry.type_name, "AWS::ApiGateway::UsagePlan");
+        .find(|p| p.logical_id == "Plan")
+        .expect("served");
+    assert_eq!(plan.stages.len(), 1);
+    assert_eq!(plan.stages[0].1, "dev");
+    assert!(app.not_emulated.iter().all(|n| n.logical_id != "Plan"));
 }
 
 #[test]

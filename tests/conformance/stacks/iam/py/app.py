@@ -18,11 +18,14 @@ def echo(event, context):
 
 
 def token(event, context):
-    """A TOKEN authorizer: `allow` passes, anything else is refused."""
-    if event.get("authorizationToken") != "allow":
+    """A TOKEN authorizer: `allow` passes, `deny` is an explicit deny, anything else is
+    refused."""
+    token = event.get("authorizationToken")
+    if token not in ("allow", "deny"):
         raise Exception("Unauthorized")
     return {
         "principalId": "u1",
         "policyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}]},
+            {"Action": "execute-api:Invoke", "Effect": "Allow" if token == "allow" else "Deny",
+             "Resource": event["methodArn"]}]},
     }
