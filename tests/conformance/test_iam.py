@@ -6,6 +6,7 @@ x-amzn-ErrorType and text; API keys are checked against the template's usage pla
 answers 429; a Lambda authorizer runs before an integration that is not emulated; a security
 scheme gatehouse does not serve refuses rather than opens."""
 
+import calendar
 import json
 import shutil
 import subprocess
@@ -20,12 +21,14 @@ from conftest import ROOT, Stack
 
 HERE = ROOT / "tests" / "conformance"
 KEY = "local-test-key-0123456789abcdef"
+OTHER_KEY = "authorizer-key-0123456789abcdef"
+SESSION = "FwoGZXIvYXdzEXAMPLEsessiontoken"
 
 
 @pytest.fixture(scope="module")
 def iam(tmp_path_factory):
     s = Stack(tmp_path_factory.mktemp("iam"), template=HERE / "stacks" / "iam" / "template.yaml",
-              extra_args=["--access-key", "test:test"]).start()
+              extra_args=["--access-key", "test:test", "--access-key", f"ASIATEMP:tempsecret:{SESSION}"]).start()
     yield s
     s.stop()
 
@@ -76,7 +79,7 @@ def test_botocore_signed_request_reaches_the_function_with_the_callers_identity(
     assert body["body"] == '{"n":1}'
 
 
-@pytest.mark.parametrize("element", ["method", "path", "query", "header", "body", "key"])
+@pytest.mark.parametrize("element", ["method", "path", "query", "header", "body", "key", "date"])
 def test_each_tampered_element_is_refused(iam, admin, element):
     url = iam.api + "/iam/who?a=1"
     headers = signed(admin, "POST", url, b"{}", {"X-Tenant": "t1"})
@@ -94,6 +97,10 @@ def test_each_tampered_element_is_refused(iam, admin, element):
         body = b'{"x":1}'
     elif element == "key":
         headers = signed(Credentials(admin.access_key, "not-the-secret"), "POST", url, b"{}")
+    elif element == "date":
+        # One second later, well inside the skew: the signed date no longer matches.
+        t = time.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+        headers["X-Amz-Date"] = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(calendar.timegm(t) + 1))
     status, kind, answer_body = answer(iam, method, path, headers, body)
     if element in ("method", "path"):
         # Another method or path is another route: none here, or the route refuses.
@@ -125,6 +132,22 @@ def test_an_unknown_key_is_an_invalid_security_token(iam):
     headers = signed(Credentials("AKIANOTAKEYOFOURS00", "x" * 40), "POST", iam.api + "/iam/who")
     assert answer(iam, "POST", "/iam/who", headers, b"") == (
         403, "UnrecognizedClientException", {"message": "The security token included in the request is invalid."})
+
+
+def test_temporary_credentials_need_their_session_token(iam):
+    url = iam.api + "/iam/who"
+    ok = signed(Credentials("ASIATEMP", "tempsecret", SESSION), "POST", url)
+    status, _, body = answer(iam, "POST", "/iam/who", ok, b"")
+    assert status == 200, body
+    assert body["identity"]["accessKey"] == "ASIATEMP"
+    refused = (403, "UnrecognizedClientException",
+               {"message": "The security token included in the request is invalid."})
+    # A token that is not the key's, the key's token left out, and a token changed after signing.
+    assert answer(iam, "POST", "/iam/who", signed(Credentials("ASIATEMP", "tempsecret", SESSION + "x"), "POST", url),
+                  b"") == refused
+    assert answer(iam, "POST", "/iam/who", signed(Credentials("ASIATEMP", "tempsecret"), "POST", url), b"") == refused
+    tampered = dict(ok, **{"X-Amz-Security-Token": SESSION[:-1] + "Y"})
+    assert answer(iam, "POST", "/iam/who", tampered, b"") == refused
 
 
 def test_an_access_key_given_on_the_command_line_signs_too(iam):
@@ -197,6 +220,18 @@ def test_api_keys_are_required_checked_and_counted_against_the_quota(iam):
         429, "LimitExceededException", {"message": "Limit Exceeded"})
     # An event's ApiKeyRequired: false opts its method out.
     assert answer(iam, "GET", "/keyed/free")[0] == 200
+
+
+def test_an_api_reading_keys_from_its_authorizer_takes_the_usage_identifier_key(iam):
+    # ApiKeySourceType AUTHORIZER: the x-api-key header is not read; the key is the
+    # authorizer's usageIdentifierKey, checked against the usage plan like a header's.
+    assert answer(iam, "GET", "/authkey/item", {"X-Token": "allow", "x-api-key": KEY})[:2] == (
+        403, "ForbiddenException")
+    assert answer(iam, "GET", "/authkey/item", {"X-Token": "allow-key:not-a-key"})[0] == 403
+    status, _, body = answer(iam, "GET", "/authkey/item", {"X-Token": f"allow-key:{OTHER_KEY}"})
+    assert status == 200, body
+    assert body["identity"]["apiKey"] == OTHER_KEY
+    assert answer(iam, "GET", "/authkey/item")[0] == 401
 
 
 def test_the_authorizer_runs_before_an_integration_that_is_not_emulated(iam):

@@ -108,9 +108,10 @@ struct UpArgs {
     #[arg(long, value_name = "URL")]
     dynamodb_endpoint: Option<String>,
     /// Another key pair of the local administrator, as `ACCESS_KEY_ID:SECRET` (e.g.
-    /// `test:test`, which other local tools use); repeatable. The state dir's own pair
-    /// (`gatehouse credentials`) always works.
-    #[arg(long, value_name = "ID:SECRET")]
+    /// `test:test`, which other local tools use), or `ACCESS_KEY_ID:SECRET:SESSION_TOKEN` for
+    /// temporary credentials (requests must then carry that `X-Amz-Security-Token`);
+    /// repeatable. The state dir's own pair (`gatehouse credentials`) always works.
+    #[arg(long, value_name = "ID:SECRET[:TOKEN]")]
     access_key: Vec<String>,
 }
 
@@ -202,11 +203,22 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         access_keys: args
             .access_key
             .iter()
-            .map(|pair| match pair.split_once(':') {
-                Some((k, s)) if !k.is_empty() && !s.is_empty() => {
-                    Ok((k.to_string(), s.to_string()))
+            .map(|pair| {
+                let mut parts = pair.splitn(3, ':');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(k), Some(s), token)
+                        if !k.is_empty() && !s.is_empty() && token != Some("") =>
+                    {
+                        Ok(gatehouse::stack::AccessKey {
+                            id: k.to_string(),
+                            secret: s.to_string(),
+                            session_token: token.map(str::to_string),
+                        })
+                    }
+                    _ => bail!(
+                        "--access-key takes ACCESS_KEY_ID:SECRET or ACCESS_KEY_ID:SECRET:SESSION_TOKEN, got {pair:?}"
+                    ),
                 }
-                _ => bail!("--access-key takes ACCESS_KEY_ID:SECRET, got {pair:?}"),
             })
             .collect::<anyhow::Result<_>>()?,
         limits: common::server::Limits {

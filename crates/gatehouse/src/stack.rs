@@ -46,7 +46,7 @@ pub struct Config {
     pub limits: common::server::Limits,
     /// `--access-key ID:SECRET`: more key pairs of the local administrator (besides the one in
     /// the state dir's `credentials.json`).
-    pub access_keys: Vec<(String, String)>,
+    pub access_keys: Vec<AccessKey>,
 }
 
 /// The listeners the stack serves on, already bound (tests bind port 0).
@@ -348,6 +348,17 @@ fn remote_issuers(
     out
 }
 
+/// A key pair given with `--access-key`, with the session token of temporary credentials.
+#[derive(Debug, Clone)]
+pub struct AccessKey {
+    /// The access key id.
+    pub id: String,
+    /// The secret access key.
+    pub secret: String,
+    /// The session token every request signed with it must carry.
+    pub session_token: Option<String>,
+}
+
 /// The local account's principals: its administrator, with the key pair kept in the state dir
 /// (made on first start) and any `--access-key` pairs.
 fn local_iam(config: &Config, account: &str) -> anyhow::Result<iam::Iam> {
@@ -360,8 +371,9 @@ fn local_iam(config: &Config, account: &str) -> anyhow::Result<iam::Iam> {
     })?;
     let admin = local.admin_key(&key, &secret);
     local.add_key(admin);
-    for (key, secret) in &config.access_keys {
-        let k = local.admin_key(key, secret);
+    for a in &config.access_keys {
+        let mut k = local.admin_key(&a.id, &a.secret);
+        k.session_token.clone_from(&a.session_token);
         local.add_key(k);
     }
     Ok(local)

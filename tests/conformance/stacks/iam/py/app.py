@@ -18,14 +18,17 @@ def echo(event, context):
 
 
 def token(event, context):
-    """A TOKEN authorizer: `allow` passes, `deny` is an explicit deny, anything else is
-    refused."""
-    token = event.get("authorizationToken")
-    if token not in ("allow", "deny"):
+    """A TOKEN authorizer: `allow` passes, `allow-key:K` passes with the API key K as its
+    usageIdentifierKey, `deny` is an explicit deny, anything else is refused."""
+    token = event.get("authorizationToken") or ""
+    if token not in ("allow", "deny") and not token.startswith("allow-key:"):
         raise Exception("Unauthorized")
-    return {
+    answer = {
         "principalId": "u1",
         "policyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Action": "execute-api:Invoke", "Effect": "Allow" if token == "allow" else "Deny",
+            {"Action": "execute-api:Invoke", "Effect": "Deny" if token == "deny" else "Allow",
              "Resource": event["methodArn"]}]},
     }
+    if token.startswith("allow-key:"):
+        answer["usageIdentifierKey"] = token.removeprefix("allow-key:")
+    return answer
