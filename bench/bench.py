@@ -129,6 +129,7 @@ def get(url, headers=None):
 
 
 RUNTIMES = ROOT / "bench" / "runtimes" / "template.yaml"
+AUTHZ = ROOT / "bench" / "authz" / "template.yaml"
 
 
 class Up:
@@ -187,6 +188,50 @@ def make_users(c, pool, names):
 def id_token(c, client, user):
     return c.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
                            AuthParameters={"USERNAME": user[0], "PASSWORD": user[1]})["AuthenticationResult"]["IdToken"]
+
+
+def sigv4_headers(url, state):
+    """A request to `url` signed with the local administrator's key (`gatehouse credentials`):
+    wrk replays it, and each replay is verified in full (API Gateway, too, accepts a signature
+    again within its five minutes)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    out = subprocess.run([str(BIN), "credentials", "--state-dir", str(state)], capture_output=True,
+                         text=True, check=True).stdout
+    env = dict(l.removeprefix("export ").split("=", 1) for l in out.splitlines() if l.startswith("export "))
+    r = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]), "execute-api",
+              "us-east-1").add_auth(r)
+    return [f"{k}: {v}" for k, v in r.headers.items()]
+
+
+def authz(tmp):
+    """GET through a SigV4-verified route and through a Cognito-authorized one, the same
+    function behind both: req/s of each and SigV4's as a fraction of Cognito's."""
+    authz_state = tmp / "authz-state"
+    Up(authz_state, AUTHZ, "/az/ready").start().stop()
+    up = Up(authz_state, AUTHZ, "/az/ready").start()
+    try:
+        api = f"http://127.0.0.1:{up.api_port}/az"
+        outputs = json.loads((authz_state / "outputs.json").read_text())
+        c = boto3.client("cognito-idp", endpoint_url=f"http://127.0.0.1:{up.cog_port}")
+        user = make_users(c, outputs["PoolId"], ["authz@example.com"])[0]
+        token = id_token(c, outputs["ClientId"], user)
+        rounds = {"cognito": [], "sigv4": []}
+        for _ in range(RUNS):
+            rounds["cognito"].append(wrk_once(api + "/cognito", headers=[f"Authorization: {token}"]))
+            rounds["sigv4"].append(wrk_once(api + "/iam", headers=sigv4_headers(api + "/iam", authz_state)))
+        for name, runs in rounds.items():
+            if any(r["non2xx"] for r in runs):
+                print(f"  warning: GET /az/{name} answered non-2xx during the run", file=sys.stderr)
+        med = {n: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+               for n, runs in rounds.items()}
+    finally:
+        up.stop()
+    return {"authz_cognito_rps": med["cognito"]["rps"], "authz_cognito_p99_ms": med["cognito"]["p99_ms"],
+            "sigv4_rps": med["sigv4"]["rps"], "sigv4_p99_ms": med["sigv4"]["p99_ms"],
+            "sigv4_of_cognito": med["sigv4"]["rps"] / med["cognito"]["rps"]}
 
 
 def moto_initiate_auth(tmp):
@@ -411,6 +456,9 @@ def main():
     results.update(open_rps=open_["rps"], auth_rps=auth["rps"], auth_p99_ms=auth["p99_ms"],
                    forged_rps=forged_run["rps"], initiate_auth_rps=initiate["rps"])
 
+    # SigV4 against Cognito: the same function behind each (bench/authz), rounds interleaved.
+    results.update(authz(tmp))
+
     # Python and Node.js functions (our bootstraps, the machine's interpreters).
     rt_state = tmp / "rt-state"
     Up(rt_state, RUNTIMES, "/rt/py").start().stop()
@@ -447,6 +495,10 @@ def main():
     print(f"\nfunction path ceiling (same release binary, {instances_per_function} instances, thinnest Runtime API, no client):")
     print(f"  open          {ceiling_open:>8.0f} invocations/s; GET /v1/open at {results['open_of_ceiling']:.1%} of it")
     print(f"  authenticated {ceiling_auth:>8.0f} invocations/s; GET /v1 authenticated at {results['auth_of_ceiling']:.1%} of it")
+    print(f"\nauthorization, the same function behind each (bench/authz):")
+    print(f"  Cognito authorizer {results['authz_cognito_rps']:>8.0f} req/s, p99 {results['authz_cognito_p99_ms']:.2f} ms")
+    print(f"  AWS_IAM (SigV4)    {results['sigv4_rps']:>8.0f} req/s, p99 {results['sigv4_p99_ms']:.2f} ms; "
+          f"SigV4 at {results['sigv4_of_cognito']:.1%} of the Cognito route")
     print(f"\nstart to first 200 (functions built): {results['cold_start_ms']:.0f} ms")
     print(f"first sign-in (password hash check):  {results['first_sign_in_ms']:.1f} ms")
     print(f"RSS under load: gatehouse {results['gatehouse_rss_mb']:.1f} MB, largest instance {results['instance_rss_mb']:.1f} MB, "

@@ -15,7 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 KEYS = ["baseline_rps", "open_rps", "auth_rps", "auth_p99_ms", "forged_rps", "initiate_auth_rps",
         "cold_start_ms", "gatehouse_rss_mb", "instance_rss_mb", "instances", "py_rps", "py_p99_ms",
         "node_rps", "node_p99_ms", "runtime_instances", "ceiling_open_rps", "ceiling_auth_rps",
-        "open_of_ceiling", "auth_of_ceiling"]
+        "open_of_ceiling", "auth_of_ceiling", "authz_cognito_rps", "sigv4_rps", "sigv4_of_cognito"]
 
 
 def test_bench_runs_and_writes_every_figure(tmp_path):
@@ -32,7 +32,7 @@ def test_bench_runs_and_writes_every_figure(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     for row in ("baseline (bare hyper)", "GET /v1/open", "GET /v1 authenticated", "GET /v1 forged token (401)",
                 "InitiateAuth repeated sign-in", "start to first 200", "GET through a Python function",
-                "GET through a Node.js function", "function path ceiling"):
+                "GET through a Node.js function", "function path ceiling", "AWS_IAM (SigV4)"):
         assert row in run.stdout, run.stdout
     # The authenticated and open runs answered 2xx throughout (bench.py warns otherwise).
     assert "answered non-2xx" not in run.stderr, run.stderr
@@ -41,5 +41,6 @@ def test_bench_runs_and_writes_every_figure(tmp_path):
         assert results[key] > 0, (key, results)
     # The fractions are the figures over their ceilings, as printed.
     assert abs(results["open_of_ceiling"] - results["open_rps"] / results["ceiling_open_rps"]) < 0.01, results
+    assert abs(results["sigv4_of_cognito"] - results["sigv4_rps"] / results["authz_cognito_rps"]) < 0.01, results
     # Two functions, each at most ReservedConcurrentExecutions (else 10) instances.
     assert results["instances"] <= 20, results
