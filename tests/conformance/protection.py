@@ -357,6 +357,53 @@ def translate(template_path, parameters, imports=None):
     return transform(sam, dict(parameters), Loader()), values, nested
 
 
+def _written_out(node, values):
+    """A policy document with its Fn::Sub (SAM's `["execute-api:/${__Stage__}/GET/x",
+    {"__Stage__": "Prod"}]`, or of parameters) and Refs resolved; what cannot be stays as is."""
+    if isinstance(node, list):
+        return [_written_out(v, values) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], list) and len(node["Fn::Sub"]) == 2:
+        text, local = node["Fn::Sub"]
+        v = _sub({"Fn::Sub": text}, {**values, **{k: _sub(x, values) for k, x in local.items()}})
+        return node if v is None else v
+    if len(node) == 1 and next(iter(node)) in ("Ref", "Fn::Sub"):
+        v = _sub(node, values)
+        return node if v is None else v
+    return {k: _written_out(v, values) for k, v in node.items()}
+
+
+def resource_policies(template_path, parameters, imports=None):
+    """{REST API logical id: its resource policy} in SAM's translation: the body's
+    `x-amazon-apigateway-policy`, or the RestApi's `Policy` (which wins)."""
+    cfn, values, _ = translate(template_path, parameters, imports)
+    out = {}
+    for rid, r in (cfn.get("Resources") or {}).items():
+        if not isinstance(r, dict) or r.get("Type") != "AWS::ApiGateway::RestApi":
+            continue
+        props = r.get("Properties") or {}
+        doc = props.get("Policy") or (_body_of(props, "BodyS3Location") or {}).get("x-amazon-apigateway-policy")
+        if isinstance(doc, str):
+            doc = json.loads(doc)
+        if doc:
+            out[rid] = _written_out(doc, values)
+    return out
+
+
+def normal_policy(doc):
+    """A policy document compared as a set of statements, each with its lists as sets."""
+    st = doc.get("Statement")
+    st = st if isinstance(st, list) else [st]
+    def norm(v):
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in sorted(v.items())}
+        if isinstance(v, list):
+            return sorted((norm(x) for x in v), key=json.dumps)
+        return v
+    return sorted((norm(x) for x in st), key=json.dumps)
+
+
 def _sort_key(row):
     return (row["api"], row["kind"], str(row["stage"]), row["path"], row["method"])
 

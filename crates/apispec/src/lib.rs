@@ -299,6 +299,10 @@ pub struct RestApi {
     pub api_key_required: bool,
     /// Customised gateway responses by type (`DEFAULT_4XX`, `UNAUTHORIZED`, ...).
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
+    /// The API's resource policy (`Policy`, `x-amazon-apigateway-policy`, SAM's
+    /// `Auth.ResourcePolicy`), as written: its resources may use the `execute-api:/<stage>/…`
+    /// shorthand for the API's own ARN.
+    pub resource_policy: Option<serde_json::Value>,
     /// Routes.
     pub routes: Vec<Route>,
 }
@@ -317,6 +321,7 @@ impl RestApi {
             api_key_source: ApiKeySource::Header,
             api_key_required: false,
             gateway_responses: BTreeMap::new(),
+            resource_policy: None,
             routes: Vec::new(),
         }
     }

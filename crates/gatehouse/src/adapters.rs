@@ -218,7 +218,7 @@ impl gateway::protect::Iam for Iam {
             "execute-api:Invoke",
             req.resource,
             req.source_ip,
-            None,
+            req.resource_policy,
         ) {
             iam::Decision::Allow => Ok(gateway::protect::IamCaller {
                 access_key: who.key.access_key.clone(),
@@ -231,6 +231,30 @@ impl gateway::protect::Iam for Iam {
             iam::Decision::Unsupported(why) => {
                 tracing::warn!(target: "gateway", "{}: a policy element of {} is not evaluated locally, so it denies: {why}", req.resource, p.arn);
                 Err(denied(false))
+            }
+        }
+    }
+
+    fn anonymous(
+        &self,
+        resource: &str,
+        source_ip: Option<&str>,
+        policy: &serde_json::Value,
+    ) -> gateway::protect::PolicyDecision {
+        use gateway::protect::PolicyDecision;
+        match self.0.authorize(
+            None,
+            "execute-api:Invoke",
+            resource,
+            source_ip,
+            Some(policy),
+        ) {
+            iam::Decision::Allow => PolicyDecision::Allow,
+            iam::Decision::ImplicitDeny => PolicyDecision::ImplicitDeny,
+            iam::Decision::ExplicitDeny => PolicyDecision::ExplicitDeny,
+            iam::Decision::Unsupported(why) => {
+                tracing::warn!(target: "gateway", "{resource}: an element of the API's resource policy is not evaluated locally, so it denies: {why}");
+                PolicyDecision::ExplicitDeny
             }
         }
     }

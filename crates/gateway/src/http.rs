@@ -307,7 +307,7 @@ impl Gateway {
                 );
                 // HTTP APIs answer every IAM refusal with a bare 403 (aws-behaviour-3-iam.md §1,
                 // unsure); the reason is in the log.
-                match self.iam_invoke(&parts, &bytes, &arn, peer) {
+                match self.iam_invoke(&parts, &bytes, &arn, peer, None) {
                     Ok(c) => {
                         user = Some(c.user_arn.clone());
                         iam = Some(json!({
@@ -682,7 +682,12 @@ pub(crate) fn route_rows(api: &HttpServed) -> Vec<(String, String, String, Strin
             } else {
                 (r.method.clone(), format!("{prefix}{}", r.path))
             };
-            (method, path, r.function.clone(), crate::rest::protection(r))
+            (
+                method,
+                path,
+                r.function.clone(),
+                crate::rest::protection(r, false),
+            )
         })
         .collect()
 }

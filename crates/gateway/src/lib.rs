@@ -79,6 +79,8 @@ pub trait Invoke: Send + Sync + std::fmt::Debug + 'static {
 struct Served {
     spec: RestApi,
     router: Router,
+    /// The resource policy with the API's ARN written out.
+    policy: Option<Json>,
 }
 
 /// The gateway: every API of the stack, on one listener, by stage.
@@ -113,6 +115,12 @@ impl Gateway {
             .into_iter()
             .map(|spec| Served {
                 router: Router::new(&spec.routes),
+                policy: spec.resource_policy.as_ref().map(|p| {
+                    protect::expand_policy(
+                        p,
+                        &format!("arn:aws:execute-api:{region}:{account_id}:{}", spec.id),
+                    )
+                }),
                 spec,
             })
             .collect();
@@ -172,7 +180,7 @@ impl Gateway {
                         method.clone(),
                         format!("/{}{}", api.spec.stage, path),
                         route.function.clone(),
-                        protection(route),
+                        protection(route, api.policy.is_some()),
                     ));
                 }
             }
@@ -184,10 +192,16 @@ impl Gateway {
     }
 
     /// Every route with its protection, as CloudFormation names it (`NONE`, `AWS_IAM`,
-    /// `COGNITO_USER_POOLS`, `CUSTOM`, `JWT`, or `REFUSED`): what `routes.json` holds, and what
-    /// the conformance test compares with SAM's own translation.
+    /// `COGNITO_USER_POOLS`, `CUSTOM`, `JWT`, or `REFUSED`), and its API's resource policy as
+    /// written: what `routes.json` holds, and what the conformance test compares with SAM's
+    /// own translation.
     pub fn routes_json(&self) -> Json {
-        let row = |api: &str, kind: &str, stage: &str, r: &spec::Route, auth: &str| {
+        let row = |api: &str,
+                   kind: &str,
+                   stage: &str,
+                   r: &spec::Route,
+                   auth: &str,
+                   policy: Option<&Json>| {
             let (auth, authorizer) = match &r.authorization {
                 Authorization::None => ("NONE", None),
                 Authorization::Iam => ("AWS_IAM", None),
@@ -203,7 +217,8 @@ impl Gateway {
             };
             json!({"api": api, "kind": kind, "stage": stage, "method": method, "path": path,
                    "auth": auth, "authorizer": authorizer, "scopes": scopes,
-                   "api_key": r.api_key_required, "function": r.function})
+                   "api_key": r.api_key_required, "function": r.function,
+                   "resource_policy": policy})
         };
         let mut rows = Vec::new();
         for a in &self.apis {
@@ -213,7 +228,14 @@ impl Gateway {
                     .authorizer()
                     .and_then(|n| a.spec.authorizer(n))
                     .map_or("NONE", |z| z.kind.authorization_type());
-                rows.push(row(&a.spec.logical_id, "rest", &a.spec.stage, r, t));
+                rows.push(row(
+                    &a.spec.logical_id,
+                    "rest",
+                    &a.spec.stage,
+                    r,
+                    t,
+                    a.spec.resource_policy.as_ref(),
+                ));
             }
         }
         for a in &self.http {
@@ -223,7 +245,7 @@ impl Gateway {
                     .authorizer()
                     .and_then(|n| a.spec.authorizers.get(n))
                     .map_or("NONE", |z| z.kind.authorization_type());
-                rows.push(row(&a.spec.logical_id, "http", &a.spec.stage, r, t));
+                rows.push(row(&a.spec.logical_id, "http", &a.spec.stage, r, t, None));
             }
         }
         Json::Array(rows)

@@ -1,14 +1,16 @@
 //! The protection a route has beyond its authorizer, one stage for REST and HTTP APIs alike,
 //! always before the integration: a construct the gateway does not serve refuses (500, as AWS
 //! answers a misconfigured authorizer), `AWS_IAM` asks the [`Iam`] port for the signature and
-//! the `execute-api:Invoke` decision, and a keyed REST method wants a key of a usage plan of
-//! its stage ([`ApiKeys`]).
+//! the `execute-api:Invoke` decision, a REST API's resource policy is evaluated through the
+//! same port ([`Iam::anonymous`] for callers that are not IAM-signed), and a keyed REST method
+//! wants a key of a usage plan of its stage ([`ApiKeys`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::http::request::Parts;
+use serde_json::Value as Json;
 
 use crate::event::Identity;
 use crate::spec::{ApiKey, Period, UsagePlan};
@@ -30,6 +32,9 @@ pub struct SignedRequest<'a> {
     pub resource: &'a str,
     /// The client's address (`aws:SourceIp`).
     pub source_ip: Option<&'a str>,
+    /// The API's resource policy (its ARNs written out), evaluated with the caller's
+    /// identity policies.
+    pub resource_policy: Option<&'a Json>,
 }
 
 /// The IAM caller of a signed request that may invoke the method.
@@ -59,6 +64,70 @@ pub struct IamRefusal {
 pub trait Iam: Send + Sync + std::fmt::Debug + 'static {
     /// The caller, or the refusal.
     fn invoke(&self, req: &SignedRequest<'_>) -> Result<IamCaller, IamRefusal>;
+
+    /// What a resource policy decides for a caller that is not IAM-signed (`anonymous`: no
+    /// authorizer, or a Cognito or Lambda authorizer's caller) invoking `resource` from
+    /// `source_ip`.
+    fn anonymous(&self, resource: &str, source_ip: Option<&str>, policy: &Json) -> PolicyDecision;
+}
+
+/// A resource policy's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyDecision {
+    /// A statement allows it and none denies it.
+    Allow,
+    /// Nothing allows it.
+    ImplicitDeny,
+    /// A statement denies it (or one that could deny is not evaluated locally).
+    ExplicitDeny,
+}
+
+/// `policy` with each `execute-api:/<stage>/<VERB>/<path>` resource (the shorthand for the
+/// API's own ARN that SAM writes and API Gateway accepts) written out under `api_arn`
+/// (`arn:aws:execute-api:<region>:<account>:<api id>`).
+pub fn expand_policy(policy: &Json, api_arn: &str) -> Json {
+    let expand = |v: &Json| -> Json {
+        let one = |r: &Json| match r.as_str().and_then(|s| s.strip_prefix("execute-api:/")) {
+            Some(rest) => Json::String(format!("{api_arn}/{rest}")),
+            None => r.clone(),
+        };
+        match v {
+            Json::Array(l) => Json::Array(l.iter().map(one).collect()),
+            other => one(other),
+        }
+    };
+    let mut out = policy.clone();
+    let statements: Vec<&mut Json> = match &mut out["Statement"] {
+        Json::Array(l) => l.iter_mut().collect(),
+        s @ Json::Object(_) => vec![s],
+        _ => Vec::new(),
+    };
+    for st in statements {
+        for key in ["Resource", "NotResource"] {
+            if !st[key].is_null() {
+                st[key] = expand(&st[key]);
+            }
+        }
+    }
+    out
+}
+
+/// API Gateway's denial of an unsigned caller by a resource policy: the account shown as
+/// `********` and its last four digits, as captured (aws-behaviour-3-iam.md §4).
+pub fn anonymous_refusal(resource: &str, account: &str, explicit: bool) -> IamRefusal {
+    let tail = &account[account.len().saturating_sub(4)..];
+    let masked = resource.replacen(&format!(":{account}:"), &format!(":********{tail}:"), 1);
+    IamRefusal {
+        error_type: "AccessDeniedException".into(),
+        message: format!(
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: {masked}{}",
+            if explicit {
+                " with an explicit deny"
+            } else {
+                ""
+            }
+        ),
+    }
 }
 
 /// The stack's API keys and usage plans, with each key's use: which keys a stage admits,
@@ -226,6 +295,49 @@ mod tests {
                 quota,
             }],
         )
+    }
+
+    #[test]
+    fn the_api_arn_shorthand_is_written_out_in_resources_and_not_resources() {
+        let p = serde_json::json!({"Statement": [
+            {"Effect": "Allow", "Resource": ["execute-api:/Prod/GET/", "arn:aws:execute-api:*:*:*"]},
+            {"Effect": "Deny", "NotResource": "execute-api:/*/POST/x"},
+        ]});
+        let e = expand_policy(&p, "arn:aws:execute-api:eu-west-1:123456789012:abc");
+        assert_eq!(
+            e["Statement"][0]["Resource"],
+            serde_json::json!([
+                "arn:aws:execute-api:eu-west-1:123456789012:abc/Prod/GET/",
+                "arn:aws:execute-api:*:*:*"
+            ])
+        );
+        assert_eq!(
+            e["Statement"][1]["NotResource"],
+            "arn:aws:execute-api:eu-west-1:123456789012:abc/*/POST/x"
+        );
+        let one = expand_policy(
+            &serde_json::json!({"Statement": {"Resource": "execute-api:/a"}}),
+            "arn:x",
+        );
+        assert_eq!(one["Statement"]["Resource"], "arn:x/a");
+    }
+
+    #[test]
+    fn an_anonymous_refusal_masks_the_account_as_aws_does() {
+        let r = anonymous_refusal(
+            "arn:aws:execute-api:us-west-2:123456787089:u1hp5d8r0b/api/GET/prod",
+            "123456787089",
+            false,
+        );
+        assert_eq!(
+            r.message,
+            "User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-west-2:********7089:u1hp5d8r0b/api/GET/prod"
+        );
+        assert!(
+            anonymous_refusal("arn:a:b:c:1234:x", "1234", true)
+                .message
+                .ends_with(" with an explicit deny")
+        );
     }
 
     #[test]

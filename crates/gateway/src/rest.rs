@@ -52,9 +52,16 @@ impl Gateway {
         let route = match route {
             Some(r) => r,
             None if parts.method == Method::OPTIONS && api.spec.cors.is_some() => {
+                let policy = self.resource_policy(&here, &parts);
+                if let Some(refused) = policy.before(&api.spec, &api.spec.preflight) {
+                    return (refused, None, None);
+                }
                 match &api.spec.preflight {
                     Authorization::Authorizer(name) => {
                         if let Err(refused) = self.authorize_rest(&here, name, &[], &parts).await {
+                            return (refused, None, None);
+                        }
+                        if let Some(refused) = policy.after(&api.spec, name) {
                             return (refused, None, None);
                         }
                     }
@@ -77,6 +84,10 @@ impl Gateway {
         let function = (!route.function.is_empty()).then(|| route.function.clone());
         let mut identity = None;
         let mut body = BodyState::Unread(body);
+        let policy = self.resource_policy(&here, &parts);
+        if let Some(refused) = policy.before(&api.spec, &route.authorization) {
+            return (refused, function, None);
+        }
         match &route.authorization {
             Authorization::Refused(why) => {
                 tracing::warn!(target: "gateway", "{} {}: refused: {why}", parts.method, here.path);
@@ -103,7 +114,12 @@ impl Gateway {
                 .authorize_rest(&here, name, &route.scopes, &parts)
                 .await
             {
-                Ok(a) => Some(a),
+                Ok(a) => {
+                    if let Some(refused) = policy.after(&api.spec, name) {
+                        return (refused, function, Some(a.user()));
+                    }
+                    Some(a)
+                }
                 Err(refused) => return (refused, function, None),
             },
             None => None,
@@ -188,6 +204,31 @@ impl Gateway {
         (resp, function, user)
     }
 
+    /// What the API's resource policy decides for a caller that is not IAM-signed, on the
+    /// method a request reached (nothing when the API has none).
+    fn resource_policy(&self, here: &Here<'_>, parts: &axum::http::request::Parts) -> Policy {
+        let Some(doc) = &here.api.policy else {
+            return Policy::None;
+        };
+        let arn = self.method_arn_of(here, parts.method.as_str());
+        let ip = here.peer.map(|p| p.ip().to_string());
+        let decision = match &self.iam {
+            Some(iam) => iam.anonymous(&arn, ip.as_deref(), doc),
+            None => {
+                tracing::warn!(target: "gateway", "{arn}: a resource policy needs the IAM port, which this gateway has not: refused");
+                protect::PolicyDecision::ExplicitDeny
+            }
+        };
+        if decision != protect::PolicyDecision::Allow {
+            tracing::info!(target: "gateway", "{} {}: the resource policy of {} does not allow it ({decision:?})", parts.method, parts.uri.path(), here.api.spec.logical_id);
+        }
+        Policy::Decided {
+            decision,
+            arn,
+            account: self.account_id.clone(),
+        }
+    }
+
     /// The IAM stage of a REST method: the signature of the request as it arrived and the
     /// caller's `execute-api:Invoke` on the method's ARN.
     pub(crate) fn iam_check(
@@ -197,7 +238,7 @@ impl Gateway {
         body: &[u8],
     ) -> Result<protect::IamCaller, protect::IamRefusal> {
         let arn = self.method_arn_of(here, parts.method.as_str());
-        self.iam_invoke(parts, body, &arn, here.peer)
+        self.iam_invoke(parts, body, &arn, here.peer, here.api.policy.as_ref())
     }
 
     /// The ARN of the method a request reached (`execute-api:Invoke`'s resource, a Lambda
@@ -214,13 +255,15 @@ impl Gateway {
         )
     }
 
-    /// Asks the IAM port about a request to `arn` (no port: refused, never open).
+    /// Asks the IAM port about a request to `arn` under the API's `resource_policy` (no port:
+    /// refused, never open).
     pub(crate) fn iam_invoke(
         &self,
         parts: &axum::http::request::Parts,
         body: &[u8],
         arn: &str,
         peer: Option<SocketAddr>,
+        resource_policy: Option<&Json>,
     ) -> Result<protect::IamCaller, protect::IamRefusal> {
         let Some(iam) = &self.iam else {
             tracing::warn!(target: "gateway", "{arn}: AWS_IAM is not configured on this gateway: refused");
@@ -239,6 +282,7 @@ impl Gateway {
             body,
             resource: arn,
             source_ip: ip.as_deref(),
+            resource_policy,
         };
         let out = iam.invoke(&req);
         if let Err(r) = &out {
@@ -355,6 +399,67 @@ impl Gateway {
     }
 }
 
+/// What a REST API's resource policy decided for a request's caller taken as anonymous, and
+/// when that decides, by the method's authorization (agw/apigateway-authorization-flow): with
+/// no authorization an explicit Allow is needed; before a Lambda authorizer any Deny refuses
+/// (its Allow then suffices); a Cognito caller, once its token is verified, needs an explicit
+/// Allow; `AWS_IAM` evaluates the policy with the caller's own (the IAM port).
+pub(crate) enum Policy {
+    /// The API has none.
+    None,
+    Decided {
+        decision: protect::PolicyDecision,
+        arn: String,
+        account: String,
+    },
+}
+
+impl Policy {
+    /// The refusal, if the decision refuses (`explicit_only`: only a Deny does).
+    fn refuse(&self, explicit_only: bool) -> Option<Response> {
+        let Policy::Decided {
+            decision,
+            arn,
+            account,
+        } = self
+        else {
+            return None;
+        };
+        match decision {
+            protect::PolicyDecision::Allow => None,
+            protect::PolicyDecision::ImplicitDeny if explicit_only => None,
+            d => Some(iam_refusal(&protect::anonymous_refusal(
+                arn,
+                account,
+                *d == protect::PolicyDecision::ExplicitDeny,
+            ))),
+        }
+    }
+
+    /// Before any authorizer runs: the refusal, if it refuses.
+    fn before(&self, api: &spec::RestApi, authorization: &Authorization) -> Option<Response> {
+        match authorization {
+            Authorization::None => self.refuse(false),
+            Authorization::Authorizer(name) if !is_cognito(api, name) => self.refuse(true),
+            _ => None,
+        }
+    }
+
+    /// Once the authorizer `name` let the request through: the refusal, if it refuses.
+    fn after(&self, api: &spec::RestApi, name: &str) -> Option<Response> {
+        if is_cognito(api, name) {
+            self.refuse(false)
+        } else {
+            None
+        }
+    }
+}
+
+fn is_cognito(api: &spec::RestApi, name: &str) -> bool {
+    api.authorizer(name)
+        .is_some_and(|a| matches!(a.kind, spec::AuthorizerKind::Cognito { .. }))
+}
+
 /// A request's body, read at most once: before an IAM check (the signature covers it), else
 /// once the request is authorized.
 pub(crate) enum BodyState {
@@ -376,19 +481,29 @@ impl BodyState {
 }
 
 /// A route's protection for the start-up table: `iam`, `refused`, the authorizer's name, or
-/// `-`; `api-key` (alone or after a `+`) when a key is required.
-pub(crate) fn protection(route: &spec::Route) -> String {
+/// `-`; then `api-key` when a key is required and `policy` under a resource policy (alone or
+/// after a `+`).
+pub(crate) fn protection(route: &spec::Route, resource_policy: bool) -> String {
     let base = match &route.authorization {
         Authorization::None => "-",
         Authorization::Authorizer(name) => name.as_str(),
         Authorization::Iam => "iam",
         Authorization::Refused(_) => "refused",
     };
-    match (base, route.api_key_required) {
-        ("-", true) => "api-key".into(),
-        (b, true) => format!("{b}+api-key"),
-        (b, false) => b.to_string(),
+    let mut out = base.to_string();
+    for (on, what) in [
+        (route.api_key_required, "api-key"),
+        (resource_policy, "policy"),
+    ] {
+        if on {
+            if out == "-" {
+                out = what.to_string();
+            } else {
+                out = format!("{out}+{what}");
+            }
+        }
     }
+    out
 }
 
 /// Where a REST request landed.

@@ -303,15 +303,30 @@ impl FromSam for RestApi {
             if event["Auth"]["ApiKeyRequired"].is_boolean() {
                 existing.api_key_required = api_key_required;
             }
-            return Ok(());
+        } else {
+            self.routes.push(Route {
+                authorization,
+                scopes,
+                api_key_required,
+                from_event: true,
+                ..Route::proxy(&method, &path, function, "1.0")
+            });
         }
-        self.routes.push(Route {
-            authorization,
-            scopes,
-            api_key_required,
-            from_event: true,
-            ..Route::proxy(&method, &path, function, "1.0")
-        });
+        let policy = &event["Auth"]["ResourcePolicy"];
+        if !policy.is_null() {
+            // Over every method the path has so far, as swagger.py's `add_resource_policy`
+            // lists them when the event is added.
+            let methods: Vec<String> = self
+                .routes
+                .iter()
+                .filter(|r| r.path == path)
+                .map(|r| r.method.clone())
+                .collect();
+            let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
+            crate::policy::add_sam(self, policy, &path, &methods)
+                .map_err(|e| format!("Auth.ResourcePolicy: {e}"))?;
+            crate::policy::add_custom(self, policy);
+        }
         Ok(())
     }
 }

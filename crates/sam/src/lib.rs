@@ -19,6 +19,7 @@
 //! - [`rawhttp`]: raw `AWS::ApiGatewayV2::*` resources -> HTTP APIs.
 //! - [`usage`]: API keys and usage plans.
 //! - [`responses`]: customised gateway responses.
+//! - [`policy`]: REST API resource policies (SAM's `Auth.ResourcePolicy` written out).
 //! - [`nested`]: nested stacks with local templates, read into the one stack.
 //! - [`openapi`]: OpenAPI definitions (`DefinitionBody`, `Body`) read as API Gateway imports
 //!   them.
@@ -35,6 +36,7 @@ pub mod httpapi;
 pub mod identity;
 mod nested;
 pub mod openapi;
+pub mod policy;
 pub mod rawapi;
 pub mod rawhttp;
 pub mod responses;
@@ -664,6 +666,8 @@ impl<'s> Plan<'s> {
         let mut layers: Vec<Layer> = Vec::new();
         let mut parts: Vec<rawapi::Part> = Vec::new();
         let mut http_apis: Vec<httpapi::HttpApi> = Vec::new();
+        // SAM's `Auth.ResourcePolicy` of each SAM REST API, written once its events are in.
+        let mut sam_policies: Vec<(String, Json)> = Vec::new();
         for &i in &self.order {
             let r = &self.stack.resources[i];
             match self.kinds[i] {
@@ -722,6 +726,10 @@ impl<'s> Plan<'s> {
                     let id = self.physical.refs[&r.logical_id].clone();
                     let a = api::RestApi::from_sam(&r.logical_id, id, &props, &mut warnings)
                         .map_err(|m| self.error(r, m))?;
+                    sam_policies.push((
+                        a.logical_id.clone(),
+                        props["Auth"]["ResourcePolicy"].clone(),
+                    ));
                     apis.push(a);
                 }
                 _ => {}
@@ -737,7 +745,9 @@ impl<'s> Plan<'s> {
         let (api_keys, usage_plans) = usage::build(&parts, &mut warnings);
         http_apis.extend(rawhttp::build(&parts, &mut warnings).map_err(template_error)?);
         for scope in api::implicit_api_scopes(self.stack) {
-            apis.push(self.implicit_api(&scope, &mut warnings)?);
+            let (a, rp) = self.implicit_api(&scope, &mut warnings)?;
+            sam_policies.push((a.logical_id.clone(), rp));
+            apis.push(a);
         }
         for scope in httpapi::implicit_api_scopes(self.stack) {
             http_apis.push(self.implicit_http_api(&scope, &mut warnings)?);
@@ -752,6 +762,16 @@ impl<'s> Plan<'s> {
                 .expect("a planned function is a resource");
             api::add_events(&mut apis, &mut http_apis, &self, f, props, &mut warnings)
                 .map_err(|m| self.error(r, m))?;
+        }
+        for (logical_id, rp) in &sam_policies {
+            if let Some(a) = apis.iter_mut().find(|a| &a.logical_id == logical_id) {
+                policy::add_sam_to_api(a, rp).map_err(|m| TemplateError {
+                    file: self.stack.file_of(logical_id).to_path_buf(),
+                    line: 0,
+                    resource: Some(logical_id.clone()),
+                    message: format!("Auth.ResourcePolicy: {m}"),
+                })?;
+            }
         }
         // An authorizer naming a function the template does not define cannot run.
         let rest_lambdas = apis
@@ -847,12 +867,13 @@ impl<'s> Plan<'s> {
         })
     }
 
-    /// The implicit API of `scope`, configured by its `Globals.Api` as SAM configures it.
+    /// The implicit API of `scope`, configured by its `Globals.Api` as SAM configures it, and
+    /// its `Auth.ResourcePolicy`.
     fn implicit_api(
         &self,
         scope: &str,
         warnings: &mut Vec<String>,
-    ) -> Result<RestApi, TemplateError> {
+    ) -> Result<(RestApi, Json), TemplateError> {
         let name = scoped(scope, api::IMPLICIT_API);
         let file = self.stack.file_of(&name).to_path_buf();
         let mut props = match globals_of(self.stack, scope).and_then(|g| g.get("Api")) {
@@ -881,12 +902,14 @@ impl<'s> Plan<'s> {
             .entry("StageName")
             .or_insert_with(|| Json::String("Prod".into()));
         let id = self.physical.refs[&name].clone();
-        api::RestApi::from_sam(&name, id, &props, warnings).map_err(|m| TemplateError {
-            file,
-            line: 0,
-            resource: Some(name.clone()),
-            message: m,
-        })
+        let api =
+            api::RestApi::from_sam(&name, id, &props, warnings).map_err(|m| TemplateError {
+                file,
+                line: 0,
+                resource: Some(name.clone()),
+                message: m,
+            })?;
+        Ok((api, props["Auth"]["ResourcePolicy"].clone()))
     }
 
     /// A resource's properties merged over the `Globals` section its kind takes, resolved.

@@ -324,6 +324,11 @@ pub fn security_of<'a>(op: &'a Json, body: &'a Json) -> &'a Json {
 /// when preflights are left open), as SAM's `set_path_default_authorizer` does (swagger.py);
 /// a requirement named `NONE` opts out.
 pub fn import(api: &mut RestApi, body: &Json, warnings: &mut Vec<String>) -> Result<(), String> {
+    if let Some(doc) = crate::policy::document(&body["x-amazon-apigateway-policy"])
+        .map_err(|e| format!("x-amazon-apigateway-policy: {e}"))?
+    {
+        api.resource_policy = Some(doc);
+    }
     let schemes = schemes(
         body,
         &mut api.authorizers,

@@ -117,6 +117,13 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
         }
         api.gateway_responses
             .extend(crate::responses::from_openapi(&api_part.props["Body"]));
+        // `Policy` wins over the body's `x-amazon-apigateway-policy`: CloudFormation's
+        // properties override what a Body defines (AWS::ApiGateway::RestApi `Body`).
+        if let Some(doc) = crate::policy::document(&api_part.props["Policy"])
+            .map_err(|e| format!("{}: Policy: {e}", api_part.logical_id))?
+        {
+            api.resource_policy = Some(doc);
+        }
         // Authorizers by their `Ref`.
         let mut authorizer_names = HashMap::new();
         for a in of_api(PartKind::Authorizer) {
