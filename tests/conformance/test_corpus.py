@@ -17,7 +17,7 @@ import re
 import pytest
 
 from conftest import ROOT, Stack
-from protection import expected_routes
+from protection import expected_routes, normal_policy, resource_policies
 
 TEMPLATES = ROOT / "tests" / "templates"
 
@@ -153,6 +153,30 @@ CORPUS = {
          ("POST", "/Prod", "MyLambdaRequestAuthorizer+api-key", 401)],
         [],
     ),
+    # Auth.ApiKeyRequired from Globals, with SAM-generated usage plans (PER_API, SHARED): no
+    # key of the template is known locally, so the keyed methods refuse (403) every key.
+    "sam-usage-plan": (
+        [], False,
+        [("GET", "/Prod/path/one", "api-key", 403),
+         ("GET", "/Prod/path/two", "api-key", 403)],
+        [],
+    ),
+    # The upstream example's inline handler does not parse (`=> throw`), so the function fails
+    # its init and the gateway answers 502. Its GatewayResponses key `DEFAULT_4xx` is not one of
+    # API Gateway's (upper-case) types: listed as not applied.
+    "sam-api-gateway-responses": (
+        [], False,
+        [("GET", "/Prod/error", "-", 502)],
+        ["Runtime.UserCodeSyntaxError",
+         "MyApi: gateway response DEFAULT_4xx is not a type API Gateway has (types are upper case: DEFAULT_4XX): it is not applied"],
+    ),
+    # A Lambda TOKEN authorizer on a custom header in front of an `http` integration the local
+    # gateway does not emulate: the authorizer still answers first.
+    "sp-apigw-lambda-authorizer-custom-header": (
+        [], False,
+        [("GET", "/Prod", "MyLambdaTokenAuthorizer", 401)],
+        [],
+    ),
     "sam-nested-stack-shopping-cart": (
         [], True,
         [
@@ -270,6 +294,10 @@ def test_a_real_template_starts_as_written_and_answers_as_api_gateway(name, tmp_
         theirs = expected_routes(template_of(name), params, imports)
         differences = protection_differences(ours, theirs)
         assert not differences, "\n".join(differences)
+        # And each REST API's resource policy, statement for statement.
+        our_policies = {r["api"]: normal_policy(r["resource_policy"]) for r in ours if r.get("resource_policy")}
+        their_policies = {k: normal_policy(v) for k, v in resource_policies(template_of(name), params, imports).items()}
+        assert {k: v for k, v in our_policies.items() if "/" not in k} == their_policies
         if needs_tables:
             assert any(l.startswith("  DynamoDB tables on") for l in s.summary), "\n".join(s.summary)
         for method, path, auth, want in routes:

@@ -121,7 +121,50 @@ pub fn attach(
             )),
         }
     }
+    for api in apis.iter() {
+        for kind in api.gateway_responses.keys() {
+            if !TYPES.contains(&kind.as_str()) {
+                let hint = TYPES
+                    .iter()
+                    .find(|t| t.eq_ignore_ascii_case(kind))
+                    .map(|t| format!(" (types are upper case: {t})"))
+                    .unwrap_or_default();
+                warnings.push(format!(
+                    "{}: gateway response {kind} is not a type API Gateway has{hint}: it is not applied",
+                    api.logical_id
+                ));
+            }
+        }
+    }
 }
+
+/// API Gateway's gateway response types (`GatewayResponseType` in botocore's apigateway
+/// model; agw/supported-gateway-response-types). Matched as written: the service's enum is
+/// upper case, and whether it takes `DEFAULT_4xx` is not documented, so such a key is listed
+/// as not applied rather than guessed.
+const TYPES: [&str; 21] = [
+    "ACCESS_DENIED",
+    "API_CONFIGURATION_ERROR",
+    "AUTHORIZER_CONFIGURATION_ERROR",
+    "AUTHORIZER_FAILURE",
+    "BAD_REQUEST_BODY",
+    "BAD_REQUEST_PARAMETERS",
+    "DEFAULT_4XX",
+    "DEFAULT_5XX",
+    "EXPIRED_TOKEN",
+    "INTEGRATION_FAILURE",
+    "INTEGRATION_TIMEOUT",
+    "INVALID_API_KEY",
+    "INVALID_SIGNATURE",
+    "MISSING_AUTHENTICATION_TOKEN",
+    "QUOTA_EXCEEDED",
+    "REQUEST_TOO_LARGE",
+    "RESOURCE_NOT_FOUND",
+    "THROTTLED",
+    "UNAUTHORIZED",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "WAF_FILTERED",
+];
 
 #[cfg(test)]
 mod tests;
