@@ -108,6 +108,19 @@ impl AuthorizerKind {
             AuthorizerKind::Lambda(_) => "CUSTOM",
         }
     }
+
+    /// The header a user pool's token goes in, for an authorizer that takes one (Cognito, or
+    /// JWT reading a header); `None` for a Lambda authorizer, whose token is its own.
+    pub fn token_header(&self) -> Option<String> {
+        match self {
+            AuthorizerKind::Cognito { header, .. } => Some(header.clone()),
+            AuthorizerKind::Jwt {
+                source: IdentitySource::Header(h),
+                ..
+            } => Some(h.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// An API's authorizer, by name.

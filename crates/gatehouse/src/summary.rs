@@ -5,8 +5,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-/// One row of the route table: method, path with the stage, function, authorizer.
-pub type RouteRow = (String, String, String, String);
+pub use gateway::RouteRow;
 
 /// The summary's text; a blank line ends it, so scripts know when they have all of it.
 pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
@@ -26,7 +25,8 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
         state_dir.display()
     ));
     out.push_str("  routes:\n");
-    for (method, path, function, auth) in routes {
+    for r in routes {
+        let (method, path, function, auth) = (&r.method, &r.path, &r.function, &r.protection);
         out.push_str(&format!(
             "    {method:<7} {path:<24} {function:<24} auth: {auth}\n"
         ));
@@ -69,20 +69,25 @@ fn next_steps(api_url: &str, routes: &[RouteRow], state_dir: &Path) -> Option<St
     let pick = |open: bool| {
         let mut candidates: Vec<&RouteRow> = routes
             .iter()
-            // A token helps on a route behind an authorizer; not on IAM, keyed or refused ones.
-            .filter(|(_, _, _, auth)| {
+            // A user pool token helps on a route behind a Cognito or JWT authorizer; not on a
+            // Lambda authorizer's (its token is the app's own), IAM, keyed or refused ones.
+            .filter(|r| {
                 if open {
-                    auth == "-"
+                    r.protection == "-"
                 } else {
-                    auth != "-" && auth != "iam" && auth != "refused" && !auth.contains("api-key")
+                    r.token_header.is_some() && !r.protection.contains("api-key")
                 }
             })
             .collect();
         // Callable with curl as it is: GET, no {param}, no greedy path.
-        candidates.sort_by_key(|(m, p, _, _)| (m != "GET" && m != "ANY", p.contains('{')));
-        candidates
-            .first()
-            .map(|(m, p, _, _)| (m.clone(), p.clone()))
+        candidates.sort_by_key(|r| (r.method != "GET" && r.method != "ANY", r.path.contains('{')));
+        candidates.first().map(|r| {
+            (
+                r.method.clone(),
+                r.path.clone(),
+                r.token_header.clone().unwrap_or_default(),
+            )
+        })
     };
     let open = pick(true);
     let guarded = pick(false);
@@ -101,17 +106,13 @@ fn next_steps(api_url: &str, routes: &[RouteRow], state_dir: &Path) -> Option<St
         .filter(|m| m["temporaryPassword"].is_string())
         .filter_map(|m| m["to"].as_str().map(str::to_string))
         .next_back();
-    let curl = |method: &str, path: &str, token: bool| {
+    let curl = |method: &str, path: &str, header: Option<&str>| {
         let x = if method == "GET" || method == "ANY" {
             String::new()
         } else {
             format!("-X {method} ")
         };
-        let h = if token {
-            "-H \"Authorization: $TOKEN\" "
-        } else {
-            ""
-        };
+        let h = header.map_or(String::new(), |h| format!("-H \"{h}: $TOKEN\" "));
         // A route key's path has no host; a `$default` route is the API's root.
         let path = if path == "$default" { "/" } else { path };
         format!("    curl {x}{h}{api_url}{path}\n")
@@ -132,11 +133,49 @@ fn next_steps(api_url: &str, routes: &[RouteRow], state_dir: &Path) -> Option<St
             )),
         }
     }
-    if let Some((m, p)) = &open {
-        s.push_str(&curl(m, p, false));
+    if let Some((m, p, _)) = &open {
+        s.push_str(&curl(m, p, None));
     }
-    if let Some((m, p)) = &guarded {
-        s.push_str(&curl(m, p, true));
+    if let Some((m, p, h)) = &guarded {
+        s.push_str(&curl(m, p, Some(h)));
     }
     Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(path: &str, protection: &str, token_header: Option<&str>) -> RouteRow {
+        RouteRow {
+            method: "GET".into(),
+            path: path.into(),
+            function: "Fn".into(),
+            protection: protection.into(),
+            token_header: token_header.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_pool_token_is_offered_only_where_an_authorizer_takes_one_in_its_header() {
+        let dir = Path::new("/nonexistent/gatehouse-state");
+        let routes = [
+            row("/Prod/open", "-", None),
+            row("/Prod/lambda", "Token", None),
+            row("/Prod/pool", "Pool", Some("X-Id-Token")),
+        ];
+        let next = next_steps("http://127.0.0.1:3000", &routes, dir).expect("routes");
+        assert!(
+            next.contains("curl http://127.0.0.1:3000/Prod/open\n"),
+            "{next}"
+        );
+        assert!(
+            next.contains("curl -H \"X-Id-Token: $TOKEN\" http://127.0.0.1:3000/Prod/pool\n"),
+            "{next}"
+        );
+        assert!(!next.contains("/Prod/lambda"), "{next}");
+        // A Lambda authorizer's token is the app's own: no sign-in is suggested for it.
+        let lambda_only = [row("/Prod/lambda", "Token", None)];
+        assert_eq!(next_steps("http://x", &lambda_only, dir), None);
+    }
 }

@@ -664,7 +664,7 @@ impl<'a> HttpHere<'a> {
 }
 
 /// `(method, path, function, authorizer)` rows of an HTTP API for the route table.
-pub(crate) fn route_rows(api: &HttpServed) -> Vec<(String, String, String, String)> {
+pub(crate) fn route_rows(api: &HttpServed) -> Vec<crate::RouteRow> {
     let prefix = if api.spec.stage == "$default" {
         String::new()
     } else {
@@ -682,12 +682,17 @@ pub(crate) fn route_rows(api: &HttpServed) -> Vec<(String, String, String, Strin
             } else {
                 (r.method.clone(), format!("{prefix}{}", r.path))
             };
-            (
+            crate::RouteRow {
                 method,
                 path,
-                r.function.clone(),
-                crate::rest::protection(r, false),
-            )
+                function: r.function.clone(),
+                protection: crate::rest::protection(r, false),
+                token_header: r
+                    .authorization
+                    .authorizer()
+                    .and_then(|n| api.spec.authorizers.get(n))
+                    .and_then(|a| a.kind.token_header()),
+            }
         })
         .collect()
 }

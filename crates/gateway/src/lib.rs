@@ -83,6 +83,22 @@ struct Served {
     policy: Option<Json>,
 }
 
+/// One row of the start-up route table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteRow {
+    /// The method (`ANY` for a `$default` route).
+    pub method: String,
+    /// The path with its stage.
+    pub path: String,
+    /// The function it invokes (empty when none).
+    pub function: String,
+    /// Its protection ([`rest::protection`]'s words).
+    pub protection: String,
+    /// The header a user pool token goes in, when the route's authorizer takes one (Cognito,
+    /// JWT); `None` for Lambda authorizers, IAM and open routes.
+    pub token_header: Option<String>,
+}
+
 /// The gateway: every API of the stack, on one listener, by stage.
 #[derive(Debug)]
 pub struct Gateway {
@@ -165,8 +181,8 @@ impl Gateway {
         self
     }
 
-    /// `(method, stage path, function, authorizer)` rows for the start-up route table.
-    pub fn route_table(&self) -> Vec<(String, String, String, String)> {
+    /// The start-up route table's rows.
+    pub fn route_table(&self) -> Vec<RouteRow> {
         let mut rows = Vec::new();
         for api in &self.apis {
             for res in api.router.resources() {
@@ -176,12 +192,18 @@ impl Gateway {
                     } else {
                         res.path.clone()
                     };
-                    rows.push((
-                        method.clone(),
-                        format!("/{}{}", api.spec.stage, path),
-                        route.function.clone(),
-                        protection(route, api.policy.is_some()),
-                    ));
+                    let token_header = route
+                        .authorization
+                        .authorizer()
+                        .and_then(|n| api.spec.authorizer(n))
+                        .and_then(|a| a.kind.token_header());
+                    rows.push(RouteRow {
+                        method: method.clone(),
+                        path: format!("/{}{}", api.spec.stage, path),
+                        function: route.function.clone(),
+                        protection: protection(route, api.policy.is_some()),
+                        token_header,
+                    });
                 }
             }
         }
