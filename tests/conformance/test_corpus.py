@@ -153,13 +153,13 @@ CORPUS = {
          ("POST", "/Prod", "MyLambdaRequestAuthorizer+api-key", 401)],
         [],
     ),
-    # Auth.ApiKeyRequired from Globals, with SAM-generated usage plans (PER_API, SHARED): no
-    # key of the template is known locally, so the keyed methods refuse (403) every key.
+    # Auth.ApiKeyRequired from Globals, with SAM-generated usage plans (PER_API, SHARED) whose
+    # keys are made on first start: a request without one is refused (403).
     "sam-usage-plan": (
         [], False,
         [("GET", "/Prod/path/one", "api-key", 403),
          ("GET", "/Prod/path/two", "api-key", 403)],
-        [],
+        ["API key MyApiOneApiKey", "API key ServerlessApiKey"],
     ),
     # The upstream example's inline handler does not parse (`=> throw`), so the function fails
     # its init and the gateway answers 502. Its GatewayResponses key `DEFAULT_4xx` is not one of

@@ -222,6 +222,27 @@ def test_api_keys_are_required_checked_and_counted_against_the_quota(iam):
     assert answer(iam, "GET", "/keyed/free")[0] == 200
 
 
+def test_sams_usage_plans_generate_a_key_per_api_or_one_shared(iam):
+    # Auth.UsagePlan: the keys SAM generates have no Value; gatehouse makes one on first start,
+    # keeps it in api-keys.json and logs it.
+    kept = json.loads((iam.state_dir / "api-keys.json").read_text())
+    own, shared = kept["PlanApiApiKey"], kept["ServerlessApiKey"]
+    assert len(own) == 40 and own != shared
+    assert f": {own}" in iam.log() and f": {shared}" in iam.log()
+    assert answer(iam, "GET", "/plan/item")[:2] == (403, "ForbiddenException")
+    # PER_API: the key is of this API's plan only, whose quota is 2 a day.
+    assert answer(iam, "GET", "/shareda/item", {"x-api-key": own})[0] == 403
+    assert answer(iam, "GET", "/plan/item", {"x-api-key": own})[0] == 200
+    assert answer(iam, "GET", "/plan/item", {"x-api-key": own})[0] == 200
+    assert answer(iam, "GET", "/plan/item", {"x-api-key": own})[0] == 429
+    # SHARED: one plan and one key for both APIs.
+    assert answer(iam, "GET", "/plan/item", {"x-api-key": shared})[0] == 403
+    for stage in ("shareda", "sharedb"):
+        status, _, body = answer(iam, "GET", f"/{stage}/item", {"x-api-key": shared})
+        assert status == 200, body
+        assert body["identity"]["apiKey"] == shared
+
+
 def test_an_api_reading_keys_from_its_authorizer_takes_the_usage_identifier_key(iam):
     # ApiKeySourceType AUTHORIZER: the x-api-key header is not read; the key is the
     # authorizer's usageIdentifierKey, checked against the usage plan like a header's.

@@ -666,8 +666,9 @@ impl<'s> Plan<'s> {
         let mut layers: Vec<Layer> = Vec::new();
         let mut parts: Vec<rawapi::Part> = Vec::new();
         let mut http_apis: Vec<httpapi::HttpApi> = Vec::new();
-        // SAM's `Auth.ResourcePolicy` of each SAM REST API, written once its events are in.
-        let mut sam_policies: Vec<(String, Json)> = Vec::new();
+        // Each SAM REST API's `Auth`: its ResourcePolicy is written once its events are in,
+        // its UsagePlan generates a plan and a key.
+        let mut sam_auths: Vec<(String, Json)> = Vec::new();
         for &i in &self.order {
             let r = &self.stack.resources[i];
             match self.kinds[i] {
@@ -726,10 +727,7 @@ impl<'s> Plan<'s> {
                     let id = self.physical.refs[&r.logical_id].clone();
                     let a = api::RestApi::from_sam(&r.logical_id, id, &props, &mut warnings)
                         .map_err(|m| self.error(r, m))?;
-                    sam_policies.push((
-                        a.logical_id.clone(),
-                        props["Auth"]["ResourcePolicy"].clone(),
-                    ));
+                    sam_auths.push((a.logical_id.clone(), props["Auth"].clone()));
                     apis.push(a);
                 }
                 _ => {}
@@ -742,11 +740,11 @@ impl<'s> Plan<'s> {
             message: m,
         };
         apis.extend(rawapi::build(&parts, &mut warnings).map_err(template_error)?);
-        let (api_keys, usage_plans) = usage::build(&parts, &mut warnings);
+        let (mut api_keys, mut usage_plans) = usage::build(&parts, &mut warnings);
         http_apis.extend(rawhttp::build(&parts, &mut warnings).map_err(template_error)?);
         for scope in api::implicit_api_scopes(self.stack) {
-            let (a, rp) = self.implicit_api(&scope, &mut warnings)?;
-            sam_policies.push((a.logical_id.clone(), rp));
+            let (a, auth) = self.implicit_api(&scope, &mut warnings)?;
+            sam_auths.push((a.logical_id.clone(), auth));
             apis.push(a);
         }
         for scope in httpapi::implicit_api_scopes(self.stack) {
@@ -763,15 +761,34 @@ impl<'s> Plan<'s> {
             api::add_events(&mut apis, &mut http_apis, &self, f, props, &mut warnings)
                 .map_err(|m| self.error(r, m))?;
         }
-        for (logical_id, rp) in &sam_policies {
-            if let Some(a) = apis.iter_mut().find(|a| &a.logical_id == logical_id) {
-                policy::add_sam_to_api(a, rp).map_err(|m| TemplateError {
-                    file: self.stack.file_of(logical_id).to_path_buf(),
-                    line: 0,
-                    resource: Some(logical_id.clone()),
-                    message: format!("Auth.ResourcePolicy: {m}"),
-                })?;
-            }
+        for (logical_id, auth) in &sam_auths {
+            let error = |m: String| TemplateError {
+                file: self.stack.file_of(logical_id).to_path_buf(),
+                line: 0,
+                resource: Some(logical_id.clone()),
+                message: m,
+            };
+            let Some(a) = apis.iter_mut().find(|a| &a.logical_id == logical_id) else {
+                continue;
+            };
+            policy::add_sam_to_api(a, &auth["ResourcePolicy"])
+                .map_err(|m| error(format!("Auth.ResourcePolicy: {m}")))?;
+            let id_of = |name: &str| {
+                self.physical
+                    .refs
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| api::stable_id("generated", name))
+            };
+            usage::add_sam(
+                a,
+                auth,
+                id_of,
+                &mut api_keys,
+                &mut usage_plans,
+                &mut warnings,
+            )
+            .map_err(|m| error(format!("Auth.UsagePlan: {m}")))?;
         }
         // An authorizer naming a function the template does not define cannot run.
         let rest_lambdas = apis
@@ -868,7 +885,7 @@ impl<'s> Plan<'s> {
     }
 
     /// The implicit API of `scope`, configured by its `Globals.Api` as SAM configures it, and
-    /// its `Auth.ResourcePolicy`.
+    /// its `Auth`.
     fn implicit_api(
         &self,
         scope: &str,
@@ -909,7 +926,7 @@ impl<'s> Plan<'s> {
                 resource: Some(name.clone()),
                 message: m,
             })?;
-        Ok((api, props["Auth"]["ResourcePolicy"].clone()))
+        Ok((api, props["Auth"].clone()))
     }
 
     /// A resource's properties merged over the `Globals` section its kind takes, resolved.
