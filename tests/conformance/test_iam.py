@@ -243,6 +243,18 @@ def test_sams_usage_plans_generate_a_key_per_api_or_one_shared(iam):
         assert body["identity"]["apiKey"] == shared
 
 
+def test_a_keyed_apis_cors_preflight_needs_the_key_unless_sam_is_told_otherwise(iam):
+    pre = {"Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"}
+    # A browser's preflight carries no key: refused, as SAM's OPTIONS methods require one.
+    assert answer(iam, "OPTIONS", "/shareda/item", pre)[:2] == (403, "ForbiddenException")
+    shared = json.loads((iam.state_dir / "api-keys.json").read_text())["ServerlessApiKey"]
+    status, headers, _ = iam.http("OPTIONS", "/shareda/item", {**pre, "x-api-key": shared})
+    assert status == 200 and headers.get("Access-Control-Allow-Origin") == "*"
+    # AddApiKeyRequiredToCorsPreflight: false leaves the preflight open.
+    status, headers, _ = iam.http("OPTIONS", "/sharedb/item", pre)
+    assert status == 200 and headers.get("Access-Control-Allow-Origin") == "*"
+
+
 def test_an_api_reading_keys_from_its_authorizer_takes_the_usage_identifier_key(iam):
     # ApiKeySourceType AUTHORIZER: the x-api-key header is not read; the key is the
     # authorizer's usageIdentifierKey, checked against the usage plan like a header's.

@@ -310,6 +310,9 @@ pub struct RestApi {
     pub api_key_source: ApiKeySource,
     /// SAM's `Auth.ApiKeyRequired`: the requirement of methods that do not say.
     pub api_key_required: bool,
+    /// Whether OPTIONS preflights need an API key too (SAM's `Auth.ApiKeyRequired` with
+    /// `AddApiKeyRequiredToCorsPreflight`, which defaults to true).
+    pub preflight_api_key: bool,
     /// Customised gateway responses by type (`DEFAULT_4XX`, `UNAUTHORIZED`, ...).
     pub gateway_responses: BTreeMap<String, GatewayResponse>,
     /// The API's resource policy (`Policy`, `x-amazon-apigateway-policy`, SAM's
@@ -333,6 +336,7 @@ impl RestApi {
             preflight: Authorization::None,
             api_key_source: ApiKeySource::Header,
             api_key_required: false,
+            preflight_api_key: false,
             gateway_responses: BTreeMap::new(),
             resource_policy: None,
             routes: Vec::new(),

@@ -76,6 +76,11 @@ impl Gateway {
                     }
                     Authorization::None => {}
                 }
+                if api.spec.preflight_api_key
+                    && let Err(refused) = self.api_key(&here, &parts, None)
+                {
+                    return (key_refusal(refused), None, None);
+                }
                 return (event::preflight(&api.spec, m.resource), None, None);
             }
             None => return (gateway_error(Gw::MissingToken), None, None),
@@ -148,24 +153,13 @@ impl Gateway {
             .map(Authorized::user)
             .or_else(|| identity.as_ref().and_then(|i| i.user_arn.clone()));
         if route.api_key_required {
-            let value = match here.api.spec.api_key_source {
-                spec::ApiKeySource::Header => {
-                    parts.headers.get("x-api-key").and_then(|v| v.to_str().ok())
-                }
-                spec::ApiKeySource::Authorizer => {
-                    authorized.as_ref().and_then(Authorized::usage_key)
-                }
-            };
-            match self
-                .api_keys
-                .check(value, &here.api.spec.id, &here.api.spec.stage)
-            {
+            match self.api_key(here, parts, authorized.as_ref()) {
                 Ok((id, value)) => {
                     let i = identity.get_or_insert_with(Default::default);
                     i.api_key = Some(value);
                     i.api_key_id = Some(id);
                 }
-                Err(refusal) => return (key_refusal(refusal), None, user),
+                Err(refused) => return (key_refusal(refused), None, user),
             }
         }
         match &route.integration {
@@ -202,6 +196,24 @@ impl Gateway {
             },
         };
         (resp, function, user)
+    }
+
+    /// The API key stage: the request's key (from `x-api-key`, or the authorizer's
+    /// `usageIdentifierKey`) as (id, value), or why it is refused.
+    fn api_key(
+        &self,
+        here: &Here<'_>,
+        parts: &axum::http::request::Parts,
+        authorized: Option<&Authorized>,
+    ) -> Result<(String, String), protect::KeyRefusal> {
+        let value = match here.api.spec.api_key_source {
+            spec::ApiKeySource::Header => {
+                parts.headers.get("x-api-key").and_then(|v| v.to_str().ok())
+            }
+            spec::ApiKeySource::Authorizer => authorized.and_then(Authorized::usage_key),
+        };
+        self.api_keys
+            .check(value, &here.api.spec.id, &here.api.spec.stage)
     }
 
     /// What the API's resource policy decides for a caller that is not IAM-signed, on the

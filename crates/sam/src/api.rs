@@ -218,6 +218,11 @@ impl FromSam for RestApi {
         api.preflight = default.clone().filter(|_| preflight).unwrap_or_default();
         api.default_authorizer = default;
         api.api_key_required = auth["ApiKeyRequired"] == Json::Bool(true);
+        // SAM puts the key requirement on the OPTIONS methods it adds for Cors too, unless told
+        // not to (swagger.py `set_path_default_apikey_required`): a browser's preflight carries
+        // no key, so on AWS it is refused.
+        api.preflight_api_key =
+            api.api_key_required && auth["AddApiKeyRequiredToCorsPreflight"] != Json::Bool(false);
         api.api_key_source = key_source(
             props["ApiKeySourceType"]
                 .as_str()

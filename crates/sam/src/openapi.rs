@@ -342,8 +342,8 @@ pub fn import(api: &mut RestApi, body: &Json, warnings: &mut Vec<String>) -> Res
         let (mut authorization, mut scopes, mut api_key_required) =
             protection(security_of(op, body), &schemes);
         // SAM's `Auth.ApiKeyRequired` goes on every operation that does not opt out
-        // (swagger.py `set_path_default_apikey_required`; preflights too unless
-        // AddApiKeyRequiredToCorsPreflight is false, which is not read here).
+        // (swagger.py `set_path_default_apikey_required`; for the preflights SAM adds, see
+        // `RestApi::preflight_api_key`).
         if api.api_key_required && !own_names(op, "api_key_false") {
             api_key_required = true;
         }
