@@ -404,6 +404,25 @@ def normal_policy(doc):
     return sorted((norm(x) for x in st), key=json.dumps)
 
 
+def same_policy(ours, theirs):
+    """Whether gatehouse's policy is SAM's: equal as sets of statements, or (where SAM's keeps an
+    intrinsic this oracle cannot resolve, such as a role's `Fn::GetAtt Arn`) equal statement by
+    statement in order, such an intrinsic matching any string of ours."""
+    if normal_policy(ours) == normal_policy(theirs):
+        return True
+
+    def walk(a, b):
+        if isinstance(b, dict) and len(b) == 1 and next(iter(b)) in ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join"):
+            return isinstance(a, str)
+        if isinstance(b, dict):
+            return isinstance(a, dict) and a.keys() == b.keys() and all(walk(a[k], b[k]) for k in b)
+        if isinstance(b, list):
+            return isinstance(a, list) and len(a) == len(b) and all(map(walk, a, b))
+        return a == b
+
+    return walk(ours, theirs)
+
+
 def _sort_key(row):
     return (row["api"], row["kind"], str(row["stage"]), row["path"], row["method"])
 
