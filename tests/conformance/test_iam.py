@@ -280,6 +280,10 @@ def test_gateway_responses_rewrite_the_gateway_answers_of_their_api_only(iam):
     assert status == 403 and json.loads(body) == {"message": "Missing Authentication Token"}
     assert h.get("Access-Control-Allow-Origin") == "*"
     assert h.get("Access-Control-Expose-Headers") == "x-amzn-requestid"
+    # ... and on a 401 of an API whose DEFAULT_4XX has the header (its authorizer's answer).
+    status, h, body = iam.http("GET", "/authkey/item")
+    assert status == 401 and json.loads(body) == {"message": "Unauthorized"}
+    assert h.get("Access-Control-Allow-Origin") == "*"
     # ... not on the function's own answer, nor on another API's 403.
     assert "Access-Control-Allow-Origin" not in iam.http("GET", "/iam/open")[1]
     assert "Access-Control-Allow-Origin" not in iam.http("GET", "/keyed/free", {"x-api-key": "x"})[1]

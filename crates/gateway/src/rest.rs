@@ -52,7 +52,7 @@ impl Gateway {
         let route = match route {
             Some(r) => r,
             None if parts.method == Method::OPTIONS && api.spec.cors.is_some() => {
-                let policy = self.resource_policy(&here, &parts);
+                let policy = self.resource_policy(&here, &parts, &api.spec.preflight);
                 if let Some(refused) = policy.before(&api.spec, &api.spec.preflight) {
                     return (refused, None, None);
                 }
@@ -89,7 +89,7 @@ impl Gateway {
         let function = (!route.function.is_empty()).then(|| route.function.clone());
         let mut identity = None;
         let mut body = BodyState::Unread(body);
-        let policy = self.resource_policy(&here, &parts);
+        let policy = self.resource_policy(&here, &parts, &route.authorization);
         if let Some(refused) = policy.before(&api.spec, &route.authorization) {
             return (refused, function, None);
         }
@@ -217,11 +217,23 @@ impl Gateway {
     }
 
     /// What the API's resource policy decides for a caller that is not IAM-signed, on the
-    /// method a request reached (nothing when the API has none).
-    fn resource_policy(&self, here: &Here<'_>, parts: &axum::http::request::Parts) -> Policy {
+    /// method a request reached: nothing when the API has none, or when `authorization` is
+    /// `AWS_IAM` (the IAM port evaluates the policy with the caller's own) or refused.
+    fn resource_policy(
+        &self,
+        here: &Here<'_>,
+        parts: &axum::http::request::Parts,
+        authorization: &Authorization,
+    ) -> Policy<'_> {
         let Some(doc) = &here.api.policy else {
             return Policy::None;
         };
+        if matches!(
+            authorization,
+            Authorization::Iam | Authorization::Refused(_)
+        ) {
+            return Policy::None;
+        }
         let arn = self.method_arn_of(here, parts.method.as_str());
         let ip = here.peer.map(|p| p.ip().to_string());
         let decision = match &self.iam {
@@ -231,13 +243,10 @@ impl Gateway {
                 protect::PolicyDecision::ExplicitDeny
             }
         };
-        if decision != protect::PolicyDecision::Allow {
-            tracing::info!(target: "gateway", "{} {}: the resource policy of {} does not allow it ({decision:?})", parts.method, parts.uri.path(), here.api.spec.logical_id);
-        }
         Policy::Decided {
             decision,
             arn,
-            account: self.account_id.clone(),
+            account: &self.account_id,
         }
     }
 
@@ -416,17 +425,19 @@ impl Gateway {
 /// no authorization an explicit Allow is needed; before a Lambda authorizer any Deny refuses
 /// (its Allow then suffices); a Cognito caller, once its token is verified, needs an explicit
 /// Allow; `AWS_IAM` evaluates the policy with the caller's own (the IAM port).
-pub(crate) enum Policy {
-    /// The API has none.
+pub(crate) enum Policy<'a> {
+    /// The API has none, or the method's authorization does not consult it here.
     None,
     Decided {
         decision: protect::PolicyDecision,
+        /// The method's ARN.
         arn: String,
-        account: String,
+        /// The API's account (masked in the refusal).
+        account: &'a str,
     },
 }
 
-impl Policy {
+impl Policy<'_> {
     /// The refusal, if the decision refuses (`explicit_only`: only a Deny does).
     fn refuse(&self, explicit_only: bool) -> Option<Response> {
         let Policy::Decided {
@@ -440,11 +451,14 @@ impl Policy {
         match decision {
             protect::PolicyDecision::Allow => None,
             protect::PolicyDecision::ImplicitDeny if explicit_only => None,
-            d => Some(iam_refusal(&protect::anonymous_refusal(
-                arn,
-                account,
-                *d == protect::PolicyDecision::ExplicitDeny,
-            ))),
+            d => {
+                tracing::info!(target: "gateway", "{arn}: refused by the API's resource policy ({d:?})");
+                Some(iam_refusal(&protect::anonymous_refusal(
+                    arn,
+                    account,
+                    *d == protect::PolicyDecision::ExplicitDeny,
+                )))
+            }
         }
     }
 
