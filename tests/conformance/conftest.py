@@ -17,6 +17,9 @@ import urllib.request
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(os.environ.get("GATEHOUSE_BIN", ROOT / "target" / "release" / "gatehouse"))
@@ -227,3 +230,22 @@ def moto():
     m = Moto()
     yield m
     m.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(iam):
+    """The local administrator's key pair of the module's `iam` stack, as `gatehouse credentials`
+    prints it."""
+    out = subprocess.run([str(ROOT / "target" / "release" / "gatehouse"), "credentials", "--state-dir",
+                          str(iam.state_dir)], capture_output=True, text=True, check=True).stdout
+    env = dict(l.removeprefix("export ").split("=", 1) for l in out.splitlines() if l.startswith("export "))
+    assert env["AWS_ACCESS_KEY_ID"].startswith("AKIA") and len(env["AWS_SECRET_ACCESS_KEY"]) == 40
+    assert "[gatehouse]" in out
+    return Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+
+
+def signed(creds, method, url, body=b"", headers=None):
+    """The headers botocore's SigV4Auth adds for execute-api in us-east-1."""
+    r = AWSRequest(method=method, url=url, data=body, headers=headers or {})
+    SigV4Auth(creds, "execute-api", "us-east-1").add_auth(r)
+    return dict(r.headers)

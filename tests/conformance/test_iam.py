@@ -17,7 +17,7 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import ROOT, Stack
+from conftest import ROOT, Stack, signed
 
 HERE = ROOT / "tests" / "conformance"
 KEY = "local-test-key-0123456789abcdef"
@@ -31,23 +31,6 @@ def iam(tmp_path_factory):
               extra_args=["--access-key", "test:test", "--access-key", f"ASIATEMP:tempsecret:{SESSION}"]).start()
     yield s
     s.stop()
-
-
-@pytest.fixture(scope="module")
-def admin(iam):
-    """The local administrator's key pair, as `gatehouse credentials` prints it."""
-    out = subprocess.run([str(ROOT / "target" / "release" / "gatehouse"), "credentials", "--state-dir",
-                          str(iam.state_dir)], capture_output=True, text=True, check=True).stdout
-    env = dict(l.removeprefix("export ").split("=", 1) for l in out.splitlines() if l.startswith("export "))
-    assert env["AWS_ACCESS_KEY_ID"].startswith("AKIA") and len(env["AWS_SECRET_ACCESS_KEY"]) == 40
-    assert "[gatehouse]" in out
-    return Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
-
-
-def signed(creds, method, url, body=b"", headers=None):
-    r = AWSRequest(method=method, url=url, data=body, headers=headers or {})
-    SigV4Auth(creds, "execute-api", "us-east-1").add_auth(r)
-    return dict(r.headers)
 
 
 def answer(s, method, path, headers=None, body=None):

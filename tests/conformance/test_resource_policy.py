@@ -12,12 +12,8 @@ import json
 import pathlib
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-
-from conftest import ROOT, Stack
+from conftest import ROOT, Stack, signed
 from protection import normal_policy, resource_policies
-from test_iam import admin  # noqa: F401  (the fixture, on this module's stack below)
 
 TEMPLATE = ROOT / "tests" / "conformance" / "stacks" / "policy" / "template.yaml"
 
@@ -110,16 +106,10 @@ def test_a_cognito_caller_is_authenticated_first_then_needs_an_allow(iam):
     assert body["Message"].endswith("/cognito/GET/item with an explicit deny")
 
 
-def sign(creds, url):
-    r = AWSRequest(method="GET", url=url)
-    SigV4Auth(creds, "execute-api", "us-east-1").add_auth(r)
-    return dict(r.headers)
-
-
-def test_an_iam_caller_is_judged_by_its_policies_and_the_apis_together(iam, admin):  # noqa: F811
+def test_an_iam_caller_is_judged_by_its_policies_and_the_apis_together(iam, admin):
     # The administrator's own policy allows everything; the account's principals are allowed.
-    status, _, body = answer(iam, "/account/signed", sign(admin, iam.api + "/account/signed"))
+    status, _, body = answer(iam, "/account/signed", signed(admin, "GET", iam.api + "/account/signed"))
     assert status == 200 and body["identity"]["userArn"].endswith(":user/gatehouse-admin"), body
     # The API's Deny wins over the administrator's Allow.
     denial(iam, "/blocked/signed", user="arn:aws:iam::123456789012:user/gatehouse-admin",
-           headers=sign(admin, iam.api + "/blocked/signed"))
+           headers=signed(admin, "GET", iam.api + "/blocked/signed"))
