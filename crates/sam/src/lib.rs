@@ -5,7 +5,9 @@
 //! `Ref` and `Fn::GetAtt` resolve to. Pure: no I/O, no service types.
 //!
 //! # Layout
-//! - this file: [`Kind`], [`plan`], [`Plan`] (identities, provisioning, resolution), [`App`].
+//! - this file: [`Kind`], [`plan`], [`Plan`] (identities, provisioning), [`App`].
+//! - [`app`]: a provisioned plan resolved into the [`App`] (functions, APIs with their events,
+//!   policies, usage plans, tables, outputs).
 //! - [`graph`]: the dependency order over Ref/GetAtt/Sub/DependsOn and Globals; cycles.
 //! - [`generated`]: the resources SAM generates that a template may name (`MyApi.Stage`,
 //!   `MyFunctionRole`, ...).
@@ -27,6 +29,7 @@
 //! Every error is a [`TemplateError`] naming the file, the line and the resource.
 
 pub mod api;
+mod app;
 pub mod cognito;
 pub mod dynamodb;
 pub mod function;
@@ -51,7 +54,6 @@ pub use template::{Stack, TemplateError};
 
 pub use apispec::{AuthorizerKind, HttpApi, RestApi};
 
-use crate::api::FromSam;
 pub use function::{Function, Layer};
 
 /// What a resource is to the local stack.
@@ -658,277 +660,6 @@ impl<'s> Plan<'s> {
         Ok(())
     }
 
-    /// Resolves everything else, now that every reference has a value.
-    pub fn resolve_app(self, local: &Local) -> Result<App, TemplateError> {
-        let mut warnings = self.stack.warnings.clone();
-        let mut functions = Vec::new();
-        let mut apis: Vec<RestApi> = Vec::new();
-        let mut layers: Vec<Layer> = Vec::new();
-        let mut parts: Vec<rawapi::Part> = Vec::new();
-        let mut http_apis: Vec<httpapi::HttpApi> = Vec::new();
-        // Each SAM REST API's `Auth`: its ResourcePolicy is written once its events are in,
-        // its UsagePlan generates a plan and a key.
-        let mut sam_auths: Vec<(String, Json)> = Vec::new();
-        for &i in &self.order {
-            let r = &self.stack.resources[i];
-            match self.kinds[i] {
-                Kind::Function => {
-                    let props = self.with_globals(r, Kind::Function)?;
-                    let f = function::Function::from_props(
-                        self.stack,
-                        r,
-                        &props,
-                        &dir_of(self.stack, &r.logical_id),
-                    )
-                    .map_err(|m| self.error(r, m))?;
-                    functions.push((f, props));
-                }
-                Kind::HttpApi => {
-                    let props = self.with_globals(r, Kind::HttpApi)?;
-                    let id = self.physical.refs[&r.logical_id].clone();
-                    let a = httpapi::HttpApi::from_sam(&r.logical_id, id, &props, &mut warnings)
-                        .map_err(|m| self.error(r, m))?;
-                    http_apis.push(a);
-                }
-                Kind::ApiGateway(kind) => {
-                    let props = self.resolve(r, &r.properties)?;
-                    let root = self
-                        .physical
-                        .attrs
-                        .get(&(r.logical_id.clone(), "RootResourceId".to_string()))
-                        .and_then(Json::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    parts.push(rawapi::Part {
-                        logical_id: r.logical_id.clone(),
-                        id: self.physical.refs[&r.logical_id].clone(),
-                        kind,
-                        props,
-                        root,
-                    });
-                }
-                Kind::Layer => {
-                    let props = self.resolve(r, &r.properties)?;
-                    let arn = self.physical.refs[&r.logical_id].clone();
-                    if let Some(l) = function::Layer::from_props(
-                        self.stack,
-                        r,
-                        arn,
-                        &props,
-                        &dir_of(self.stack, &r.logical_id),
-                    )
-                    .map_err(|m| self.error(r, m))?
-                    {
-                        layers.push(l);
-                    }
-                }
-                Kind::RestApi => {
-                    let props = self.with_globals(r, Kind::RestApi)?;
-                    let id = self.physical.refs[&r.logical_id].clone();
-                    let a = api::RestApi::from_sam(&r.logical_id, id, &props, &mut warnings)
-                        .map_err(|m| self.error(r, m))?;
-                    sam_auths.push((a.logical_id.clone(), props["Auth"].clone()));
-                    apis.push(a);
-                }
-                _ => {}
-            }
-        }
-        let template_error = |m| TemplateError {
-            file: self.stack.file.clone(),
-            line: 0,
-            resource: None,
-            message: m,
-        };
-        apis.extend(rawapi::build(&parts, &mut warnings).map_err(template_error)?);
-        let (mut api_keys, mut usage_plans) = usage::build(&parts, &mut warnings);
-        http_apis.extend(rawhttp::build(&parts, &mut warnings).map_err(template_error)?);
-        for scope in api::implicit_api_scopes(self.stack) {
-            let (a, auth) = self.implicit_api(&scope, &mut warnings)?;
-            sam_auths.push((a.logical_id.clone(), auth));
-            apis.push(a);
-        }
-        for scope in httpapi::implicit_api_scopes(self.stack) {
-            http_apis.push(self.implicit_http_api(&scope, &mut warnings)?);
-        }
-        responses::attach(&mut apis, &parts, &mut warnings);
-        for (f, props) in &functions {
-            let r = self
-                .stack
-                .resources
-                .iter()
-                .find(|r| r.logical_id == f.logical_id)
-                .expect("a planned function is a resource");
-            api::add_events(&mut apis, &mut http_apis, &self, f, props, &mut warnings)
-                .map_err(|m| self.error(r, m))?;
-        }
-        for (logical_id, auth) in &sam_auths {
-            let error = |m: String| TemplateError {
-                file: self.stack.file_of(logical_id).to_path_buf(),
-                line: 0,
-                resource: Some(logical_id.clone()),
-                message: m,
-            };
-            let Some(a) = apis.iter_mut().find(|a| &a.logical_id == logical_id) else {
-                continue;
-            };
-            policy::add_sam_to_api(a, &auth["ResourcePolicy"])
-                .map_err(|m| error(format!("Auth.ResourcePolicy: {m}")))?;
-            let id_of = |name: &str| {
-                self.physical
-                    .refs
-                    .get(name)
-                    .cloned()
-                    .unwrap_or_else(|| api::stable_id("generated", name))
-            };
-            usage::add_sam(
-                a,
-                auth,
-                id_of,
-                &mut api_keys,
-                &mut usage_plans,
-                &mut warnings,
-            )
-            .map_err(|m| error(format!("Auth.UsagePlan: {m}")))?;
-        }
-        // An authorizer naming a function the template does not define cannot run.
-        let rest_lambdas = apis
-            .iter()
-            .flat_map(|a| a.authorizers.values().map(move |z| (&a.logical_id, z)));
-        let http_lambdas = http_apis
-            .iter()
-            .flat_map(|a| a.authorizers.values().map(move |z| (&a.logical_id, z)));
-        let lambdas = rest_lambdas
-            .chain(http_lambdas)
-            .filter_map(|(api, z)| match &z.kind {
-                AuthorizerKind::Lambda(l) => Some((api, &z.name, &l.function)),
-                _ => None,
-            });
-        for (api, name, function) in lambdas {
-            if !functions.iter().any(|(f, _)| &f.name == function) {
-                warnings.push(format!(
-                    "{api}: authorizer {name} runs {function:?}, which is not a function of this template: requests it guards answer 500"
-                ));
-            }
-        }
-        let mut tables = Vec::new();
-        for &i in &self.order {
-            let r = &self.stack.resources[i];
-            let build = match r.kind.as_str() {
-                "AWS::DynamoDB::Table" => dynamodb::table,
-                "AWS::Serverless::SimpleTable" => dynamodb::simple_table,
-                _ => continue,
-            };
-            let props = self.resolve(r, &r.properties)?;
-            let name = self.physical.refs[&r.logical_id].clone();
-            match build(&r.logical_id, &name, &props) {
-                Ok(t) => tables.push(t),
-                Err(m) => warnings.push(format!(
-                    "{}: {m}: it cannot be created on a DynamoDB endpoint",
-                    r.logical_id
-                )),
-            }
-        }
-        let outputs = self.outputs(&apis, &http_apis, local)?;
-        // A function that calls an API of its own stack by its AWS URL calls the local one.
-        for (f, _) in &mut functions {
-            for (_, v) in &mut f.env {
-                localize(v, &apis, &http_apis, &self.stack.pseudo.region, local);
-            }
-        }
-        Ok(App {
-            tables,
-            file: self.stack.file.clone(),
-            functions: functions.into_iter().map(|(f, _)| f).collect(),
-            apis,
-            http_apis,
-            layers,
-            outputs,
-            not_emulated: self.not_emulated,
-            warnings,
-            api_keys,
-            usage_plans,
-        })
-    }
-
-    /// The implicit HTTP API of `scope`, configured by its `Globals.HttpApi`.
-    fn implicit_http_api(
-        &self,
-        scope: &str,
-        warnings: &mut Vec<String>,
-    ) -> Result<httpapi::HttpApi, TemplateError> {
-        let name = scoped(scope, httpapi::IMPLICIT_HTTP_API);
-        let file = self.stack.file_of(&name).to_path_buf();
-        let props = match globals_of(self.stack, scope).and_then(|g| g.get("HttpApi")) {
-            Some(node) => self
-                .stack
-                .resolve(node, &self.physical, "Globals")
-                .map_err(|e| match e {
-                    ResolveError::Invalid(e) => e,
-                    ResolveError::Unresolved { logical_id } => TemplateError {
-                        file: file.clone(),
-                        line: node.line,
-                        resource: Some("Globals".into()),
-                        message: format!(
-                            "Globals.HttpApi refers to {logical_id}, whose value is not known"
-                        ),
-                    },
-                })?,
-            None => Json::Null,
-        };
-        let id = self.physical.refs[&name].clone();
-        httpapi::HttpApi::from_sam(&name, id, &props, warnings).map_err(|m| TemplateError {
-            file,
-            line: 0,
-            resource: Some(name.clone()),
-            message: m,
-        })
-    }
-
-    /// The implicit API of `scope`, configured by its `Globals.Api` as SAM configures it, and
-    /// its `Auth`.
-    fn implicit_api(
-        &self,
-        scope: &str,
-        warnings: &mut Vec<String>,
-    ) -> Result<(RestApi, Json), TemplateError> {
-        let name = scoped(scope, api::IMPLICIT_API);
-        let file = self.stack.file_of(&name).to_path_buf();
-        let mut props = match globals_of(self.stack, scope).and_then(|g| g.get("Api")) {
-            Some(node) => self
-                .stack
-                .resolve(node, &self.physical, "Globals")
-                .map_err(|e| match e {
-                    ResolveError::Invalid(e) => e,
-                    ResolveError::Unresolved { logical_id } => TemplateError {
-                        file: file.clone(),
-                        line: node.line,
-                        resource: Some("Globals".into()),
-                        message: format!(
-                            "Globals.Api refers to {logical_id}, whose value is not known"
-                        ),
-                    },
-                })?,
-            None => Json::Null,
-        };
-        if !props.is_object() {
-            props = Json::Object(serde_json::Map::new());
-        }
-        props
-            .as_object_mut()
-            .expect("an object")
-            .entry("StageName")
-            .or_insert_with(|| Json::String("Prod".into()));
-        let id = self.physical.refs[&name].clone();
-        let api =
-            api::RestApi::from_sam(&name, id, &props, warnings).map_err(|m| TemplateError {
-                file,
-                line: 0,
-                resource: Some(name.clone()),
-                message: m,
-            })?;
-        Ok((api, props["Auth"].clone()))
-    }
-
     /// A resource's properties merged over the `Globals` section its kind takes, resolved.
     fn with_globals(&self, r: &Resource, kind: Kind) -> Result<Json, TemplateError> {
         let globals = match graph::globals_key(kind)
@@ -942,45 +673,9 @@ impl<'s> Plan<'s> {
         Ok(merged)
     }
 
-    /// The outputs as strings; an API URL on AWS's host becomes the local one.
-    fn outputs(
-        &self,
-        apis: &[RestApi],
-        http_apis: &[httpapi::HttpApi],
-        local: &Local,
-    ) -> Result<BTreeMap<String, String>, TemplateError> {
-        let mut outputs = self.stack.resolved_outputs(&self.physical)?;
-        for v in outputs.values_mut() {
-            localize(v, apis, http_apis, &self.stack.pseudo.region, local);
-        }
-        Ok(outputs)
-    }
-
     /// What `Ref`/`GetAtt` resolve to so far.
     pub fn physical(&self) -> &Physical {
         &self.physical
-    }
-}
-
-/// `https://<api id>.execute-api.<region>.amazonaws.com…` of one of `apis` becomes the local
-/// URL (`<api_url>…`); anything else is left as it is.
-fn localize(
-    v: &mut String,
-    apis: &[RestApi],
-    http_apis: &[httpapi::HttpApi],
-    region: &str,
-    local: &Local,
-) {
-    let ids = apis
-        .iter()
-        .map(|a| &a.id)
-        .chain(http_apis.iter().map(|a| &a.id));
-    for id in ids {
-        let aws = format!("https://{id}.execute-api.{region}.amazonaws.com");
-        if v.starts_with(&aws) {
-            *v = v.replacen(&aws, &local.api_url, 1);
-            return;
-        }
     }
 }
 

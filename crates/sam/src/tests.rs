@@ -4,6 +4,7 @@ use serde_json::{Value as Json, json};
 use template::Pseudo;
 
 use super::*;
+use crate::api::FromSam;
 use apispec::{Authorization, IdentitySource, LambdaAuthorizer};
 
 /// The header a Cognito authorizer reads its token from.
