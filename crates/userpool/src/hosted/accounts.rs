@@ -1,7 +1,16 @@
 //! The pages that make or mend an account: `signup` and `confirm`, `forgotPassword` and
 //! `confirmForgotPassword`.
 
-use super::*;
+use crate::pools::UserPools;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use common::date::now_secs;
+use serde_json::json;
+use std::sync::Arc;
+
+use super::pages::*;
+use super::shared::*;
 
 pub(super) async fn signup_page(
     State(pools): State<Arc<UserPools>>,

@@ -2,7 +2,18 @@
 //! refresh, client credentials), `oauth2/userInfo` and `oauth2/revoke`, with the CORS a
 //! single-page app needs for them.
 
-use super::*;
+use crate::model::ClientConfig;
+use crate::pools::UserPools;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use common::date::now_secs;
+use serde_json::{Value as Json, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::shared::*;
 
 /// The endpoints a single-page app calls from its own origin (the code exchange, userInfo,
 /// revoke) answer CORS: any origin, no cookies (they authenticate by their own parameters).

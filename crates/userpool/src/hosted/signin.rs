@@ -2,7 +2,18 @@
 //! scopes, PKCE), the `login` page and its new-password and TOTP steps, and the grant that
 //! completes it (a code or tokens for the client, a session for the browser).
 
-use super::*;
+use crate::error::CognitoError;
+use crate::model::{ClientConfig, UserStatus};
+use crate::pools::{OAuthGrant, Purpose, UserPools};
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use common::date::now_secs;
+use serde_json::{Map, Value as Json, json};
+use std::sync::Arc;
+
+use super::pages::*;
+use super::shared::*;
 
 impl UserPools {
     /// Checks an authorize request (its raw query) for the pool `pool_id`.
@@ -437,19 +448,6 @@ pub(super) async fn login_page(
         p.login_form(prefix, a, None, None)
     })
     .await
-}
-
-/// The form's authorize request, checked again (the page carries it as `q`).
-pub(super) fn form_authorize(
-    p: &UserPools,
-    prefix: &str,
-    f: &HashMap<String, String>,
-) -> Result<Authorize, Answer> {
-    let Some(pool_id) = p.pool_of_prefix(prefix) else {
-        return Err(no_pool_page());
-    };
-    p.check_authorize(&pool_id, prefix, f.get("q").map_or("", String::as_str))
-        .map_err(refused)
 }
 
 pub(super) async fn login_post(
