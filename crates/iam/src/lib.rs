@@ -145,41 +145,45 @@ impl Iam {
         source_ip: Option<&str>,
         resource_policy: Option<&Json>,
     ) -> Decision {
-        let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut put = |k: &str, v: String| ctx.insert(k.into(), vec![v]);
-        let now = common::date::now_secs();
-        put(
-            "aws:currenttime",
-            common::date::iso8601(i64::try_from(now).unwrap_or(i64::MAX)),
-        );
-        put("aws:epochtime", now.to_string());
-        // Locally every request comes over plain HTTP.
-        put("aws:securetransport", "false".into());
-        if let Some(ip) = source_ip {
-            put("aws:sourceip", ip.to_string());
-        }
-        let caller = match who {
-            Some(a) => {
-                let p = &a.key.principal;
+        let principal = who.map(|a| &*a.key.principal);
+        let make = || {
+            let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut put = |k: &str, v: String| ctx.insert(k.into(), vec![v]);
+            let now = common::date::now_secs();
+            put(
+                "aws:currenttime",
+                common::date::iso8601(i64::try_from(now).unwrap_or(i64::MAX)),
+            );
+            put("aws:epochtime", now.to_string());
+            // Locally every request comes over plain HTTP.
+            put("aws:securetransport", "false".into());
+            if let Some(ip) = source_ip {
+                put("aws:sourceip", ip.to_string());
+            }
+            if let Some(p) = principal {
                 put("aws:principalarn", p.arn.clone());
                 put("aws:principalaccount", p.account.clone());
                 put("aws:principaltype", "User".into());
                 put("aws:userid", p.user_id.clone());
                 put("aws:username", p.name.clone());
-                Caller {
-                    arn: p.arn.clone(),
-                    account: p.account.clone(),
-                    role_arn: None,
-                }
             }
+            ctx
+        };
+        let context = policy::Context::lazy(&make);
+        let caller = match principal {
+            Some(p) => Caller {
+                arn: p.arn.clone(),
+                account: p.account.clone(),
+                role_arn: None,
+            },
             None => Caller::default(),
         };
-        let identity: &[Json] = who.map_or(&[], |a| a.key.principal.policies.as_slice());
+        let identity: &[Json] = principal.map_or(&[], |p| p.policies.as_slice());
         let ask = policy::Ask {
             action,
             resource,
             caller: &caller,
-            context: &ctx,
+            context: &context,
         };
         policy::evaluate(identity, resource_policy, &ask)
     }

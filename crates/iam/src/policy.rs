@@ -10,6 +10,7 @@
 //! no local request has a value for that is not `…IfExists`/`Null`) makes its statement an
 //! [`Decision::Unsupported`] refusal when it could otherwise allow, with the element named.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -49,8 +50,38 @@ pub struct Ask<'a> {
     pub resource: &'a str,
     /// The caller.
     pub caller: &'a Caller,
-    /// Condition key values, keys in lower case (`aws:sourceip`, `aws:principaltag/team`).
-    pub context: &'a BTreeMap<String, Vec<String>>,
+    /// Condition key values.
+    pub context: &'a Context<'a>,
+}
+
+/// Condition key values, keys in lower case (`aws:sourceip`, `aws:principaltag/team`): made
+/// the first time a `Condition` asks for one, so the many requests whose policies have no
+/// condition never build them.
+pub struct Context<'a> {
+    values: OnceCell<BTreeMap<String, Vec<String>>>,
+    make: &'a dyn Fn() -> BTreeMap<String, Vec<String>>,
+}
+
+impl<'a> Context<'a> {
+    /// Values `make` builds when first asked.
+    pub fn lazy(make: &'a dyn Fn() -> BTreeMap<String, Vec<String>>) -> Context<'a> {
+        Context {
+            values: OnceCell::new(),
+            make,
+        }
+    }
+
+    fn values(&self) -> &BTreeMap<String, Vec<String>> {
+        self.values.get_or_init(self.make)
+    }
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("values", &self.values.get())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Evaluates `ask` against the caller's identity policies and the resource's policy (either
@@ -86,20 +117,20 @@ pub fn evaluate(identity: &[Json], resource_policy: Option<&Json>, ask: &Ask<'_>
     }
 }
 
-fn statements(doc: &Json) -> Vec<&Json> {
-    match &doc["Statement"] {
-        Json::Array(l) => l.iter().collect(),
-        s @ Json::Object(_) => vec![s],
-        _ => Vec::new(),
-    }
+/// A document's statements (a list, or one statement on its own).
+fn statements(doc: &Json) -> impl Iterator<Item = &Json> {
+    let st = &doc["Statement"];
+    st.as_array()
+        .into_iter()
+        .flatten()
+        .chain(st.is_object().then_some(st))
 }
 
-fn list(v: &Json) -> Vec<&str> {
-    match v {
-        Json::String(s) => vec![s.as_str()],
-        Json::Array(l) => l.iter().filter_map(Json::as_str).collect(),
-        _ => Vec::new(),
-    }
+/// A policy element's strings (one string, or a list of them).
+fn list(v: &Json) -> impl Iterator<Item = &str> {
+    v.as_str()
+        .into_iter()
+        .chain(v.as_array().into_iter().flatten().filter_map(Json::as_str))
 }
 
 /// Whether a statement applies: `Some(true)` an Allow, `Some(false)` a Deny, `None` not.
@@ -110,13 +141,13 @@ fn statement(st: &Json, is_resource: bool, ask: &Ask<'_>) -> Result<Option<bool>
         other => return Err(format!("Effect {other:?}")),
     };
     let action = match (&st["Action"], &st["NotAction"]) {
-        (a, Json::Null) if !a.is_null() => list(a).iter().any(|p| like(p, ask.action, true)),
-        (Json::Null, n) if !n.is_null() => !list(n).iter().any(|p| like(p, ask.action, true)),
+        (a, Json::Null) if !a.is_null() => list(a).any(|p| like(p, ask.action, true)),
+        (Json::Null, n) if !n.is_null() => !list(n).any(|p| like(p, ask.action, true)),
         _ => return Err("a statement needs Action or NotAction".into()),
     };
     let resource = match (&st["Resource"], &st["NotResource"]) {
-        (r, Json::Null) if !r.is_null() => list(r).iter().any(|p| resource_like(p, ask.resource)),
-        (Json::Null, n) if !n.is_null() => !list(n).iter().any(|p| resource_like(p, ask.resource)),
+        (r, Json::Null) if !r.is_null() => list(r).any(|p| resource_like(p, ask.resource)),
+        (Json::Null, n) if !n.is_null() => !list(n).any(|p| resource_like(p, ask.resource)),
         // An identity policy statement needs one; a resource policy's may leave it out.
         (Json::Null, Json::Null) if is_resource => true,
         _ => return Err("a statement needs Resource or NotResource".into()),
@@ -143,18 +174,47 @@ fn principal_matches(p: &Json, caller: &Caller) -> bool {
     if p == "*" {
         return true;
     }
-    let names = list(&p["AWS"]);
-    names.iter().any(|n| {
-        *n == "*"
+    list(&p["AWS"]).any(|n| {
+        n == "*"
             || (!caller.account.is_empty()
-                && (*n == caller.account || *n == format!("arn:aws:iam::{}:root", caller.account)))
-            || (!caller.arn.is_empty() && *n == caller.arn)
-            || caller.role_arn.as_deref() == Some(*n)
+                && (n == caller.account || is_root_of(n, &caller.account)))
+            || (!caller.arn.is_empty() && n == caller.arn)
+            || caller.role_arn.as_deref() == Some(n)
     })
 }
 
-/// `*` any run (across `/` too), `?` one character.
+/// Whether `n` is `arn:aws:iam::<account>:root`.
+fn is_root_of(n: &str, account: &str) -> bool {
+    n.strip_prefix("arn:aws:iam::")
+        .and_then(|r| r.strip_suffix(":root"))
+        == Some(account)
+}
+
+/// `*` any run (across `/` too), `?` one character. Evaluated on every request against every
+/// statement: the common cases (`*`, no wildcard, ASCII) allocate nothing.
 fn like(pattern: &str, value: &str, ignore_case: bool) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    if !pattern.contains(['*', '?']) {
+        return if ignore_case {
+            pattern.eq_ignore_ascii_case(value)
+                || (!(pattern.is_ascii() && value.is_ascii())
+                    && pattern.to_lowercase() == value.to_lowercase())
+        } else {
+            pattern == value
+        };
+    }
+    if pattern.is_ascii() && value.is_ascii() {
+        let eq = |a: u8, b: u8| {
+            if ignore_case {
+                a.eq_ignore_ascii_case(&b)
+            } else {
+                a == b
+            }
+        };
+        return glob(pattern.as_bytes(), value.as_bytes(), eq);
+    }
     let (p, v): (Vec<char>, Vec<char>) = if ignore_case {
         (
             pattern.to_lowercase().chars().collect(),
@@ -163,13 +223,18 @@ fn like(pattern: &str, value: &str, ignore_case: bool) -> bool {
     } else {
         (pattern.chars().collect(), value.chars().collect())
     };
-    // Iterative glob with backtracking to the last `*`.
+    glob(&p, &v, |a, b| a == b)
+}
+
+/// Iterative glob with backtracking to the last `*`, over bytes or characters.
+fn glob<T: Copy + PartialEq + From<u8>>(p: &[T], v: &[T], eq: impl Fn(T, T) -> bool) -> bool {
+    let (star_c, any_c) = (T::from(b'*'), T::from(b'?'));
     let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
     while j < v.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == v[j]) {
+        if i < p.len() && p[i] != star_c && (p[i] == any_c || eq(p[i], v[j])) {
             i += 1;
             j += 1;
-        } else if i < p.len() && p[i] == '*' {
+        } else if i < p.len() && p[i] == star_c {
             star = Some(i);
             mark = j;
             i += 1;
@@ -181,7 +246,7 @@ fn like(pattern: &str, value: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    while i < p.len() && p[i] == '*' {
+    while i < p.len() && p[i] == star_c {
         i += 1;
     }
     i == p.len()
@@ -193,16 +258,18 @@ fn resource_like(pattern: &str, resource: &str) -> bool {
     if pattern == "*" {
         return true;
     }
-    let p: Vec<&str> = pattern.splitn(6, ':').collect();
-    let r: Vec<&str> = resource.splitn(6, ':').collect();
-    if p.len() != 6 || r.len() != 6 {
+    let arn = |s: &str| s.matches(':').count() >= 5;
+    if !(arn(pattern) && arn(resource)) {
         return like(pattern, resource, false);
     }
-    p.iter().zip(&r).all(|(a, b)| like(a, b, false))
+    pattern
+        .splitn(6, ':')
+        .zip(resource.splitn(6, ':'))
+        .all(|(a, b)| like(a, b, false))
 }
 
 /// Every operator's every key must hold (keys AND, values OR).
-fn conditions(c: &Json, ctx: &BTreeMap<String, Vec<String>>) -> Result<bool, String> {
+fn conditions(c: &Json, ctx: &Context<'_>) -> Result<bool, String> {
     let Some(ops) = c.as_object() else {
         return if c.is_null() {
             Ok(true)
@@ -215,7 +282,8 @@ fn conditions(c: &Json, ctx: &BTreeMap<String, Vec<String>>) -> Result<bool, Str
             return Err(format!("Condition {op} must be a map"));
         };
         for (key, wanted) in keys {
-            if !condition(op, key, &list(wanted), wanted, ctx)? {
+            let listed: Vec<&str> = list(wanted).collect();
+            if !condition(op, key, &listed, wanted, ctx)? {
                 return Ok(false);
             }
         }
@@ -253,10 +321,10 @@ fn condition(
     key: &str,
     wanted: &[&str],
     raw: &Json,
-    ctx: &BTreeMap<String, Vec<String>>,
+    ctx: &Context<'_>,
 ) -> Result<bool, String> {
     let lkey = key.to_ascii_lowercase();
-    let values = ctx.get(&lkey);
+    let values = ctx.values().get(&lkey);
     let (set, base) = match op.split_once(':') {
         Some((q @ ("ForAnyValue" | "ForAllValues"), rest)) => (Some(q), rest),
         _ => (None, op),
@@ -269,7 +337,7 @@ fn condition(
         let want_null = match raw {
             Json::Bool(b) => *b,
             other => list(other)
-                .first()
+                .next()
                 .is_some_and(|v| v.eq_ignore_ascii_case("true")),
         };
         return Ok(values.is_none() == want_null);

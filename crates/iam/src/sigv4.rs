@@ -41,12 +41,11 @@ impl Request<'_> {
             .map(|(_, v)| *v)
     }
 
-    fn header_all(&self, name: &str) -> Vec<&str> {
+    fn header_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> {
         self.headers
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| *v)
-            .collect()
     }
 }
 
@@ -140,13 +139,14 @@ pub fn is_signed(req: &Request<'_>) -> bool {
 /// Reads the signature's parts, or refuses a malformed one as AWS does. An unsigned request
 /// is [`Refusal::missing`].
 pub fn parse(req: &Request<'_>) -> Result<Signature, Refusal> {
-    let auth = req.header_all("authorization");
-    if auth.len() > 1 {
+    let mut auth = req.header_all("authorization");
+    let first = auth.next();
+    if auth.next().is_some() {
         return Err(Refusal::incomplete(
             "Authorization header requires only one value",
         ));
     }
-    if let Some(auth) = auth.first() {
+    if let Some(auth) = first {
         return parse_header(req, auth);
     }
     let pairs = query_pairs(req.query);
@@ -440,14 +440,21 @@ pub fn canonical(
         ));
     }
     for name in &names {
-        let values = req.header_all(name);
-        let joined: Vec<String> = values
-            .iter()
-            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
         out.push_str(name);
         out.push(':');
-        out.push_str(&joined.join(","));
+        // Repeated headers joined by `,`, each value trimmed and its inner runs of spaces
+        // made one.
+        for (i, value) in req.header_all(name).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            for (j, word) in value.split_whitespace().enumerate() {
+                if j > 0 {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+        }
         out.push('\n');
     }
     out.push('\n');
@@ -498,7 +505,10 @@ fn encode(s: &str, slash: bool) -> String {
         if keep {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
     out

@@ -533,11 +533,13 @@ fn policies_evaluate_as_aws_documents() {
             vec!["2026-12-06T19:00:00Z".into()],
         );
         ctx.insert("aws:securetransport".into(), vec!["false".into()]);
+        let make = || ctx.clone();
+        let context = Context::lazy(&make);
         let ask = Ask {
             action: "execute-api:Invoke",
             resource: c.resource,
             caller: &c.caller,
-            context: &ctx,
+            context: &context,
         };
         // A resource policy's `execute-api:/…` shorthand is expanded by whoever holds the
         // API's ARN; here the cases write full ARNs or `*`, except the first, expanded here.
@@ -557,4 +559,26 @@ fn policies_evaluate_as_aws_documents() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn globs_match_by_character_with_and_without_case() {
+    // A `*` in the pattern is always a wildcard, even where the value has a `*` too.
+    assert!(like("*b", "*ab", false));
+    assert!(like("execute-api:*", "EXECUTE-API:Invoke", true));
+    assert!(!like("execute-api:*", "EXECUTE-API:Invoke", false));
+    assert!(like("execute-api:Invoke", "Execute-Api:invoke", true));
+    assert!(!like("a?c", "abbc", false));
+    // `?` is one character, not one byte.
+    assert!(like("caf?", "café", false));
+    assert!(like("CAFÉ", "café", true));
+    assert!(!like("caf", "café", false));
+    assert!(resource_like(
+        "arn:aws:execute-api:*:*:abc/*/GET/*",
+        "arn:aws:execute-api:us-east-1:123456789012:abc/Prod/GET/orders/1"
+    ));
+    assert!(!resource_like(
+        "arn:aws:execute-api:*:*:abc/*/GET/*",
+        "arn:aws:execute-api:us-east-1:123456789012:abc/Prod/POST/orders"
+    ));
 }
