@@ -85,6 +85,11 @@ pub enum AuthorizerKind {
         pool_ids: Vec<String>,
         /// The header the token is read from (`Identity.Header`, default `Authorization`).
         header: String,
+        /// `identityValidationExpression`: the ID token's `aud` must match it whole, else
+        /// 401 (botocore's model of `Authorizer`: "API Gateway will match the aud field of
+        /// the incoming token … against the specified regular expression"). A token with no
+        /// `aud` (an access token) does not match.
+        validation: Option<String>,
     },
     /// An HTTP API's JWT authorizer.
     Jwt {

@@ -91,9 +91,10 @@ impl DecisionCache {
         map.insert(key, (Instant::now() + ttl, d));
     }
 
-    /// `identityValidationExpression` against a token: a full match. An expression that does
+    /// `identityValidationExpression` against a TOKEN authorizer's token or a Cognito token's
+    /// `aud`: a full match. An expression that does
     /// not compile matches nothing (and says so once).
-    fn validates(&self, expr: &str, token: &str) -> bool {
+    pub(crate) fn validates(&self, expr: &str, token: &str) -> bool {
         let re = {
             let mut m = self
                 .regexes

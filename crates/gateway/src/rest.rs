@@ -325,7 +325,11 @@ impl Gateway {
             return Err(denied(Denied::Unauthorized));
         };
         let lambda = match &a.kind {
-            spec::AuthorizerKind::Cognito { pool_ids, header } => {
+            spec::AuthorizerKind::Cognito {
+                pool_ids,
+                header,
+                validation,
+            } => {
                 // The identity header given twice is ambiguous: refused (AWS's behaviour here
                 // is undocumented; refusing cannot let a request through that should not pass).
                 let mut values = parts.headers.get_all(header.as_str()).iter();
@@ -333,10 +337,17 @@ impl Gateway {
                 if values.next().is_some() {
                     return Err(denied(Denied::Unauthorized));
                 }
-                return auth::authorize(pool_ids, scopes, value, self.keys.as_ref(), &self.cache)
+                let v = auth::authorize(pool_ids, scopes, value, self.keys.as_ref(), &self.cache)
                     .await
-                    .map(Authorized::Token)
-                    .map_err(denied);
+                    .map_err(denied)?;
+                if let Some(expr) = validation
+                    && !self
+                        .decisions
+                        .validates(expr, v.raw["aud"].as_str().unwrap_or_default())
+                {
+                    return Err(denied(Denied::Unauthorized));
+                }
+                return Ok(Authorized::Token(v));
             }
             spec::AuthorizerKind::Lambda(l) => l,
             spec::AuthorizerKind::Jwt { .. } => return Err(denied(Denied::Unauthorized)),

@@ -16,7 +16,7 @@ use common::jwt::SigningKey;
 use gateway::spec::{Authorization, Authorizer, AuthorizerKind, RestApi, RestCors as Cors, Route};
 use gateway::{Gateway, Invoke, InvokeError};
 use serde_json::{Value as Json, json};
-use support::{Functions, OneKey, POOL, get, id_token, message, send};
+use support::{CLIENT, Functions, OneKey, POOL, get, id_token, message, send};
 
 const SIGNED: &str = "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00";
 
@@ -54,6 +54,12 @@ fn route(path: &str, method: &str, function: &str, auth: bool) -> Route {
 }
 
 fn setup(authorize_preflight: bool) -> Setup {
+    setup_with(authorize_preflight, None)
+}
+
+/// The test API, its Cognito authorizer with `validation` as its
+/// `identityValidationExpression`.
+fn setup_with(authorize_preflight: bool, validation: Option<&str>) -> Setup {
     let (key, keys) = OneKey::new();
     let api = RestApi {
         cors: Some(Cors {
@@ -68,6 +74,7 @@ fn setup(authorize_preflight: bool) -> Setup {
                 kind: AuthorizerKind::Cognito {
                     pool_ids: vec![POOL.into()],
                     header: "Authorization".into(),
+                    validation: validation.map(str::to_string),
                 },
                 scopes: Vec::new(),
             },
@@ -208,6 +215,36 @@ async fn a_protected_route_needs_a_valid_unexpired_id_token() {
     let claims = &events[0].1["requestContext"]["authorizer"]["claims"];
     assert_eq!(claims["email"], "e@example.com");
     assert_eq!(claims["sub"], "s-1");
+}
+
+#[tokio::test]
+async fn a_cognito_validation_expression_must_match_the_whole_aud() {
+    let cases = [
+        (Some(CLIENT.to_string()), StatusCode::OK),
+        (Some(format!("{CLIENT}|another")), StatusCode::OK),
+        (Some("another-client".to_string()), StatusCode::UNAUTHORIZED),
+        // A full match: a prefix of the client id is not enough.
+        (Some(CLIENT[..3].to_string()), StatusCode::UNAUTHORIZED),
+        (None, StatusCode::OK),
+    ];
+    for (validation, want) in cases {
+        let s = setup_with(false, validation.as_deref());
+        let req = Request::get("/v1/private")
+            .header("authorization", id_token(&s.key, now_secs() + 60))
+            .body(Body::empty())
+            .expect("request");
+        let (status, _, body) = send(&s.app, req).await;
+        assert_eq!(
+            status,
+            want,
+            "{validation:?}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        if want == StatusCode::UNAUTHORIZED {
+            assert_eq!(message(&body), json!("Unauthorized"));
+            assert!(s.functions.events.lock().expect("lock").is_empty());
+        }
+    }
 }
 
 #[tokio::test]

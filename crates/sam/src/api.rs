@@ -164,10 +164,16 @@ impl FromSam for RestApi {
                     .as_str()
                     .unwrap_or("Authorization")
                     .to_string();
+                // SAM writes `Identity.ValidationExpression` as the Cognito authorizer's
+                // `identityValidationExpression` too (model/apigateway.py).
+                let validation = a["Identity"]["ValidationExpression"]
+                    .as_str()
+                    .map(str::to_string);
                 let kind = match (&a["UserPoolArn"], &a["FunctionArn"]) {
                     (Json::String(s), _) => AuthorizerKind::Cognito {
                         pool_ids: cognito::pool_id_of_arn(s).into_iter().collect(),
                         header,
+                        validation,
                     },
                     (Json::Array(list), _) => AuthorizerKind::Cognito {
                         pool_ids: list
@@ -176,6 +182,7 @@ impl FromSam for RestApi {
                             .filter_map(cognito::pool_id_of_arn)
                             .collect(),
                         header,
+                        validation,
                     },
                     (Json::Null, Json::String(arn)) => lambda_authorizer(name, arn, a)?,
                     (Json::Null, _) => {

@@ -168,6 +168,9 @@ fn rest_scheme(
         "cognito_user_pools" => AuthorizerKind::Cognito {
             pool_ids: pool_ids(&a["providerARNs"]),
             header,
+            validation: a["identityValidationExpression"]
+                .as_str()
+                .map(str::to_string),
         },
         "token" | "request" => AuthorizerKind::Lambda(LambdaAuthorizer {
             function: match a["authorizerUri"].as_str().and_then(function_of_uri) {
@@ -203,6 +206,7 @@ fn rest_scheme(
         _ if authtype == "cognito_user_pools" => AuthorizerKind::Cognito {
             pool_ids: Vec::new(),
             header,
+            validation: None,
         },
         _ => return Err(other_scheme(scheme)),
     };

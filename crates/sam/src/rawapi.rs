@@ -143,6 +143,9 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    validation: a.props["IdentityValidationExpression"]
+                        .as_str()
+                        .map(str::to_string),
                     header,
                 },
                 t @ ("TOKEN" | "REQUEST") => AuthorizerKind::Lambda(LambdaAuthorizer {

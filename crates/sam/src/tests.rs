@@ -236,7 +236,8 @@ fn the_project_template_plans_provisions_and_resolves() {
         api.authorizers["CognitoAuthorizer"].kind,
         api::AuthorizerKind::Cognito {
             pool_ids: vec!["us-east-1_UserPool".into()],
-            header: "Authorization".into()
+            header: "Authorization".into(),
+            validation: None
         }
     );
     assert_eq!(
@@ -435,6 +436,64 @@ Resources:
 }
 
 #[test]
+fn a_cognito_validation_expression_is_read_from_sam_and_openapi() {
+    let mut warnings = Vec::new();
+    let a = RestApi::from_sam(
+        "Api",
+        "id".into(),
+        &json!({"StageName": "v1", "Auth": {"Authorizers": {"P": {
+            "UserPoolArn": "arn:aws:cognito-idp:r:1:userpool/r_X",
+            "Identity": {"Header": "X-Token", "ValidationExpression": "client-[a-z0-9]+"}}}}}),
+        &mut warnings,
+    )
+    .expect("valid");
+    assert_eq!(
+        a.authorizers["P"].kind,
+        api::AuthorizerKind::Cognito {
+            pool_ids: vec!["r_X".into()],
+            header: "X-Token".into(),
+            validation: Some("client-[a-z0-9]+".into())
+        }
+    );
+    let text = r#"
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      DefinitionBody:
+        openapi: "3.0.1"
+        paths:
+          /a:
+            get:
+              security: [{Pool: []}]
+              x-amazon-apigateway-integration: {type: mock}
+        components:
+          securitySchemes:
+            Pool:
+              type: apiKey
+              name: Authorization
+              in: header
+              x-amazon-apigateway-authtype: cognito_user_pools
+              x-amazon-apigateway-authorizer:
+                type: cognito_user_pools
+                providerARNs: ["arn:aws:cognito-idp:r:1:userpool/r_X"]
+                identityValidationExpression: "abc"
+"#;
+    let (app, _) = app(text);
+    let validations: Vec<Option<String>> = app
+        .apis
+        .iter()
+        .flat_map(|a| a.authorizers.values())
+        .map(|a| match &a.kind {
+            api::AuthorizerKind::Cognito { validation, .. } => validation.clone(),
+            other => panic!("not a Cognito authorizer: {other:?}"),
+        })
+        .collect();
+    assert_eq!(validations, [Some("abc".into())]);
+}
+
+#[test]
 fn preflight_authorization_can_be_turned_off_and_arns_may_be_a_list() {
     let mut warnings = Vec::new();
     let a = RestApi::from_sam(
@@ -450,7 +509,8 @@ fn preflight_authorization_can_be_turned_off_and_arns_may_be_a_list() {
         a.authorizers["P"].kind,
         api::AuthorizerKind::Cognito {
             pool_ids: vec!["r_X".into(), "r_Y".into()],
-            header: "Authorization".into()
+            header: "Authorization".into(),
+            validation: None
         }
     );
 }
@@ -620,7 +680,8 @@ Resources:
         api.authorizers["UserPool"].kind,
         api::AuthorizerKind::Cognito {
             pool_ids: vec!["us-east-1_Pool".into()],
-            header: "Authorization".into()
+            header: "Authorization".into(),
+            validation: None
         }
     );
 }
@@ -646,6 +707,7 @@ Resources:
       RestApiId: !Ref Api
       Type: COGNITO_USER_POOLS
       IdentitySource: method.request.header.X-Token
+      IdentityValidationExpression: "[a-z0-9]+"
       ProviderARNs: [!GetAtt Pool.Arn]
   GetItem:
     Type: AWS::ApiGateway::Method
@@ -711,6 +773,10 @@ Outputs:
         ]
     );
     assert_eq!(header_of(&api.authorizers["CognitoAuth"]), "X-Token");
+    assert!(matches!(
+        &api.authorizers["CognitoAuth"].kind,
+        api::AuthorizerKind::Cognito { validation: Some(v), .. } if v == "[a-z0-9]+"
+    ));
     assert_eq!(app.outputs["Url"], "http://127.0.0.1:3000/dev/");
     assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
 }
