@@ -1,4 +1,4 @@
-//! base64 (standard, and url-safe without padding as JWTs use) and hex.
+//! base64 (standard, and url-safe without padding as JWTs use), hex, and markup escaping.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
@@ -34,6 +34,22 @@ pub fn b64url(bytes: &[u8]) -> String {
 /// Decodes base64url without padding (JWT).
 pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// `&`, `<`, `>`, `"` and `'` escaped, for HTML and XML text and attribute values.
+pub fn markup_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,21 +1,7 @@
 //! The hosted UI's pages: plain, accessible HTML with its own CSS (no scripts, no external
 //! assets, nothing fetched from the network). Every value from a request or a user is escaped.
 
-/// `&`, `<`, `>`, `"` and `'` escaped for HTML text and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use common::encoding::markup_escape as esc;
 
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;background:#f4f5f7;margin:0;color:#1d232b}\
 main{max-width:24rem;margin:4rem auto;background:#fff;border:1px solid #d5d9de;border-radius:8px;padding:2rem}\
