@@ -1,56 +1,36 @@
 //! IAM locally: who a SigV4-signed request comes from, and whether that principal may do what
-//! it asks. Knows no gateway: the gateway reaches it through its own port, which the CLI meets
-//! with [`Iam`].
+//! it asks; and STS, which hands out role sessions. Knows no gateway: the gateway reaches it
+//! through its own port, which the CLI meets with [`Iam`].
 //!
 //! # Layout
 //! - [`sigv4`]: Signature Version 4 verification (header and presigned query), with AWS's
 //!   refusals.
 //! - [`policy`]: identity and resource policy evaluation, conditions.
-//! - this file: principals and their keys ([`Principal`], [`Iam`]), and the local account's
-//!   administrator, whose key pair is made on first start and kept in the state dir.
+//! - [`principals`]: users, roles, role sessions and their keys.
+//! - [`sts`]: STS's operations (`GetCallerIdentity`, `AssumeRole`, `GetSessionToken`) and its
+//!   Query/XML wire; [`service`]: its HTTP edge.
+//! - this file: the principals and keys of the local account ([`Iam`]), what a request's
+//!   caller may do, and the account's administrator, whose key pair is made on first start and
+//!   kept in the state dir.
 
 pub mod policy;
+pub mod principals;
+pub mod service;
 pub mod sigv4;
+pub mod sts;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde_json::{Value as Json, json};
 
 pub use policy::{Caller, Decision};
+pub use principals::{Credentials, Key, Principal, Role, Session};
 
 /// The AWS managed policy `AdministratorAccess`: everything allowed.
 pub fn administrator_access() -> Json {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-}
-
-/// Who a key belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// Its ARN (`arn:aws:iam::<account>:user/<name>`).
-    pub arn: String,
-    /// Its account.
-    pub account: String,
-    /// Its unique id (`AIDA…` for a user), the event's `caller` and `user`.
-    pub user_id: String,
-    /// The user's name (`aws:username`).
-    pub name: String,
-    /// Its identity policies (inline and attached, as documents).
-    pub policies: Vec<Json>,
-}
-
-/// A key pair and whose it is.
-#[derive(Debug, Clone)]
-pub struct Key {
-    /// The access key id.
-    pub access_key: String,
-    /// The secret.
-    pub secret: String,
-    /// The session token of temporary credentials (then required on each request).
-    pub session_token: Option<String>,
-    /// Its principal.
-    pub principal: Arc<Principal>,
 }
 
 /// A signed request's caller, once its signature checked.
@@ -60,10 +40,17 @@ pub struct Authenticated {
     pub key: Arc<Key>,
 }
 
-/// The principals and their keys, and the account and region requests are checked in.
+/// Temporary keys kept before expired ones are dropped.
+const SESSION_LIMIT: usize = 10_000;
+
+/// The principals and their keys, the roles, and the account and region requests are checked
+/// in. Keys are added while the stack runs (STS sessions), so they sit behind a lock that is
+/// held only to look one up or add one.
 #[derive(Debug, Default)]
 pub struct Iam {
-    keys: HashMap<String, Arc<Key>>,
+    keys: RwLock<HashMap<String, Arc<Key>>>,
+    roles: HashMap<String, Arc<Role>>,
+    managed: HashMap<String, Json>,
     account: String,
     region: String,
 }
@@ -72,20 +59,77 @@ impl Iam {
     /// No keys yet, for `account` in `region`.
     pub fn new(account: &str, region: &str) -> Iam {
         Iam {
-            keys: HashMap::new(),
+            keys: RwLock::new(HashMap::new()),
+            roles: HashMap::new(),
+            managed: HashMap::from([(
+                "arn:aws:iam::aws:policy/AdministratorAccess".to_string(),
+                administrator_access(),
+            )]),
             account: account.into(),
             region: region.into(),
         }
     }
 
     /// Adds a key.
-    pub fn add_key(&mut self, key: Key) {
-        self.keys.insert(key.access_key.clone(), Arc::new(key));
+    pub fn add_key(&self, key: Key) {
+        let mut keys = self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if keys.len() >= SESSION_LIMIT {
+            let now = now();
+            keys.retain(|_, k| k.expires.is_none_or(|e| e > now));
+        }
+        keys.insert(key.access_key.clone(), Arc::new(key));
     }
 
     /// The key with this id.
-    pub fn key(&self, access_key: &str) -> Option<&Arc<Key>> {
-        self.keys.get(access_key)
+    pub fn key(&self, access_key: &str) -> Option<Arc<Key>> {
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(access_key)
+            .cloned()
+    }
+
+    /// Adds a role.
+    pub fn add_role(&mut self, role: Role) {
+        self.roles.insert(role.arn.clone(), Arc::new(role));
+    }
+
+    /// Adds a managed policy (the template's `AWS::IAM::ManagedPolicy`) by its ARN.
+    pub fn add_managed_policy(&mut self, arn: &str, document: Json) {
+        self.managed.insert(arn.to_string(), document);
+    }
+
+    /// The managed policy with this ARN: the template's, or `AdministratorAccess` (the only
+    /// AWS managed policy known locally).
+    pub fn managed_policy(&self, arn: &str) -> Option<&Json> {
+        self.managed.get(arn)
+    }
+
+    /// The role with this ARN.
+    pub fn role(&self, arn: &str) -> Option<&Arc<Role>> {
+        self.roles.get(arn)
+    }
+
+    /// A new session of `session.role`, valid `duration_secs` from now: its credentials, now
+    /// accepted on every request.
+    pub fn issue_session(
+        &self,
+        session: Session,
+        duration_secs: i64,
+    ) -> (Credentials, Arc<Principal>) {
+        let credentials = Credentials::random(now() + duration_secs);
+        let principal = Arc::new(principals::session_principal(session));
+        self.add_key(Key {
+            access_key: credentials.access_key.clone(),
+            secret: credentials.secret.clone(),
+            session_token: Some(credentials.session_token.clone()),
+            expires: Some(credentials.expiration),
+            principal: Arc::clone(&principal),
+        });
+        (credentials, principal)
     }
 
     /// The local account's administrator (`arn:aws:iam::<account>:user/gatehouse-admin`, with
@@ -95,12 +139,14 @@ impl Iam {
             access_key: access_key.into(),
             secret: secret.into(),
             session_token: None,
+            expires: None,
             principal: Arc::new(Principal {
                 arn: format!("arn:aws:iam::{}:user/{ADMIN}", self.account),
                 account: self.account.clone(),
                 user_id: admin_user_id(&self.account),
                 name: ADMIN.into(),
                 policies: vec![administrator_access()],
+                session: None,
             }),
         }
     }
@@ -110,8 +156,13 @@ impl Iam {
         &self.account
     }
 
-    /// Checks a request's signature for `service` (`execute-api`) at `now`: its caller, or
-    /// AWS's refusal.
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Checks a request's signature for `service` (`execute-api`, `sts`) at `now`: its caller,
+    /// or AWS's refusal.
     pub fn authenticate(
         &self,
         req: &sigv4::Request<'_>,
@@ -120,7 +171,7 @@ impl Iam {
     ) -> Result<Authenticated, sigv4::Refusal> {
         let sig = sigv4::parse(req)?;
         sigv4::check_scope(&sig, &self.region, service, now)?;
-        let Some(key) = self.keys.get(&sig.access_key) else {
+        let Some(key) = self.key(&sig.access_key) else {
             return Err(sigv4::Refusal::unknown_token());
         };
         match (&key.session_token, &sig.session_token) {
@@ -130,9 +181,10 @@ impl Iam {
             _ => return Err(sigv4::Refusal::unknown_token()),
         }
         sigv4::verify(req, &sig, &key.secret)?;
-        Ok(Authenticated {
-            key: Arc::clone(key),
-        })
+        if key.expires.is_some_and(|e| e <= now) {
+            return Err(sigv4::Refusal::expired_token());
+        }
+        Ok(Authenticated { key })
     }
 
     /// Whether `who` may `action` on `resource`, with the request's condition values and the
@@ -145,38 +197,46 @@ impl Iam {
         source_ip: Option<&str>,
         resource_policy: Option<&Json>,
     ) -> Decision {
-        let principal = who.map(|a| &*a.key.principal);
-        let make = || {
-            let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            let mut put = |k: &str, v: String| ctx.insert(k.into(), vec![v]);
-            let now = common::date::now_secs();
-            put(
-                "aws:currenttime",
-                common::date::iso8601(i64::try_from(now).unwrap_or(i64::MAX)),
-            );
-            put("aws:epochtime", now.to_string());
-            // Locally every request comes over plain HTTP.
-            put("aws:securetransport", "false".into());
-            if let Some(ip) = source_ip {
-                put("aws:sourceip", ip.to_string());
-            }
-            if let Some(p) = principal {
-                put("aws:principalarn", p.arn.clone());
-                put("aws:principalaccount", p.account.clone());
-                put("aws:principaltype", "User".into());
-                put("aws:userid", p.user_id.clone());
-                put("aws:username", p.name.clone());
-            }
-            ctx
-        };
+        self.decide(
+            who.map(|a| &*a.key.principal),
+            action,
+            resource,
+            &Request {
+                source_ip,
+                ..Request::default()
+            },
+            resource_policy,
+            false,
+        )
+    }
+
+    /// The decision for `principal` (none: anonymous) asking `action` on `resource`, with the
+    /// policy of the resource (a role's trust policy, an API's resource policy) and the
+    /// request's own condition values; `named_only` as [`Caller::named_only`].
+    pub(crate) fn decide(
+        &self,
+        principal: Option<&Principal>,
+        action: &str,
+        resource: &str,
+        request: &Request<'_>,
+        resource_policy: Option<&Json>,
+        named_only: bool,
+    ) -> Decision {
+        let make = || condition_values(principal, request);
         let context = policy::Context::lazy(&make);
         let caller = match principal {
             Some(p) => Caller {
                 arn: p.arn.clone(),
                 account: p.account.clone(),
-                role_arn: None,
+                role_arn: p.session.as_ref().map(|s| s.role.arn.clone()),
+                service: None,
+                named_only,
             },
-            None => Caller::default(),
+            None => Caller {
+                service: request.service.map(str::to_string),
+                named_only,
+                ..Caller::default()
+            },
         };
         let identity: &[Json] = principal.map_or(&[], |p| p.policies.as_slice());
         let ask = policy::Ask {
@@ -185,8 +245,101 @@ impl Iam {
             caller: &caller,
             context: &context,
         };
-        policy::evaluate(identity, resource_policy, &ask)
+        let decision = policy::evaluate(identity, resource_policy, &ask);
+        if decision != Decision::Allow {
+            return decision;
+        }
+        // A session policy and the role's permissions boundary each bound what the role's
+        // policies allow (on AWS what a resource policy grants is bounded by them only when
+        // it does not name the session itself; locally it always is, which can only refuse
+        // more).
+        let session = principal.and_then(|p| p.session.as_ref());
+        if let Some(bound) = session.and_then(|s| s.policies.as_deref()) {
+            let d = policy::evaluate(bound, None, &ask);
+            if d != Decision::Allow {
+                return d;
+            }
+        }
+        if let Some(boundary) = session.and_then(|s| s.role.boundary.as_ref()) {
+            return policy::evaluate(std::slice::from_ref(boundary), None, &ask);
+        }
+        decision
     }
+
+    /// Whether `service` (`lambda.amazonaws.com`) may assume `role`: its trust policy admits
+    /// it.
+    pub fn service_may_assume(&self, role: &Role, service: &str) -> bool {
+        let request = Request {
+            service: Some(service),
+            ..Request::default()
+        };
+        self.decide(
+            None,
+            "sts:AssumeRole",
+            &role.arn,
+            &request,
+            Some(&role.trust),
+            false,
+        ) == Decision::Allow
+    }
+}
+
+/// What a request adds to the condition values (beyond who asks).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Request<'a> {
+    /// `aws:SourceIp`.
+    pub source_ip: Option<&'a str>,
+    /// A service asking (a trust policy's `Principal.Service`).
+    pub service: Option<&'a str>,
+    /// Further keys (lower case), e.g. `sts:externalid`, `aws:requesttag/<k>`.
+    pub extra: Vec<(String, Vec<String>)>,
+}
+
+fn now() -> i64 {
+    i64::try_from(common::date::now_secs()).unwrap_or(i64::MAX)
+}
+
+/// The condition values of a request: the global keys AWS sets, the principal's, and the
+/// request's own.
+fn condition_values(
+    principal: Option<&Principal>,
+    request: &Request<'_>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut ctx: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut put = |k: &str, v: String| ctx.insert(k.into(), vec![v]);
+    let now = now();
+    put("aws:currenttime", common::date::iso8601(now));
+    put("aws:epochtime", now.to_string());
+    // Locally every request comes over plain HTTP.
+    put("aws:securetransport", "false".into());
+    if let Some(ip) = request.source_ip {
+        put("aws:sourceip", ip.to_string());
+    }
+    if let Some(p) = principal {
+        put("aws:principalaccount", p.account.clone());
+        put("aws:principaltype", p.kind().into());
+        put("aws:userid", p.user_id.clone());
+        match &p.session {
+            // A role session's aws:PrincipalArn is its role's ARN; it has no aws:username.
+            Some(s) => {
+                put("aws:principalarn", s.role.arn.clone());
+                for (k, v) in &s.tags {
+                    put(
+                        &format!("aws:principaltag/{}", k.to_ascii_lowercase()),
+                        v.clone(),
+                    );
+                }
+            }
+            None => {
+                put("aws:principalarn", p.arn.clone());
+                put("aws:username", p.name.clone());
+            }
+        }
+    }
+    for (k, v) in &request.extra {
+        ctx.insert(k.clone(), v.clone());
+    }
+    ctx
 }
 
 /// The local administrator's user name.

@@ -39,6 +39,13 @@ pub struct Caller {
     pub account: String,
     /// For a role session, the role's ARN (a statement naming the role matches its sessions).
     pub role_arn: Option<String>,
+    /// A service principal (`lambda.amazonaws.com`) asking, for a trust policy's
+    /// `Principal.Service`.
+    pub service: Option<String>,
+    /// Only a `Principal` that names this caller's ARN (or its role's) matches: not `*`, not
+    /// its account. A role's trust policy that admits a whole account admits only those of its
+    /// principals whose own policies allow them too; this is how that is told apart.
+    pub named_only: bool,
 }
 
 /// A request to evaluate.
@@ -172,15 +179,21 @@ fn statement(st: &Json, is_resource: bool, ask: &Ask<'_>) -> Result<Option<bool>
 
 fn principal_matches(p: &Json, caller: &Caller) -> bool {
     if p == "*" {
-        return true;
+        return !caller.named_only;
     }
-    list(&p["AWS"]).any(|n| {
-        n == "*"
-            || (!caller.account.is_empty()
-                && (n == caller.account || is_root_of(n, &caller.account)))
+    let by_aws = list(&p["AWS"]).any(|n| {
+        (!caller.named_only
+            && (n == "*"
+                || (!caller.account.is_empty()
+                    && (n == caller.account || is_root_of(n, &caller.account)))))
             || (!caller.arn.is_empty() && n == caller.arn)
             || caller.role_arn.as_deref() == Some(n)
-    })
+    });
+    by_aws
+        || caller
+            .service
+            .as_deref()
+            .is_some_and(|s| list(&p["Service"]).any(|n| n == s))
 }
 
 /// Whether `n` is `arn:aws:iam::<account>:root`.
@@ -312,8 +325,13 @@ fn known_key(key: &str) -> bool {
         "aws:sourcevpc",
         "aws:sourcevpce",
         "aws:principalorgid",
+        "aws:tagkeys",
+        "sts:externalid",
+        "sts:rolesessionname",
+        "sts:transitivetagkeys",
     ];
-    KEYS.contains(&key) || key.starts_with("aws:principaltag/")
+    const PREFIXES: &[&str] = &["aws:principaltag/", "aws:requesttag/"];
+    KEYS.contains(&key) || PREFIXES.iter().any(|p| key.starts_with(p))
 }
 
 fn condition(

@@ -404,6 +404,48 @@ fn check((_, sts): &(String, String), sig: &Signature, secret: &str) -> bool {
     constant_time_eq(want.as_bytes(), sig.signature.as_bytes())
 }
 
+/// The `Authorization` header that signs `req` with `access_key`/`secret` for `region` and
+/// `service`: every header `req` has is signed (it must have `host` and `x-amz-date`), and the
+/// body's SHA-256 is the payload hash. What a client (or a test) sends.
+pub fn authorization(
+    req: &Request<'_>,
+    access_key: &str,
+    secret: &str,
+    region: &str,
+    service: &str,
+) -> Result<String, Refusal> {
+    let date = req
+        .header("x-amz-date")
+        .ok_or_else(|| Refusal::incomplete("a signed request needs X-Amz-Date"))?;
+    let mut names: Vec<String> = req
+        .headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
+    let sig = Signature {
+        access_key: access_key.into(),
+        scope_date: date.get(..8).unwrap_or_default().into(),
+        region: region.into(),
+        service: service.into(),
+        signed_headers: names.join(";"),
+        signature: String::new(),
+        date: date.into(),
+        time: 0,
+        session_token: None,
+        expires: None,
+    };
+    let (_, sts) = canonical(req, &sig, &hex(&sha256(&[req.body])))?;
+    let key = signing_key(secret, &sig.scope_date, region, service);
+    Ok(format!(
+        "AWS4-HMAC-SHA256 Credential={access_key}/{}/{region}/{service}/aws4_request, SignedHeaders={}, Signature={}",
+        sig.scope_date,
+        sig.signed_headers,
+        hex(&hmac_sha256(&key, &[sts.as_bytes()]))
+    ))
+}
+
 /// The derived signing key: `HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service),
 /// "aws4_request")`.
 pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {

@@ -22,7 +22,7 @@ fn user() -> Caller {
     Caller {
         arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
         account: ACCOUNT.into(),
-        role_arn: None,
+        ..Caller::default()
     }
 }
 
@@ -499,6 +499,7 @@ fn cases() -> Vec<Case> {
                 arn: "arn:aws:sts::123456789012:assumed-role/app/s1".into(),
                 account: ACCOUNT.into(),
                 role_arn: Some("arn:aws:iam::123456789012:role/app".into()),
+                ..Caller::default()
             },
             ..case(
                 "a role named as principal matches its sessions",

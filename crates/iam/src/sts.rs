@@ -1,0 +1,447 @@
+//! STS, as botocore's `sts` model describes it: the Query protocol (`Action=…&Version=2011-06-15`
+//! form-encoded in a POST body, or in a GET's query), XML answers in
+//! `https://sts.amazonaws.com/doc/2011-06-15/`, errors as `<ErrorResponse><Error><Type>`,
+//! `<Code>`, `<Message>`. Every operation here is SigV4-signed (service `sts`) by a key of the
+//! local account.
+//!
+//! - `GetCallerIdentity`: who signed (never denied, as on AWS).
+//! - `AssumeRole`: a session of a template role, when its trust policy admits the caller (a
+//!   named principal directly; a whole account, `*` only with the caller's own policies also
+//!   allowing `sts:AssumeRole`), with session tags (`sts:TagSession` must be allowed too),
+//!   transitive tags, a session policy, `DurationSeconds` within the role's maximum (1 hour
+//!   when a role session assumes a role).
+//! - `GetSessionToken`: temporary credentials of a user (not of a role session).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use crate::principals::{self, Principal, Session};
+use crate::{Authenticated, Decision, Iam, Key, Request, sigv4};
+
+/// XML character data: `&`, `<` and `>` escaped (quotes stay as they are, as AWS sends them).
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// STS's XML namespace.
+pub const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// An STS error: its HTTP status, `Code` and `Message` (`Type` is `Sender` for a status below
+/// 500).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsError {
+    /// HTTP status.
+    pub status: u16,
+    /// `Code`.
+    pub code: &'static str,
+    /// `Message`.
+    pub message: String,
+}
+
+impl StsError {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> StsError {
+        StsError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn validation(message: impl Into<String>) -> StsError {
+        StsError::new(400, "ValidationError", message)
+    }
+
+    fn denied(who: &Principal, action: &str, role_arn: &str) -> StsError {
+        StsError::new(
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: {role_arn}",
+                who.arn
+            ),
+        )
+    }
+
+    /// A signature refusal in STS's words: the same texts as every service, the codes of the
+    /// Query protocol (API Gateway's `…Exception` types without the suffix, and STS's names
+    /// for the key and the token).
+    pub fn from_refusal(r: &sigv4::Refusal) -> StsError {
+        let (status, code, message) = match r.error_type {
+            "MissingAuthenticationTokenException" => (
+                403,
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token".to_string(),
+            ),
+            "IncompleteSignatureException" => (400, "IncompleteSignature", r.message.clone()),
+            "UnrecognizedClientException" => (403, "InvalidClientTokenId", r.message.clone()),
+            "ExpiredTokenException" => (403, "ExpiredToken", r.message.clone()),
+            // STS answers a signature mismatch with its first paragraph only (API Gateway adds
+            // the canonical request and the string to sign).
+            _ => (
+                403,
+                "SignatureDoesNotMatch",
+                r.message
+                    .split("\n\n")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+        };
+        StsError::new(status, code, message)
+    }
+
+    /// `<ErrorResponse>`.
+    pub fn to_xml(&self, request_id: &str) -> String {
+        let kind = if self.status >= 500 {
+            "Receiver"
+        } else {
+            "Sender"
+        };
+        format!(
+            "<ErrorResponse xmlns=\"{NAMESPACE}\">\n  <Error>\n    <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+            self.code,
+            esc(&self.message)
+        )
+    }
+}
+
+/// A request's parameters, by name (`Tags.member.1.Key`, …).
+pub type Params = BTreeMap<String, String>;
+
+/// Runs the operation `params["Action"]` for `who` (signed, from `source_ip`): the `<Result>`
+/// element's content, or the error.
+pub fn call(
+    iam: &Iam,
+    who: &Authenticated,
+    params: &Params,
+    source_ip: Option<&str>,
+) -> Result<(String, String), StsError> {
+    let action = params.get("Action").map(String::as_str).unwrap_or_default();
+    if let Some(v) = params.get("Version")
+        && v != "2011-06-15"
+    {
+        return Err(StsError::new(
+            400,
+            "InvalidAction",
+            format!("Could not find operation {action} for version {v}"),
+        ));
+    }
+    let p = &who.key.principal;
+    let body = match action {
+        "GetCallerIdentity" => format!(
+            "<Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>",
+            esc(&p.arn),
+            esc(&p.user_id),
+            esc(&p.account)
+        ),
+        "AssumeRole" => assume_role(iam, p, params, source_ip)?,
+        "GetSessionToken" => get_session_token(iam, who, params)?,
+        "" => {
+            return Err(StsError::new(
+                400,
+                "MissingAction",
+                "Missing Action parameter",
+            ));
+        }
+        other => {
+            return Err(StsError::new(
+                400,
+                "InvalidAction",
+                format!("Could not find operation {other} for version 2011-06-15"),
+            ));
+        }
+    };
+    Ok((action.to_string(), body))
+}
+
+/// `<{Action}Response>` around a result.
+pub fn response_xml(action: &str, result: &str, request_id: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"{NAMESPACE}\">\n  <{action}Result>{result}</{action}Result>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n"
+    )
+}
+
+fn required<'a>(params: &'a Params, name: &str, member: &str) -> Result<&'a str, StsError> {
+    params.get(name).map(String::as_str).ok_or_else(|| {
+        StsError::validation(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
+/// `DurationSeconds` within `min..=max`, else `default`.
+fn duration(params: &Params, min: i64, max: i64, default: i64) -> Result<i64, StsError> {
+    let Some(text) = params.get("DurationSeconds") else {
+        return Ok(default);
+    };
+    let d: i64 = text.parse().map_err(|_| {
+        StsError::validation(format!(
+            "1 validation error detected: Value '{text}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"
+        ))
+    })?;
+    if d < min {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+        )));
+    }
+    if d > max {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to {max}"
+        )));
+    }
+    Ok(d)
+}
+
+/// `Name.member.1`, `Name.member.2`, … (with `suffix`: `Name.member.1.Key`).
+fn members<'a>(params: &'a Params, name: &str, suffix: &str) -> Vec<&'a str> {
+    (1..)
+        .map_while(|i| params.get(&format!("{name}.member.{i}{suffix}")))
+        .map(String::as_str)
+        .collect()
+}
+
+fn credentials_xml(c: &principals::Credentials) -> String {
+    format!(
+        "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
+        c.access_key,
+        esc(&c.secret),
+        esc(&c.session_token),
+        common::date::iso8601(c.expiration)
+    )
+}
+
+fn assume_role(
+    iam: &Iam,
+    who: &Principal,
+    params: &Params,
+    source_ip: Option<&str>,
+) -> Result<String, StsError> {
+    let role_arn = required(params, "RoleArn", "roleArn")?;
+    let session_name = required(params, "RoleSessionName", "roleSessionName")?;
+    if !principals::valid_session_name(session_name) {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        )));
+    }
+    let keys = members(params, "Tags", ".Key");
+    let values = members(params, "Tags", ".Value");
+    if keys.len() != values.len() {
+        return Err(StsError::validation(
+            "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null",
+        ));
+    }
+    if keys.len() > 50 {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '[…]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50 (got {})",
+            keys.len()
+        )));
+    }
+    let transitive_keys = members(params, "TransitiveTagKeys", "");
+    let inherited = who.session.as_ref();
+    // The caller's transitive tags pass on, and cannot be overridden.
+    let mut tags: BTreeMap<String, String> = BTreeMap::new();
+    let mut transitive: BTreeSet<String> = BTreeSet::new();
+    if let Some(s) = inherited {
+        for (k, v) in &s.tags {
+            if s.transitive.contains(&k.to_ascii_lowercase()) {
+                tags.insert(k.clone(), v.clone());
+                transitive.insert(k.to_ascii_lowercase());
+            }
+        }
+    }
+    for (k, v) in keys.iter().zip(&values) {
+        if transitive.contains(&k.to_ascii_lowercase()) {
+            return Err(StsError::new(
+                400,
+                "InvalidParameterValue",
+                format!(
+                    "The tag key {k} is a transitive tag of the calling session and cannot be set again."
+                ),
+            ));
+        }
+        tags.insert((*k).to_string(), (*v).to_string());
+    }
+    for k in &transitive_keys {
+        if !keys.iter().any(|t| t.eq_ignore_ascii_case(k)) {
+            return Err(StsError::new(
+                400,
+                "InvalidParameterValue",
+                format!("The transitive tag key {k} is not one of the session tags."),
+            ));
+        }
+        transitive.insert(k.to_ascii_lowercase());
+    }
+    let policy = match params.get("Policy") {
+        Some(text) => match serde_json::from_str::<Json>(text) {
+            Ok(doc) if doc.is_object() => Some(doc),
+            _ => {
+                return Err(StsError::new(
+                    400,
+                    "MalformedPolicyDocument",
+                    "The policy is not in the valid JSON format.",
+                ));
+            }
+        },
+        None => None,
+    };
+    let policy_arns = members(params, "PolicyArns", ".arn");
+    // The trust policy's conditions see the request's values.
+    let mut extra: Vec<(String, Vec<String>)> =
+        vec![("sts:rolesessionname".into(), vec![session_name.to_string()])];
+    if let Some(e) = params.get("ExternalId") {
+        extra.push(("sts:externalid".into(), vec![e.clone()]));
+    }
+    if !keys.is_empty() {
+        extra.push((
+            "aws:tagkeys".into(),
+            keys.iter().map(|k| (*k).to_string()).collect(),
+        ));
+        for (k, v) in keys.iter().zip(&values) {
+            extra.push((
+                format!("aws:requesttag/{}", k.to_ascii_lowercase()),
+                vec![(*v).to_string()],
+            ));
+        }
+    }
+    if !transitive_keys.is_empty() {
+        extra.push((
+            "sts:transitivetagkeys".into(),
+            transitive_keys.iter().map(|k| (*k).to_string()).collect(),
+        ));
+    }
+    let request = Request {
+        source_ip,
+        service: None,
+        extra,
+    };
+    // An unknown role is refused as one the caller may not assume (AWS does not say which).
+    let Some(role) = iam.role(role_arn).cloned() else {
+        return Err(StsError::denied(who, "sts:AssumeRole", role_arn));
+    };
+    if !trusts(iam, who, &role.trust, &role.arn, "sts:AssumeRole", &request) {
+        return Err(StsError::denied(who, "sts:AssumeRole", role_arn));
+    }
+    if !keys.is_empty() && !trusts(iam, who, &role.trust, &role.arn, "sts:TagSession", &request) {
+        return Err(StsError::denied(who, "sts:TagSession", role_arn));
+    }
+    let chained = inherited.is_some();
+    let max = if chained { 3600 } else { role.max_session_secs };
+    let d = duration(params, 900, 43200, 3600)?;
+    if d > max {
+        return Err(StsError::validation(if chained {
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assuming roles."
+        } else {
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+        }));
+    }
+    // Session policies together bound the session; an ARN this stack does not hold (AWS's
+    // managed policies are not known locally) adds nothing to them, so it can only refuse.
+    let session_policies = (policy.is_some() || !policy_arns.is_empty()).then(|| {
+        policy
+            .iter()
+            .cloned()
+            .chain(
+                policy_arns
+                    .iter()
+                    .filter_map(|a| iam.managed_policy(a).cloned()),
+            )
+            .collect::<Vec<Json>>()
+    });
+    let packed = policy.is_some() || !tags.is_empty();
+    let packed_size = params.get("Policy").map_or(0, String::len) + tags.len() * 40;
+    let session = Session {
+        role: Arc::clone(&role),
+        name: session_name.to_string(),
+        tags,
+        transitive,
+        policies: session_policies,
+    };
+    let (c, principal) = iam.issue_session(session, d);
+    let mut out = credentials_xml(&c);
+    out.push_str(&format!(
+        "<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
+        esc(&principal.user_id),
+        esc(&principal.arn)
+    ));
+    if packed {
+        // A percentage of the limit AWS packs policies and tags into; its packing is not
+        // documented, so this is an estimate (2048 characters for the limit).
+        out.push_str(&format!(
+            "<PackedPolicySize>{}</PackedPolicySize>",
+            (packed_size * 100 / 2048).max(1)
+        ));
+    }
+    if let Some(s) = params.get("SourceIdentity") {
+        out.push_str(&format!("<SourceIdentity>{}</SourceIdentity>", esc(s)));
+    }
+    Ok(out)
+}
+
+/// Whether a role's trust policy lets `who` do `action` on the role: the trust policy must
+/// allow it and nothing may deny it; a statement that admits the caller by name suffices, one
+/// that admits its account (or `*`) needs the caller's own policies to allow it too (IAM user
+/// guide, "Cross account resource access": the account delegates to its principals).
+pub(crate) fn trusts(
+    iam: &Iam,
+    who: &Principal,
+    trust: &Json,
+    role_arn: &str,
+    action: &str,
+    request: &Request<'_>,
+) -> bool {
+    let all = iam.decide(Some(who), action, role_arn, request, Some(trust), false);
+    if all != Decision::Allow {
+        return false;
+    }
+    let mut anonymous_self = who.clone();
+    anonymous_self.policies.clear();
+    let by_trust = iam.decide(
+        Some(&anonymous_self),
+        action,
+        role_arn,
+        request,
+        Some(trust),
+        false,
+    );
+    if by_trust != Decision::Allow {
+        return false;
+    }
+    let by_name = iam.decide(
+        Some(&anonymous_self),
+        action,
+        role_arn,
+        request,
+        Some(trust),
+        true,
+    );
+    by_name == Decision::Allow
+        || iam.decide(Some(who), action, role_arn, request, None, false) == Decision::Allow
+}
+
+fn get_session_token(iam: &Iam, who: &Authenticated, params: &Params) -> Result<String, StsError> {
+    let p = &who.key.principal;
+    if p.session.is_some() || who.key.session_token.is_some() {
+        return Err(StsError::new(
+            403,
+            "AccessDenied",
+            "Cannot call GetSessionToken with session credentials",
+        ));
+    }
+    let d = duration(params, 900, 129_600, 43_200)?;
+    let c = principals::Credentials::random(crate::now() + d);
+    iam.add_key(Key {
+        access_key: c.access_key.clone(),
+        secret: c.secret.clone(),
+        session_token: Some(c.session_token.clone()),
+        expires: Some(c.expiration),
+        principal: Arc::clone(p),
+    });
+    Ok(credentials_xml(&c))
+}
+
+#[cfg(test)]
+mod tests;
