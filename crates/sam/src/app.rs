@@ -1,6 +1,6 @@
 //! A provisioned [`Plan`] resolved into the [`App`]: the functions, the REST and HTTP APIs
 //! (SAM's, raw ones, the implicit ones) with their functions' events, resource policies and
-//! usage plans, the tables, and the outputs with API URLs made local.
+//! usage plans, the tables, the IAM roles, and the outputs with API URLs made local.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use template::{ResolveError, TemplateError};
 use crate::api::FromSam;
 use crate::{
     App, AuthorizerKind, Kind, Layer, Local, Plan, RestApi, api, dir_of, dynamodb, function,
-    globals_of, httpapi, policy, rawapi, rawhttp, responses, scoped, usage,
+    globals_of, httpapi, policy, rawapi, rawhttp, responses, roles, scoped, usage,
 };
 
 impl Plan<'_> {
@@ -184,6 +184,7 @@ impl Plan<'_> {
                 )),
             }
         }
+        let (roles, managed_policies) = self.roles(&mut functions, &mut warnings)?;
         let outputs = self.outputs(&apis, &http_apis, local)?;
         // A function that calls an API of its own stack by its AWS URL calls the local one.
         for (f, _) in &mut functions {
@@ -199,11 +200,90 @@ impl Plan<'_> {
             http_apis,
             layers,
             outputs,
-            not_emulated: self.not_emulated,
+            // Roles and their policies are served: by the local IAM, as principals.
+            not_emulated: self
+                .not_emulated
+                .into_iter()
+                .filter(|n| !roles::SERVED.contains(&n.type_name.as_str()))
+                .collect(),
             warnings,
             api_keys,
             usage_plans,
+            roles,
+            managed_policies,
         })
+    }
+
+    /// The template's roles with the policies attached to them, and the role SAM generates
+    /// for each function that names none (whose ARN each such function then holds).
+    fn roles(
+        &self,
+        functions: &mut [(function::Function, Json)],
+        warnings: &mut Vec<String>,
+    ) -> Result<(Vec<roles::Role>, Vec<roles::ManagedPolicy>), TemplateError> {
+        let attr = |id: &str, name: &str| {
+            self.physical
+                .attrs
+                .get(&(id.to_string(), name.to_string()))
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let reference = |id: &str| self.physical.refs.get(id).cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        let mut managed = Vec::new();
+        let mut attached = Vec::new();
+        for &i in &self.order {
+            let r = &self.stack.resources[i];
+            match r.kind.as_str() {
+                "AWS::IAM::Role" => {
+                    let props = self.resolve(r, &r.properties)?;
+                    out.push(roles::from_resource(
+                        &r.logical_id,
+                        &reference(&r.logical_id),
+                        &attr(&r.logical_id, "Arn"),
+                        &attr(&r.logical_id, "RoleId"),
+                        &props,
+                    ));
+                }
+                "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                    let props = self.resolve(r, &r.properties)?;
+                    if r.kind == "AWS::IAM::ManagedPolicy" {
+                        managed.push(roles::ManagedPolicy {
+                            arn: reference(&r.logical_id),
+                            document: roles::policy_document(&props["PolicyDocument"]),
+                        });
+                    }
+                    attached.push((r.logical_id.clone(), props));
+                }
+                _ => {}
+            }
+        }
+        for (f, props) in functions.iter_mut() {
+            if f.role_arn.is_some() {
+                continue;
+            }
+            let id = format!("{}Role", f.logical_id);
+            // SAM policy templates are not expanded (see `roles`): they grant nothing decided
+            // here.
+            let (role, _templates) = roles::generated(
+                &id,
+                &reference(&id),
+                &attr(&id, "Arn"),
+                &attr(&id, "RoleId"),
+                props,
+            );
+            f.role_arn = Some(role.arn.clone());
+            out.push(role);
+        }
+        for (logical_id, props) in &attached {
+            for name in roles::attach(&mut out, props) {
+                warnings.push(format!(
+                    "{logical_id}: role {name:?} is not a role of this template: the policy is not attached to it here"
+                ));
+            }
+        }
+        Ok((out, managed))
     }
 
     /// The implicit HTTP API of `scope`, configured by its `Globals.HttpApi`.

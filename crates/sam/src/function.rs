@@ -39,6 +39,9 @@ pub struct Function {
     pub memory_mb: u32,
     /// `ReservedConcurrentExecutions`.
     pub reserved_concurrency: Option<usize>,
+    /// The ARN of its execution role: `Role`, or SAM's generated `<Function>Role` (set when the
+    /// app is resolved, with the roles).
+    pub role_arn: Option<String>,
 }
 
 fn int(props: &Json, key: &str) -> Option<u64> {
@@ -110,6 +113,7 @@ impl Function {
                 .unwrap_or(128),
             reserved_concurrency: int(props, "ReservedConcurrentExecutions")
                 .and_then(|c| usize::try_from(c).ok()),
+            role_arn: props["Role"].as_str().map(str::to_string),
         })
     }
 }

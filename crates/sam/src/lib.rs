@@ -43,6 +43,7 @@ pub mod policy;
 pub mod rawapi;
 pub mod rawhttp;
 pub mod responses;
+pub mod roles;
 pub mod usage;
 
 use std::collections::BTreeMap;
@@ -255,6 +256,10 @@ pub struct App {
     pub api_keys: Vec<apispec::ApiKey>,
     /// Usage plans with their keys.
     pub usage_plans: Vec<apispec::UsagePlan>,
+    /// IAM roles (the template's and those SAM generates for functions) with their policies.
+    pub roles: Vec<roles::Role>,
+    /// The template's customer managed policies.
+    pub managed_policies: Vec<roles::ManagedPolicy>,
 }
 
 /// Reads the template at `path`, with its local nested stacks read into it.

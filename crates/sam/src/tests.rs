@@ -342,23 +342,22 @@ Outputs:
         .iter()
         .map(|n| (n.logical_id.as_str(), n.type_name.as_str()))
         .collect();
-    assert_eq!(
-        listed,
-        [
-            ("Table", "AWS::DynamoDB::Table"),
-            ("Role", "AWS::IAM::Role")
-        ]
-    );
-    let role = &app.not_emulated[1];
-    assert!(
-        role.reference.starts_with("gatehouse-Role-"),
-        "{}",
-        role.reference
-    );
+    // A role is served, by the local IAM: not listed.
+    assert_eq!(listed, [("Table", "AWS::DynamoDB::Table")]);
+    let role = &app.roles[0];
+    assert!(role.name.starts_with("gatehouse-Role-"), "{}", role.name);
     assert_eq!(
         app.outputs["RoleArn"],
-        format!("arn:aws:iam::123456789012:role/{}", role.reference),
-        "an output that names a resource not emulated keeps its value"
+        format!("arn:aws:iam::123456789012:role/{}", role.name),
+    );
+    assert_eq!(
+        app.functions[0].role_arn.as_deref(),
+        Some(role.arn.as_str())
+    );
+    assert_eq!(
+        app.roles.len(),
+        1,
+        "a function with a Role gets no generated one"
     );
 }
 
@@ -1113,6 +1112,18 @@ Outputs:
         app.outputs["Alias"],
         "arn:aws:lambda:us-east-1:123456789012:function:Fn:live"
     );
+    // The policy naming the generated role is attached to it, and the function runs as it.
+    let role = app
+        .roles
+        .iter()
+        .find(|r| r.logical_id == "FnRole")
+        .expect("the generated role");
+    assert_eq!(role.arn, app.outputs["Role"]);
+    assert_eq!(
+        app.functions[0].role_arn.as_deref(),
+        Some(role.arn.as_str())
+    );
+    assert_eq!(role.trust, crate::roles::lambda_trust());
     // The usage plan is served (its stage is the API's), not listed as not emulated.
     let plan = app
         .usage_plans
