@@ -56,6 +56,8 @@ pub struct Instance {
     pid: Option<u32>,
     kill_tx: Mutex<Option<oneshot::Sender<()>>>,
     exited_rx: watch::Receiver<bool>,
+    /// When its role session expires, seconds since the epoch.
+    credentials_expire: Option<i64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -117,6 +119,12 @@ impl Instance {
             .kill_on_drop(true)
             // Its own process group, so a bootstrap script's children are stopped with it.
             .process_group(0);
+        let session = cfg.credentials.as_ref().and_then(|c| c.issue(&cfg.name));
+        if let Some(s) = &session {
+            cmd.env("AWS_ACCESS_KEY_ID", &s.access_key)
+                .env("AWS_SECRET_ACCESS_KEY", &s.secret)
+                .env("AWS_SESSION_TOKEN", &s.session_token);
+        }
         let mut child = cmd.spawn().map_err(|e| {
             std::io::Error::new(
                 e.kind(),
@@ -144,6 +152,7 @@ impl Instance {
             pid,
             kill_tx: Mutex::new(Some(kill_tx)),
             exited_rx,
+            credentials_expire: session.map(|s| s.expiration),
         });
         let api = Arc::new(Api {
             rx: tokio::sync::Mutex::new(rx),
@@ -221,6 +230,13 @@ impl Instance {
             let _ = exited_tx.send(true);
         });
         Ok(instance)
+    }
+
+    /// Whether its role session ends within [`crate::CREDENTIALS_MARGIN_SECS`].
+    pub fn credentials_expire_soon(&self) -> bool {
+        let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
+        self.credentials_expire
+            .is_some_and(|e| e - now < crate::CREDENTIALS_MARGIN_SECS)
     }
 
     /// Whether it may take work.

@@ -60,7 +60,34 @@ pub struct FunctionConfig {
     pub region: String,
     /// Account, for the ARN.
     pub account_id: String,
+    /// Where its execution role's credentials come from: each instance starts with a fresh
+    /// session in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, as on
+    /// Lambda. None: the instance gets none of them.
+    pub credentials: Option<Arc<dyn RoleCredentials>>,
 }
+
+/// A function's execution role session, as Lambda hands it to each execution environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key: String,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret: String,
+    /// `AWS_SESSION_TOKEN`.
+    pub session_token: String,
+    /// When it expires, seconds since the epoch: a warm instance is replaced before then.
+    pub expiration: i64,
+}
+
+/// Issues role sessions for functions (the CLI meets it with the local IAM).
+pub trait RoleCredentials: Send + Sync + std::fmt::Debug {
+    /// A new session of `function`'s role; none when it has no role that Lambda may assume.
+    fn issue(&self, function: &str) -> Option<Session>;
+}
+
+/// A warm instance whose role session has less than this left is replaced, so a function never
+/// runs with expired credentials.
+pub const CREDENTIALS_MARGIN_SECS: i64 = 300;
 
 impl FunctionConfig {
     /// `arn:aws:lambda:<region>:<account>:function:<name>`.
@@ -98,6 +125,7 @@ async fn run(
     let warm = loop {
         let candidate = lock(&f.idle).pop();
         match candidate {
+            Some(i) if i.credentials_expire_soon() => i.kill(),
             Some(i) if i.is_alive() => break Some(i),
             Some(_) => continue,
             None => break None,

@@ -36,6 +36,7 @@ async fn config(bin: &str, fault: &str, timeout_ms: u64, concurrency: usize) -> 
         handler: "bootstrap".into(),
         region: "us-east-1".into(),
         account_id: "123456789012".into(),
+        credentials: None,
     }
 }
 
@@ -70,6 +71,63 @@ async fn warm_instance_is_reused_and_gets_lambdas_variables() {
     assert_eq!(env["ECHO_VAR"], "from-template");
     assert_eq!(env["TZ"], ":UTC");
     host.shutdown().await;
+}
+
+/// Sessions numbered in order, each expiring `ttl` seconds after it is issued.
+#[derive(Debug)]
+struct Sessions {
+    issued: std::sync::atomic::AtomicU64,
+    ttl: i64,
+}
+
+impl lambda::RoleCredentials for Sessions {
+    fn issue(&self, function: &str) -> Option<lambda::Session> {
+        let n = self
+            .issued
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let now = i64::try_from(common::date::now_secs()).expect("now");
+        Some(lambda::Session {
+            access_key: format!("ASIA{n}"),
+            secret: format!("secret-{function}"),
+            session_token: format!("token-{n}"),
+            expiration: now + self.ttl,
+        })
+    }
+}
+
+#[tokio::test]
+async fn each_instance_gets_a_role_session_and_is_replaced_before_it_expires() {
+    for (ttl, instances_expected) in [(3600, ["ASIA0", "ASIA0"]), (60, ["ASIA0", "ASIA1"])] {
+        let host = Host::new();
+        let mut cfg = config("echo", "none", 3000, 10).await;
+        cfg.credentials = Some(Arc::new(Sessions {
+            issued: 0.into(),
+            ttl,
+        }));
+        let name = cfg.name.clone();
+        host.add(cfg);
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let out: Value =
+                serde_json::from_slice(&host.invoke(&name, b"{}".to_vec()).await.expect("ok"))
+                    .expect("json");
+            let body: Value =
+                serde_json::from_str(out["body"].as_str().expect("body")).expect("json");
+            let env = &body["env"];
+            assert_eq!(env["AWS_SECRET_ACCESS_KEY"], format!("secret-{name}"));
+            assert_eq!(
+                env["AWS_SESSION_TOKEN"],
+                env["AWS_ACCESS_KEY_ID"]
+                    .as_str()
+                    .expect("key")
+                    .replace("ASIA", "token-")
+            );
+            seen.push(env["AWS_ACCESS_KEY_ID"].as_str().expect("key").to_string());
+        }
+        // A session with less than five minutes left is not handed to the next invocation.
+        assert_eq!(seen, instances_expected, "ttl {ttl}");
+        host.shutdown().await;
+    }
 }
 
 #[tokio::test]
