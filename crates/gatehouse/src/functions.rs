@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -49,6 +50,8 @@ pub struct Context<'a> {
     /// Variables every function gets besides its own (`AWS_ENDPOINT_URL_DYNAMODB`), before
     /// its own so that the template's win.
     pub extra_env: &'a [(String, String)],
+    /// Where the functions' role sessions come from.
+    pub credentials: Option<Arc<dyn lambda::RoleCredentials>>,
 }
 
 /// Interpreters found so far, and the bootstraps' paths.
@@ -105,6 +108,7 @@ fn base_config(f: &sam::Function, ctx: &Context<'_>) -> FunctionConfig {
         handler: f.handler.clone(),
         region: ctx.region.to_string(),
         account_id: ctx.account.to_string(),
+        credentials: ctx.credentials.clone(),
     }
 }
 

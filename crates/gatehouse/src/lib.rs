@@ -18,6 +18,7 @@
 pub mod adapters;
 pub mod cli;
 pub mod console;
+pub mod credentials;
 pub mod dynamodb;
 pub mod functions;
 pub mod issuers;

@@ -130,6 +130,21 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
     for w in &app.warnings {
         tracing::warn!("{w}");
     }
+    let mut iam_warnings = Vec::new();
+    let local_iam = Arc::new(crate::credentials::local_iam(
+        &config,
+        &account,
+        &app,
+        &mut iam_warnings,
+    )?);
+    let sessions = Arc::new(crate::credentials::FunctionSessions::new(
+        Arc::clone(&local_iam),
+        &app,
+        &mut iam_warnings,
+    ));
+    for w in &iam_warnings {
+        tracing::warn!("{w}");
+    }
 
     let host = match &config.reaper {
         Some(program) => lambda::Host::with_reaper(
@@ -138,7 +153,18 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         ),
         None => lambda::Host::new(),
     };
-    let mut extra_env = Vec::new();
+    // SDKs in functions reach the local services by themselves (AWS_ENDPOINT_URL_<SERVICE>,
+    // botocore's and the v3 JS SDK's names).
+    let mut extra_env = vec![
+        ("AWS_ENDPOINT_URL_STS".to_string(), cognito_url.clone()),
+        (
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_string(),
+            cognito_url.clone(),
+        ),
+    ];
+    if config.invoke_api {
+        extra_env.push(("AWS_ENDPOINT_URL_LAMBDA".to_string(), api_url.clone()));
+    }
     let mut tables = Vec::new();
     let mut not_emulated = app.not_emulated.clone();
     if let Some(url) = &config.dynamodb_endpoint {
@@ -154,14 +180,6 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         }
         not_emulated.retain(|n| !app.tables.iter().any(|t| t.logical_id == n.logical_id));
         extra_env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_string(), url.clone()));
-        if !credentials.from_environment {
-            // An SDK calls nothing without credentials; Lambda gives every function some.
-            extra_env.push(("AWS_ACCESS_KEY_ID".into(), credentials.access_key.clone()));
-            extra_env.push((
-                "AWS_SECRET_ACCESS_KEY".into(),
-                credentials.secret_key.clone(),
-            ));
-        }
     }
     let ctx = crate::functions::Context {
         state_dir: &config.state_dir,
@@ -170,6 +188,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         env_overrides: &config.env_overrides,
         cognito: (&cognito_url, pools.pool_ids()),
         extra_env: &extra_env,
+        credentials: Some(sessions as Arc<dyn lambda::RoleCredentials>),
     };
     let (runnable, report) = crate::functions::build(&app, &ctx).await?;
     for line in &report.versions {
@@ -211,9 +230,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         )
         .with_invoke_api(config.invoke_api)
         .with_http_apis(app.http_apis)
-        .with_iam(Arc::new(adapters::Iam(Arc::new(local_iam(
-            &config, &account,
-        )?))))
+        .with_iam(Arc::new(adapters::Iam(Arc::clone(&local_iam))))
         .with_api_keys(gateway::protect::ApiKeys::new(
             api_keys(&config.state_dir, app.api_keys)?,
             app.usage_plans,
@@ -230,10 +247,14 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         let _ = rx.wait_for(|s| *s).await;
     };
     let servers = vec![
-        tokio::spawn(userpool::service::serve(
+        tokio::spawn(common::server::serve(
             listeners.cognito,
-            Arc::clone(&pools),
+            crate::credentials::cognito_port(
+                userpool::service::app(Arc::clone(&pools)),
+                iam::service::app(local_iam),
+            ),
             config.limits,
+            None,
             stopped(stop_rx.clone()),
         )),
         tokio::spawn(gateway::serve(
@@ -357,26 +378,6 @@ pub struct AccessKey {
     pub secret: String,
     /// The session token every request signed with it must carry.
     pub session_token: Option<String>,
-}
-
-/// The local account's principals: its administrator, with the key pair kept in the state dir
-/// (made on first start) and any `--access-key` pairs.
-fn local_iam(config: &Config, account: &str) -> anyhow::Result<iam::Iam> {
-    let mut local = iam::Iam::new(account, &config.region);
-    let (key, secret) = iam::admin_credentials(&config.state_dir).with_context(|| {
-        format!(
-            "cannot keep the local administrator's key pair in {}",
-            config.state_dir.display()
-        )
-    })?;
-    let admin = local.admin_key(&key, &secret);
-    local.add_key(admin);
-    for a in &config.access_keys {
-        let mut k = local.admin_key(&a.id, &a.secret);
-        k.session_token.clone_from(&a.session_token);
-        local.add_key(k);
-    }
-    Ok(local)
 }
 
 /// The template's API keys with their values: a key without `Value` gets one on its first

@@ -16,6 +16,9 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
     let mut out = String::new();
     out.push_str(&format!("gatehouse is up ({elapsed_ms} ms)\n"));
     out.push_str(&format!("  Cognito endpoint  {cognito_url}\n"));
+    out.push_str(&format!(
+        "  STS               {cognito_url} (AWS_ENDPOINT_URL_STS in functions)\n"
+    ));
     out.push_str(&format!("  API               {api_url}\n"));
     for (k, v) in outputs {
         out.push_str(&format!("  {k:<17} {v}\n"));

@@ -1,0 +1,194 @@
+//! Where credentials come from: the local account's principals (its administrator, the
+//! `--access-key` pairs), the template's roles with their policies, each function's execution
+//! role session (the [`lambda::RoleCredentials`] port), and STS beside Cognito on one port.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use tower::ServiceExt;
+
+use crate::stack::Config;
+
+/// How long a function's role session lasts. Lambda does not document it; 12 hours (the
+/// longest role session) is chosen, and an instance is replaced before its session ends
+/// ([`lambda::CREDENTIALS_MARGIN_SECS`]).
+const FUNCTION_SESSION_SECS: i64 = 43_200;
+
+/// The managed policies known without the template: AWS's own that grant what is decided
+/// locally (`execute-api:Invoke`, `sts:AssumeRole`), written as AWS publishes them. Any other
+/// AWS managed policy grants nothing here (and so can only refuse more than AWS would).
+fn aws_managed_policies() -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    vec![
+        (
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            iam::administrator_access(),
+        ),
+        (
+            "arn:aws:iam::aws:policy/AmazonAPIGatewayInvokeFullAccess",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": ["execute-api:Invoke", "execute-api:ManageConnections"], "Resource": "arn:aws:execute-api:*:*:*"}]}),
+        ),
+        (
+            "arn:aws:iam::aws:policy/PowerUserAccess",
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+                {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "iam:ListRoles",
+                    "organizations:DescribeOrganization", "account:ListRegions", "account:GetAccountInformation"], "Resource": "*"}]}),
+        ),
+    ]
+}
+
+/// The local account: its administrator, with the key pair kept in the state dir (made on
+/// first start), any `--access-key` pairs, and the template's roles with their policies
+/// (managed policies the stack does not know are listed once in `warnings`).
+pub fn local_iam(
+    config: &Config,
+    account: &str,
+    app: &sam::App,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<iam::Iam> {
+    let mut local = iam::Iam::new(account, &config.region);
+    let (key, secret) = iam::admin_credentials(&config.state_dir).with_context(|| {
+        format!(
+            "cannot keep the local administrator's key pair in {}",
+            config.state_dir.display()
+        )
+    })?;
+    local.add_key(local.admin_key(&key, &secret));
+    for a in &config.access_keys {
+        let mut k = local.admin_key(&a.id, &a.secret);
+        k.session_token.clone_from(&a.session_token);
+        local.add_key(k);
+    }
+    for (arn, doc) in aws_managed_policies() {
+        local.add_managed_policy(arn, doc);
+    }
+    for m in &app.managed_policies {
+        local.add_managed_policy(&m.arn, m.document.clone());
+    }
+    let mut unknown: Vec<&str> = Vec::new();
+    for r in &app.roles {
+        let mut policies = r.policies.clone();
+        for arn in &r.managed {
+            match local.managed_policy(arn) {
+                Some(doc) => policies.push(doc.clone()),
+                None if arn == sam::roles::LAMBDA_BASIC_EXECUTION => {}
+                None => unknown.push(arn),
+            }
+        }
+        local.add_role(iam::Role {
+            arn: r.arn.clone(),
+            name: r.name.clone(),
+            id: r.id.clone(),
+            account: account.to_string(),
+            trust: r.trust.clone(),
+            policies,
+            max_session_secs: r.max_session_secs,
+            boundary: r.boundary.as_ref().map(|arn| {
+                // A boundary the stack does not know bounds the role to nothing.
+                local
+                    .managed_policy(arn)
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::json!({"Statement": []}))
+            }),
+        });
+    }
+    unknown.sort_unstable();
+    unknown.dedup();
+    if !unknown.is_empty() {
+        warnings.push(format!(
+            "managed policies not known locally, so they grant nothing here (only execute-api:Invoke and sts: calls are decided locally): {}",
+            unknown.join(", ")
+        ));
+    }
+    Ok(local)
+}
+
+/// Each function's role, as the [`lambda::RoleCredentials`] port: a new session of the role,
+/// named after the function (as Lambda names it), for each instance.
+#[derive(Debug)]
+pub struct FunctionSessions {
+    iam: Arc<iam::Iam>,
+    roles: HashMap<String, Arc<iam::Role>>,
+}
+
+impl FunctionSessions {
+    /// The sessions of `app`'s functions. A function whose role is not a role of the template
+    /// runs with a session of a role that has no permissions; one whose role does not trust
+    /// Lambda gets no credentials (on AWS it could not be created); both are said in
+    /// `warnings`.
+    pub fn new(iam: Arc<iam::Iam>, app: &sam::App, warnings: &mut Vec<String>) -> FunctionSessions {
+        let mut roles = HashMap::new();
+        for f in &app.functions {
+            let Some(arn) = &f.role_arn else { continue };
+            let role = match iam.role(arn) {
+                Some(r) => Arc::clone(r),
+                None => {
+                    warnings.push(format!(
+                        "{}: its Role {arn} is not a role of this template: it runs with credentials that are allowed nothing decided here",
+                        f.logical_id
+                    ));
+                    let name = arn.rsplit('/').next().unwrap_or(arn);
+                    Arc::new(iam::Role::new(
+                        iam.account(),
+                        "/",
+                        name,
+                        iam::Role::lambda_trust(),
+                        Vec::new(),
+                    ))
+                }
+            };
+            if !iam.service_may_assume(&role, "lambda.amazonaws.com") {
+                warnings.push(format!(
+                    "{}: its role {} does not trust lambda.amazonaws.com (AWS: \"The role defined for the function cannot be assumed by Lambda.\"): it runs without credentials",
+                    f.logical_id, role.arn
+                ));
+                continue;
+            }
+            roles.insert(f.name.clone(), role);
+        }
+        FunctionSessions { iam, roles }
+    }
+}
+
+impl lambda::RoleCredentials for FunctionSessions {
+    fn issue(&self, function: &str) -> Option<lambda::Session> {
+        let role = self.roles.get(function)?;
+        let session = iam::Session {
+            role: Arc::clone(role),
+            name: function.to_string(),
+            tags: Default::default(),
+            transitive: Default::default(),
+            policies: None,
+        };
+        let (c, _) = self.iam.issue_session(session, FUNCTION_SESSION_SECS);
+        Some(lambda::Session {
+            access_key: c.access_key,
+            secret: c.secret,
+            session_token: c.session_token,
+            expiration: c.expiration,
+        })
+    }
+}
+
+/// The Cognito port's router: STS's Query-protocol calls (a form body, or `?Action=`, on `/`)
+/// go to STS, everything else to the user pools.
+pub fn cognito_port(userpools: axum::Router, sts: axum::Router) -> axum::Router {
+    axum::Router::new().fallback(move |req: Request| {
+        let (userpools, sts) = (userpools.clone(), sts.clone());
+        async move {
+            let to_sts =
+                req.uri().path() == "/" && iam::service::is_sts(req.headers(), req.uri().query());
+            let target = if to_sts { sts } else { userpools };
+            match target.oneshot(req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            }
+            .into_response()
+        }
+    })
+}

@@ -1,0 +1,127 @@
+"""Where credentials come from (stacks/sts): every function runs with a session of its execution
+role, as on Lambda, and boto3 and the v3 JS SDK in functions reach the local STS with no
+configuration; STS answers boto3 from outside as AWS does (the caller, AssumeRole with the
+trust policy checked, session tags for ABAC, AWS's error codes and texts)."""
+
+import json
+import pathlib
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ROOT, Stack
+
+HERE = ROOT / "tests" / "conformance"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="module")
+def iam(tmp_path_factory):
+    # Named `iam` for conftest's `admin` fixture: the stack whose administrator signs.
+    s = Stack(tmp_path_factory.mktemp("sts"), template=HERE / "stacks" / "sts" / "template.yaml").start()
+    yield s
+    s.stop()
+
+
+def sts(stack, creds):
+    return boto3.client("sts", endpoint_url=stack.endpoint, region_name="us-east-1",
+                        aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
+                        aws_session_token=getattr(creds, "token", None))
+
+
+def get(stack, path):
+    status, _, body = stack.http("GET", path)
+    return status, json.loads(body)
+
+
+@pytest.mark.parametrize("path,function", [("/Prod/python", "WhoAmIPython"), ("/Prod/node", "WhoAmINode")])
+def test_a_function_is_its_roles_session_named_after_it(iam, path, function):
+    status, me = get(iam, path)
+    assert status == 200, me
+    # SAM generates <Function>Role, named by CloudFormation `<stack>-<Function>Role-<12>`.
+    prefix = f"arn:aws:sts::{ACCOUNT}:assumed-role/gatehouse-{function}Role-"
+    assert me["Arn"].startswith(prefix) and me["Arn"].endswith(f"/{me['FunctionName']}"), me
+    assert me["UserId"].startswith("AROA") and me["UserId"].endswith(f":{me['FunctionName']}")
+    assert me["Account"] == ACCOUNT
+
+
+def test_a_session_tag_decides_an_iam_route_whose_policy_conditions_on_it(iam):
+    status, out = get(iam, "/Prod/assume?team=blue")
+    assert status == 200, out
+    assert out["assumed"].endswith(":assumed-role/" + out["assumed"].split("/")[1] + "/team-blue")
+    assert out["status"] == 200, out
+    identity = out["body"]
+    assert identity["userArn"] == out["assumed"]
+    assert identity["caller"].endswith(":team-blue")
+
+    status, out = get(iam, "/Prod/assume?team=red")
+    assert status == 200, out
+    assert out["status"] == 403
+    assert out["body"]["Message"].startswith(f"User: {out['assumed']} is not authorized to perform: execute-api:Invoke")
+
+
+def test_a_function_whose_role_may_not_assume_the_role_is_refused(iam):
+    status, out = get(iam, "/Prod/unprivileged")
+    assert status == 403, out
+    assert out["code"] == "AccessDenied"
+    assert out["message"].endswith(f"is not authorized to perform: sts:AssumeRole on resource: {iam.outputs['TeamRoleArn']}")
+    assert ":assumed-role/gatehouse-UnprivilegedRole-" in out["message"]
+
+
+def test_boto3_from_outside_gets_the_caller_and_a_role_session(iam, admin):
+    c = sts(iam, admin)
+    me = c.get_caller_identity()
+    assert me["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/gatehouse-admin"
+    role = iam.outputs["TeamRoleArn"]
+    out = c.assume_role(RoleArn=role, RoleSessionName="tester", DurationSeconds=900,
+                        Tags=[{"Key": "team", "Value": "blue"}])
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role.split('/')[-1]}/tester"
+    creds = out["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA") and len(creds["SecretAccessKey"]) == 40
+    session = boto3.client("sts", endpoint_url=iam.endpoint, region_name="us-east-1",
+                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
+    assert session.get_caller_identity()["Arn"] == out["AssumedRoleUser"]["Arn"]
+
+
+def test_sts_refuses_as_aws_does(iam, admin):
+    c = sts(iam, admin)
+    with pytest.raises(ClientError) as e:
+        c.assume_role(RoleArn=iam.outputs["LambdaOnlyArn"], RoleSessionName="me")
+    err = e.value.response
+    assert (err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"]) == (403, "AccessDenied")
+    assert err["Error"]["Message"] == (f"User: arn:aws:iam::{ACCOUNT}:user/gatehouse-admin is not authorized to perform: "
+                                       f"sts:AssumeRole on resource: {iam.outputs['LambdaOnlyArn']}")
+    with pytest.raises(ClientError) as e:
+        c.assume_role(RoleArn=iam.outputs["TeamRoleArn"], RoleSessionName="me", DurationSeconds=7200)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert e.value.response["Error"]["Message"] == "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+    forged = boto3.client("sts", endpoint_url=iam.endpoint, region_name="us-east-1",
+                          aws_access_key_id="AKIANOBODY0000000000", aws_secret_access_key="x" * 40)
+    with pytest.raises(ClientError) as e:
+        forged.get_caller_identity()
+    assert (e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"]) == (403, "InvalidClientTokenId")
+    assert e.value.response["Error"]["Message"] == "The security token included in the request is invalid."
+
+
+def test_no_sam_policy_template_grants_what_is_decided_locally():
+    """SAM policy templates are not expanded into the generated roles: that can refuse nothing
+    AWS allows only while none of them grants execute-api:Invoke, sts:AssumeRole or
+    sts:TagSession. Checked against aws-sam-translator's own policy_templates.json."""
+    import fnmatch
+    import samtranslator
+
+    path = pathlib.Path(samtranslator.__file__).parent / "policy_templates_data" / "policy_templates.json"
+    templates = json.loads(path.read_text())["Templates"]
+    assert len(templates) > 50
+    granted = []
+    for name, t in templates.items():
+        for st in t["Definition"]["Statement"]:
+            actions = st.get("Action", [])
+            for a in [actions] if isinstance(actions, str) else actions:
+                for local in ("execute-api:Invoke", "sts:AssumeRole", "sts:TagSession"):
+                    if isinstance(a, str) and fnmatch.fnmatch(local.lower(), a.lower()):
+                        granted.append((name, a))
+            assert "NotAction" not in st, name
+    assert granted == []
