@@ -69,6 +69,16 @@ def test_a_function_whose_role_may_not_assume_the_role_is_refused(iam):
     assert ":assumed-role/gatehouse-UnprivilegedRole-" in out["message"]
 
 
+def test_a_function_whose_role_does_not_trust_lambda_has_no_credentials_at_all(iam):
+    # conftest gives gatehouse AWS_ACCESS_KEY_ID=local: it must not reach the function.
+    status, env = get(iam, "/Prod/uncredentialed")
+    assert status == 200, env
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        assert var not in env, env
+    assert env["AWS_SHARED_CREDENTIALS_FILE"] == env["AWS_CONFIG_FILE"] == "/dev/null"
+    assert "does not trust lambda.amazonaws.com" in iam.log()
+
+
 def test_boto3_from_outside_gets_the_caller_and_a_role_session(iam, admin):
     c = sts(iam, admin)
     me = c.get_caller_identity()

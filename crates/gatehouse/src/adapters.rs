@@ -225,6 +225,22 @@ impl gateway::protect::Iam for Iam {
                 account_id: p.account.clone(),
                 user_id: p.user_id.clone(),
                 user_arn: p.arn.clone(),
+                cognito: p
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.web_identity.as_ref())
+                    .map(|w| gateway::protect::CognitoIdentity {
+                        identity_id: w.identity_id.clone(),
+                        pool_id: w.pool_id.clone(),
+                        authentication_type: if w.authenticated {
+                            "authenticated"
+                        } else {
+                            "unauthenticated"
+                        }
+                        .into(),
+                        authentication_provider: w.provider.clone(),
+                        amr: w.amr.clone(),
+                    }),
             }),
             iam::Decision::ExplicitDeny => Err(denied(true)),
             iam::Decision::ImplicitDeny => Err(denied(false)),

@@ -164,6 +164,7 @@ impl lambda::RoleCredentials for FunctionSessions {
             tags: Default::default(),
             transitive: Default::default(),
             policies: None,
+            web_identity: None,
         };
         let (c, _) = self.iam.issue_session(session, FUNCTION_SESSION_SECS);
         Some(lambda::Session {
@@ -175,15 +176,65 @@ impl lambda::RoleCredentials for FunctionSessions {
     }
 }
 
+/// The ID tokens of the local user pools, as the identity pools' [`iam::identitypools::Logins`]
+/// port: a login key is the pool's provider name (`cognito-idp.<region>.amazonaws.com/<id>`,
+/// which is also the ID token's `iss` without `https://`, the key Amplify sends).
+#[derive(Debug)]
+pub struct PoolLogins(pub Arc<userpool::UserPools>);
+
+impl iam::identitypools::Logins for PoolLogins {
+    fn verify(&self, provider: &str, token: &str) -> Result<serde_json::Value, String> {
+        let issuer = format!("https://{provider}");
+        if let Some(c) = common::jwt::peek_claims(token)
+            && c["iss"] != issuer.as_str()
+        {
+            return Err("Invalid login token. Issuer doesn't match providerName".into());
+        }
+        let Some((_, keys)) = self.0.keys_for_issuer(&issuer) else {
+            return Err("Token is not from a supported provider of this identity pool.".into());
+        };
+        match userpool::token::verify(token, &keys, &issuer, "id") {
+            Ok(claims) => Ok(claims),
+            Err(userpool::token::TokenError::Expired) => {
+                let exp = common::jwt::peek_claims(token)
+                    .and_then(|c| c["exp"].as_u64())
+                    .unwrap_or_default();
+                Err(format!(
+                    "Invalid login token. Token expired: {} >= {exp}",
+                    common::date::now_secs()
+                ))
+            }
+            // An access token is signed by the pool too but has no `aud`.
+            Err(userpool::token::TokenError::Invalid) => match common::jwt::peek_claims(token) {
+                Some(c) if c["token_use"] == "access" => {
+                    Err("Invalid login token. Missing a required claim: aud".into())
+                }
+                // A forged or malformed token: Cognito's text for it is not captured publicly.
+                _ => Err("Invalid login token. Not a valid OpenId Connect identity token.".into()),
+            },
+        }
+    }
+}
+
 /// The Cognito port's router: STS's Query-protocol calls (a form body, or `?Action=`, on `/`)
-/// go to STS, everything else to the user pools.
-pub fn cognito_port(userpools: axum::Router, sts: axum::Router) -> axum::Router {
+/// go to STS, `AWSCognitoIdentityService.*` calls to the identity pools, everything else to
+/// the user pools.
+pub fn cognito_port(
+    userpools: axum::Router,
+    sts: axum::Router,
+    identity: axum::Router,
+) -> axum::Router {
     axum::Router::new().fallback(move |req: Request| {
-        let (userpools, sts) = (userpools.clone(), sts.clone());
+        let (userpools, sts, identity) = (userpools.clone(), sts.clone(), identity.clone());
         async move {
-            let to_sts =
-                req.uri().path() == "/" && iam::service::is_sts(req.headers(), req.uri().query());
-            let target = if to_sts { sts } else { userpools };
+            let root = req.uri().path() == "/";
+            let target = if root && iam::service::is_identity(req.headers()) {
+                identity
+            } else if root && iam::service::is_sts(req.headers(), req.uri().query()) {
+                sts
+            } else {
+                userpools
+            };
             match target.oneshot(req).await {
                 Ok(r) => r,
                 Err(never) => match never {},

@@ -71,6 +71,8 @@ pub struct Running {
     pub routes: Vec<crate::summary::RouteRow>,
     /// What the template declares that is not emulated.
     pub not_emulated: Vec<sam::NotEmulated>,
+    /// The identity pools: id, name, `Roles`.
+    pub identity_pools: Vec<(String, String, serde_json::Value)>,
     /// The tables on `--dynamodb-endpoint`: (logical id, name, created now).
     pub tables: Vec<(String, String, bool)>,
     /// `--dynamodb-endpoint`.
@@ -145,6 +147,18 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
     for w in &iam_warnings {
         tracing::warn!("{w}");
     }
+    let identity_pools = Arc::new(iam::identitypools::IdentityPools::new(
+        Arc::clone(&local_iam),
+        Arc::new(crate::credentials::PoolLogins(Arc::clone(&pools))),
+        app.identity_pools
+            .iter()
+            .map(|p| iam::identitypools::Pool {
+                config: p.config.clone(),
+                roles: p.roles.clone(),
+            })
+            .collect(),
+        Some(config.state_dir.join("identity-pools.json")),
+    ));
 
     let host = match &config.reaper {
         Some(program) => lambda::Host::with_reaper(
@@ -159,6 +173,10 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         ("AWS_ENDPOINT_URL_STS".to_string(), cognito_url.clone()),
         (
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER".to_string(),
+            cognito_url.clone(),
+        ),
+        (
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY".to_string(),
             cognito_url.clone(),
         ),
     ];
@@ -251,7 +269,8 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
             listeners.cognito,
             crate::credentials::cognito_port(
                 userpool::service::app(Arc::clone(&pools)),
-                iam::service::app(local_iam),
+                iam::service::app(Arc::clone(&local_iam)),
+                iam::service::identity_app(Arc::clone(&identity_pools), local_iam),
             ),
             config.limits,
             None,
@@ -270,6 +289,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         outputs: app.outputs,
         routes: gateway.route_table(),
         not_emulated,
+        identity_pools: identity_pools.summary(),
         tables,
         dynamodb_endpoint: config.dynamodb_endpoint.clone(),
         unavailable: report.unavailable,

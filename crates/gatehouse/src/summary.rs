@@ -49,6 +49,24 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
             out.push_str(&format!("    {logical_id:<24} {name:<40} {how}\n"));
         }
     }
+    if !r.identity_pools.is_empty() {
+        out.push_str(&format!(
+            "  identity pools (cognito-identity on {cognito_url}):\n"
+        ));
+        for (id, name, roles) in &r.identity_pools {
+            let role = |k: &str| {
+                roles[k]
+                    .as_str()
+                    .map_or("-", |arn| arn.rsplit('/').next().unwrap_or(arn))
+                    .to_string()
+            };
+            out.push_str(&format!(
+                "    {name:<24} {id:<48} authenticated: {}  unauthenticated: {}\n",
+                role("authenticated"),
+                role("unauthenticated")
+            ));
+        }
+    }
     if !not_emulated.is_empty() {
         out.push_str("  not emulated (references resolve to these values):\n");
         for n in not_emulated {

@@ -61,6 +61,9 @@ pub struct Identity {
     pub api_key: Option<String>,
     /// `apiKeyId`.
     pub api_key_id: Option<String>,
+    /// `cognitoIdentityId`, `cognitoIdentityPoolId`, `cognitoAuthenticationType`,
+    /// `cognitoAuthenticationProvider`: a caller signing with identity pool credentials.
+    pub cognito: Option<crate::protect::CognitoIdentity>,
 }
 
 /// A stable six-character resource id, as API Gateway gives each resource one.
@@ -291,16 +294,24 @@ pub fn build(ctx: &Context<'_>, parts: &Parts, body: &Bytes) -> Vec<u8> {
             r#""cognitoAuthenticationProvider":null,"userArn":null,"user":null,"sourceIp":"#
         )),
         Some(id) => {
-            o.raw(r#","identity":{"cognitoIdentityPoolId":null"#);
+            let cognito = id.cognito.as_ref();
+            o.key("identity", false);
+            o.raw("{");
+            o.key("cognitoIdentityPoolId", true);
+            o.opt_str(cognito.map(|c| c.pool_id.as_str()));
             o.key("accountId", false);
             o.opt_str(id.account_id.as_deref());
-            o.raw(r#","cognitoIdentityId":null"#);
+            o.key("cognitoIdentityId", false);
+            o.opt_str(cognito.map(|c| c.identity_id.as_str()));
             o.key("caller", false);
             o.opt_str(id.caller.as_deref());
             o.raw(r#","principalOrgId":null"#);
             o.key("accessKey", false);
             o.opt_str(id.access_key.as_deref());
-            o.raw(r#","cognitoAuthenticationType":null,"cognitoAuthenticationProvider":null"#);
+            o.key("cognitoAuthenticationType", false);
+            o.opt_str(cognito.map(|c| c.authentication_type.as_str()));
+            o.key("cognitoAuthenticationProvider", false);
+            o.opt_str(cognito.and_then(|c| c.authentication_provider.as_deref()));
             o.key("userArn", false);
             o.opt_str(id.user_arn.as_deref());
             o.key("user", false);

@@ -283,6 +283,7 @@ impl Gateway {
         let mut user = None;
         let mut body = crate::rest::BodyState::Unread(body);
         let mut iam: Option<Json> = None;
+        let mut iam_cognito: Option<crate::protect::CognitoIdentity> = None;
         match &route.authorization {
             Authorization::Refused(why) => {
                 tracing::warn!(target: "gateway", "{}: refused: {why}", here.route_key);
@@ -310,9 +311,13 @@ impl Gateway {
                 match self.iam_invoke(&parts, &bytes, &arn, peer, None) {
                     Ok(c) => {
                         user = Some(c.user_arn.clone());
+                        iam_cognito.clone_from(&c.cognito);
+                        let cognito = c.cognito.as_ref().map(|k| {
+                            json!({"amr": k.amr, "identityId": k.identity_id, "identityPoolId": k.pool_id})
+                        });
                         iam = Some(json!({
                             "accessKey": c.access_key, "accountId": c.account_id,
-                            "callerId": c.user_id, "cognitoIdentity": null,
+                            "callerId": c.user_id, "cognitoIdentity": cognito,
                             "principalOrgId": null, "userArn": c.user_arn, "userId": c.user_id,
                         }));
                     }
@@ -452,6 +457,7 @@ impl Gateway {
             user_arn: c["userArn"].as_str().map(str::to_string),
             api_key: None,
             api_key_id: None,
+            cognito: iam_cognito.clone(),
         });
         let authorizer = match (authorizer, iam) {
             (None, Some(iam)) if route.payload_version != "1.0" => Some(json!({"iam": iam})),

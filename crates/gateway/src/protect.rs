@@ -48,6 +48,23 @@ pub struct IamCaller {
     pub user_id: String,
     /// The principal's ARN.
     pub user_arn: String,
+    /// For credentials an identity pool issued: the Cognito identity.
+    pub cognito: Option<CognitoIdentity>,
+}
+
+/// The Cognito identity of a caller signing with identity pool credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CognitoIdentity {
+    /// `cognitoIdentityId`.
+    pub identity_id: String,
+    /// `cognitoIdentityPoolId`.
+    pub pool_id: String,
+    /// `cognitoAuthenticationType`: `authenticated` or `unauthenticated`.
+    pub authentication_type: String,
+    /// `cognitoAuthenticationProvider`.
+    pub authentication_provider: Option<String>,
+    /// `amr` (HTTP APIs' `cognitoIdentity`).
+    pub amr: Vec<String>,
 }
 
 /// Why IAM refused a request: API Gateway's 403 with its error type and message.
@@ -260,6 +277,7 @@ pub(crate) fn iam_identity(c: &IamCaller) -> Identity {
         user_arn: Some(c.user_arn.clone()),
         api_key: None,
         api_key_id: None,
+        cognito: c.cognito.clone(),
     }
 }
 

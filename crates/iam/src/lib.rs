@@ -13,6 +13,7 @@
 //!   caller may do, and the account's administrator, whose key pair is made on first start and
 //!   kept in the state dir.
 
+pub mod identitypools;
 pub mod policy;
 pub mod principals;
 pub mod service;
@@ -26,7 +27,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::{Value as Json, json};
 
 pub use policy::{Caller, Decision};
-pub use principals::{Credentials, Key, Principal, Role, Session};
+pub use principals::{Credentials, Key, Principal, Role, Session, WebIdentity};
 
 /// The AWS managed policy `AdministratorAccess`: everything allowed.
 pub fn administrator_access() -> Json {
@@ -40,8 +41,14 @@ pub struct Authenticated {
     pub key: Arc<Key>,
 }
 
-/// Temporary keys kept before expired ones are dropped.
+/// Keys kept before expired ones are swept (at most every [`SWEEP_SECS`]).
 const SESSION_LIMIT: usize = 10_000;
+
+/// The most keys kept: past it, the temporary key that expires soonest is dropped for a new
+/// one (its holder's next request is refused as with an unknown key).
+const KEY_CAP: usize = 100_000;
+
+const SWEEP_SECS: i64 = 10;
 
 /// The principals and their keys, the roles, and the account and region requests are checked
 /// in. Keys are added while the stack runs (STS sessions), so they sit behind a lock that is
@@ -49,6 +56,8 @@ const SESSION_LIMIT: usize = 10_000;
 #[derive(Debug, Default)]
 pub struct Iam {
     keys: RwLock<HashMap<String, Arc<Key>>>,
+    /// When expired keys were last swept.
+    swept: std::sync::atomic::AtomicI64,
     roles: HashMap<String, Arc<Role>>,
     managed: HashMap<String, Json>,
     account: String,
@@ -60,6 +69,7 @@ impl Iam {
     pub fn new(account: &str, region: &str) -> Iam {
         Iam {
             keys: RwLock::new(HashMap::new()),
+            swept: std::sync::atomic::AtomicI64::new(0),
             roles: HashMap::new(),
             managed: HashMap::from([(
                 "arn:aws:iam::aws:policy/AdministratorAccess".to_string(),
@@ -76,9 +86,21 @@ impl Iam {
             .keys
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if keys.len() >= SESSION_LIMIT {
-            let now = now();
+        let now = now();
+        if keys.len() >= SESSION_LIMIT
+            && now - self.swept.load(std::sync::atomic::Ordering::Relaxed) >= SWEEP_SECS
+        {
+            self.swept.store(now, std::sync::atomic::Ordering::Relaxed);
             keys.retain(|_, k| k.expires.is_none_or(|e| e > now));
+        }
+        if keys.len() >= KEY_CAP
+            && let Some(soonest) = keys
+                .values()
+                .filter_map(|k| Some((k.expires?, k.access_key.clone())))
+                .min()
+                .map(|(_, id)| id)
+        {
+            keys.remove(&soonest);
         }
         keys.insert(key.access_key.clone(), Arc::new(key));
     }
@@ -230,10 +252,12 @@ impl Iam {
                 account: p.account.clone(),
                 role_arn: p.session.as_ref().map(|s| s.role.arn.clone()),
                 service: None,
+                federated: None,
                 named_only,
             },
             None => Caller {
                 service: request.service.map(str::to_string),
+                federated: request.federated.map(str::to_string),
                 named_only,
                 ..Caller::default()
             },
@@ -291,6 +315,8 @@ pub(crate) struct Request<'a> {
     pub source_ip: Option<&'a str>,
     /// A service asking (a trust policy's `Principal.Service`).
     pub service: Option<&'a str>,
+    /// A web identity provider vouching for the caller (`Principal.Federated`).
+    pub federated: Option<&'a str>,
     /// Further keys (lower case), e.g. `sts:externalid`, `aws:requesttag/<k>`.
     pub extra: Vec<(String, Vec<String>)>,
 }

@@ -42,6 +42,9 @@ pub struct Caller {
     /// A service principal (`lambda.amazonaws.com`) asking, for a trust policy's
     /// `Principal.Service`.
     pub service: Option<String>,
+    /// A web identity provider (`cognito-identity.amazonaws.com`) vouching for the caller, for
+    /// a trust policy's `Principal.Federated`.
+    pub federated: Option<String>,
     /// Only a `Principal` that names this caller's ARN (or its role's) matches: not `*`, not
     /// its account. A role's trust policy that admits a whole account admits only those of its
     /// principals whose own policies allow them too; this is how that is told apart.
@@ -160,6 +163,12 @@ fn statement(st: &Json, is_resource: bool, ask: &Ask<'_>) -> Result<Option<bool>
         _ => return Err("a statement needs Resource or NotResource".into()),
     };
     let principal = if is_resource {
+        // NotPrincipal with Allow grants everyone it does not name: AWS warns against it and
+        // refuses it in a role's trust policy; it is not evaluated locally (so it allows
+        // nothing).
+        if allow && !st["NotPrincipal"].is_null() {
+            return Err("NotPrincipal with Effect Allow is not evaluated locally".into());
+        }
         match (&st["Principal"], &st["NotPrincipal"]) {
             (p, Json::Null) if !p.is_null() => principal_matches(p, ask.caller),
             (Json::Null, n) if !n.is_null() => !principal_matches(n, ask.caller),
@@ -189,11 +198,11 @@ fn principal_matches(p: &Json, caller: &Caller) -> bool {
             || (!caller.arn.is_empty() && n == caller.arn)
             || caller.role_arn.as_deref() == Some(n)
     });
-    by_aws
-        || caller
-            .service
-            .as_deref()
-            .is_some_and(|s| list(&p["Service"]).any(|n| n == s))
+    let named = |key: &str, who: &Option<String>| {
+        who.as_deref()
+            .is_some_and(|s| list(&p[key]).any(|n| n == s))
+    };
+    by_aws || named("Service", &caller.service) || named("Federated", &caller.federated)
 }
 
 /// Whether `n` is `arn:aws:iam::<account>:root`.
@@ -330,7 +339,11 @@ fn known_key(key: &str) -> bool {
         "sts:rolesessionname",
         "sts:transitivetagkeys",
     ];
-    const PREFIXES: &[&str] = &["aws:principaltag/", "aws:requesttag/"];
+    const PREFIXES: &[&str] = &[
+        "aws:principaltag/",
+        "aws:requesttag/",
+        "cognito-identity.amazonaws.com:",
+    ];
     KEYS.contains(&key) || PREFIXES.iter().any(|p| key.starts_with(p))
 }
 
@@ -378,10 +391,14 @@ fn condition(
         if !known_key(&lkey) {
             return Err(format!("condition key {key} has no value locally"));
         }
-        // A key the request lacks: false, except ForAllValues (vacuously true) and negated
-        // operators, which AWS documents as true for a missing key only with IfExists; we
-        // keep them false (fail closed).
-        return Ok(set == Some("ForAllValues"));
+        // A key the request lacks: the values do not match, so a condition is false, and a
+        // negated one (`StringNotEquals`, `ArnNotLike`, …) is true; ForAllValues is vacuously
+        // true (IAM user guide, "IAM JSON policy elements: Condition operators": "If the key
+        // that you specify in a policy condition is not present in the request context …
+        // the condition is false. If the policy condition requires that the key is not
+        // matched, such as StringNotLike or ArnNotLike, and the right key is not present, the
+        // condition is true").
+        return Ok(set == Some("ForAllValues") || (set.is_none() && base.contains("Not")));
     };
     let test = |v: &str| -> Result<bool, String> {
         let mut any = false;

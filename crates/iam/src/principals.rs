@@ -52,6 +52,23 @@ pub struct Session {
     /// A session policy (`Policy`, `PolicyArns`): the session may do only what both its role's
     /// policies and these allow.
     pub policies: Option<Vec<Json>>,
+    /// For credentials of a Cognito identity: who, for the event's `cognito*` fields.
+    pub web_identity: Option<WebIdentity>,
+}
+
+/// The Cognito identity a session's credentials were issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentity {
+    /// `cognitoIdentityId`.
+    pub identity_id: String,
+    /// `cognitoIdentityPoolId`.
+    pub pool_id: String,
+    /// `cognitoAuthenticationType`: `authenticated` (with logins) or `unauthenticated`.
+    pub authenticated: bool,
+    /// `cognitoAuthenticationProvider`: `<provider>,<provider>:CognitoSignIn:<sub>`.
+    pub provider: Option<String>,
+    /// The `amr` the identity pool vouched with (HTTP APIs' `cognitoIdentity.amr`).
+    pub amr: Vec<String>,
 }
 
 /// A role of the template.
@@ -185,6 +202,7 @@ mod tests {
             tags: BTreeMap::new(),
             transitive: BTreeSet::new(),
             policies: None,
+            web_identity: None,
         });
         assert_eq!(p.arn, "arn:aws:sts::123456789012:assumed-role/Reader/alice");
         assert_eq!(p.user_id, format!("{}:alice", role.id));

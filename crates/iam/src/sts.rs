@@ -240,7 +240,66 @@ fn assume_role(
             keys.len()
         )));
     }
+    // botocore's sts model: tag keys 1-128 and values 0-256 characters of
+    // `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`, ExternalId 2-1224, a session policy at most 2048,
+    // at most 50 transitive keys; keys are case-insensitive, so two that differ only in case
+    // are one key given twice.
+    let tag_chars = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+    };
+    for (i, (k, v)) in keys.iter().zip(&values).enumerate() {
+        if k.is_empty() || k.chars().count() > 128 || !tag_chars(k) {
+            return Err(StsError::validation(format!(
+                "1 validation error detected: Value '{k}' at 'tags.{}.member.key' failed to satisfy constraint: Member must have length less than or equal to 128 and satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]+",
+                i + 1
+            )));
+        }
+        if v.chars().count() > 256 || !tag_chars(v) {
+            return Err(StsError::validation(format!(
+                "1 validation error detected: Value '{v}' at 'tags.{}.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]*",
+                i + 1
+            )));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    if !keys.iter().all(|k| seen.insert(k.to_lowercase())) {
+        return Err(StsError::new(
+            400,
+            "InvalidParameterValue",
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ));
+    }
+    if let Some(e) = params.get("ExternalId")
+        && !(2..=1224).contains(&e.chars().count())
+    {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '{e}' at 'externalId' failed to satisfy constraint: Member must have length between 2 and 1224"
+        )));
+    }
+    if let Some(p) = params.get("Policy")
+        && p.chars().count() > 2048
+    {
+        return Err(StsError::validation(
+            "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048",
+        ));
+    }
     let transitive_keys = members(params, "TransitiveTagKeys", "");
+    if transitive_keys.len() > 50 {
+        return Err(StsError::validation(
+            "1 validation error detected: Value at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to 50",
+        ));
+    }
+    let source_identity = params.get("SourceIdentity");
+    if let Some(s) = source_identity
+        && !((2..=256).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)))
+    {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '{s}' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        )));
+    }
     let inherited = who.session.as_ref();
     // The caller's transitive tags pass on, and cannot be overridden.
     let mut tags: BTreeMap<String, String> = BTreeMap::new();
@@ -315,8 +374,8 @@ fn assume_role(
     }
     let request = Request {
         source_ip,
-        service: None,
         extra,
+        ..Request::default()
     };
     // An unknown role is refused as one the caller may not assume (AWS does not say which).
     let Some(role) = iam.role(role_arn).cloned() else {
@@ -327,6 +386,21 @@ fn assume_role(
     }
     if !keys.is_empty() && !trusts(iam, who, &role.trust, &role.arn, "sts:TagSession", &request) {
         return Err(StsError::denied(who, "sts:TagSession", role_arn));
+    }
+    // A source identity needs sts:SetSourceIdentity as a tag needs sts:TagSession. (It is
+    // not kept on the session: a chained session could set another one, where AWS keeps the
+    // first.)
+    if source_identity.is_some()
+        && !trusts(
+            iam,
+            who,
+            &role.trust,
+            &role.arn,
+            "sts:SetSourceIdentity",
+            &request,
+        )
+    {
+        return Err(StsError::denied(who, "sts:SetSourceIdentity", role_arn));
     }
     let chained = inherited.is_some();
     let max = if chained { 3600 } else { role.max_session_secs };
@@ -352,13 +426,32 @@ fn assume_role(
             .collect::<Vec<Json>>()
     });
     let packed = policy.is_some() || !tags.is_empty();
-    let packed_size = params.get("Policy").map_or(0, String::len) + tags.len() * 40;
+    // A percentage of the space AWS packs session policies and tags into; its packing is not
+    // documented, so this estimates it (2048 characters for the whole), refusing past 100 %
+    // as AWS does with PackedPolicyTooLarge.
+    let packed_size = (params.get("Policy").map_or(0, String::len)
+        + tags
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 8)
+            .sum::<usize>())
+        * 100
+        / 2048;
+    if packed_size > 100 {
+        return Err(StsError::new(
+            400,
+            "PackedPolicyTooLarge",
+            format!(
+                "Packed policy consumes {packed_size}% of allotted space, please use smaller policy."
+            ),
+        ));
+    }
     let session = Session {
         role: Arc::clone(&role),
         name: session_name.to_string(),
         tags,
         transitive,
         policies: session_policies,
+        web_identity: None,
     };
     let (c, principal) = iam.issue_session(session, d);
     let mut out = credentials_xml(&c);
@@ -368,11 +461,9 @@ fn assume_role(
         esc(&principal.arn)
     ));
     if packed {
-        // A percentage of the limit AWS packs policies and tags into; its packing is not
-        // documented, so this is an estimate (2048 characters for the limit).
         out.push_str(&format!(
             "<PackedPolicySize>{}</PackedPolicySize>",
-            (packed_size * 100 / 2048).max(1)
+            packed_size.max(1)
         ));
     }
     if let Some(s) = params.get("SourceIdentity") {

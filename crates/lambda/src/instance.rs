@@ -70,6 +70,23 @@ fn now_ms() -> u128 {
         .map_or(0, |d| d.as_millis())
 }
 
+/// The AWS SDKs' credential and profile variables, removed from what a function inherits.
+const HOST_AWS_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+];
+
 /// The state the instance's Runtime API handlers share.
 #[derive(Debug)]
 struct Api {
@@ -91,6 +108,15 @@ impl Instance {
         let label = format!("{}#{n}", cfg.name);
 
         let mut cmd = Command::new(&cfg.command);
+        // Nothing of this machine's AWS configuration reaches a function: on Lambda it has only
+        // its role's session. Without these, an SDK in a function with no session would find
+        // the developer's own keys (environment, ~/.aws, instance metadata) and call AWS.
+        for var in HOST_AWS_VARIABLES {
+            cmd.env_remove(var);
+        }
+        cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
         cmd.args(&cfg.args)
             .current_dir(&cfg.working_dir)
             .envs(cfg.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

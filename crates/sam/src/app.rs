@@ -10,7 +10,7 @@ use template::{ResolveError, TemplateError};
 use crate::api::FromSam;
 use crate::{
     App, AuthorizerKind, Kind, Layer, Local, Plan, RestApi, api, dir_of, dynamodb, function,
-    globals_of, httpapi, policy, rawapi, rawhttp, responses, roles, scoped, usage,
+    globals_of, httpapi, identitypools, policy, rawapi, rawhttp, responses, roles, scoped, usage,
 };
 
 impl Plan<'_> {
@@ -185,6 +185,7 @@ impl Plan<'_> {
             }
         }
         let (roles, managed_policies) = self.roles(&mut functions, &mut warnings)?;
+        let identity_pools = self.identity_pools(&mut warnings)?;
         let outputs = self.outputs(&apis, &http_apis, local)?;
         // A function that calls an API of its own stack by its AWS URL calls the local one.
         for (f, _) in &mut functions {
@@ -204,14 +205,58 @@ impl Plan<'_> {
             not_emulated: self
                 .not_emulated
                 .into_iter()
-                .filter(|n| !roles::SERVED.contains(&n.type_name.as_str()))
+                .filter(|n| {
+                    !roles::SERVED.contains(&n.type_name.as_str())
+                        && !identitypools::SERVED.contains(&n.type_name.as_str())
+                })
                 .collect(),
             warnings,
             api_keys,
             usage_plans,
             roles,
             managed_policies,
+            identity_pools,
         })
+    }
+
+    /// The template's identity pools, each with the roles its attachments give it.
+    fn identity_pools(
+        &self,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<identitypools::IdentityPool>, TemplateError> {
+        let mut pools = Vec::new();
+        let mut attachments = Vec::new();
+        for &i in &self.order {
+            let r = &self.stack.resources[i];
+            match r.kind.as_str() {
+                "AWS::Cognito::IdentityPool" => {
+                    let props = self.resolve(r, &r.properties)?;
+                    let id = self.physical.refs[&r.logical_id].clone();
+                    let name = self
+                        .physical
+                        .attrs
+                        .get(&(r.logical_id.clone(), "Name".to_string()))
+                        .and_then(Json::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    pools.push(identitypools::pool(&r.logical_id, &id, &name, &props));
+                }
+                "AWS::Cognito::IdentityPoolRoleAttachment" => {
+                    attachments.push((r.logical_id.clone(), self.resolve(r, &r.properties)?));
+                }
+                _ => {}
+            }
+        }
+        for (logical_id, props) in attachments {
+            let target = props["IdentityPoolId"].as_str().unwrap_or_default();
+            match pools.iter_mut().find(|p| p.id == target) {
+                Some(p) => identitypools::attach(p, &props),
+                None => warnings.push(format!(
+                    "{logical_id}: IdentityPoolId {target:?} is not an identity pool of this template: its roles are not attached"
+                )),
+            }
+        }
+        Ok(pools)
     }
 
     /// The template's roles with the policies attached to them, and the role SAM generates

@@ -202,6 +202,25 @@ fn known(
             attr("Id", arn.clone());
             arn
         }
+        "AWS::Cognito::IdentityPool" => {
+            // `<region>:<uuid>`, stable for the stack and logical id (so identities kept in
+            // the state dir stay in their pool across restarts).
+            let id = common::id::uuid_from(
+                sha256(&[
+                    p.stack_name.as_bytes(),
+                    b"/identity-pool/",
+                    logical_id.as_bytes(),
+                ])[..16]
+                    .try_into()
+                    .expect("16 bytes"),
+            );
+            let n = props["IdentityPoolName"].as_str().map_or_else(
+                || generated_name(p, logical_id).replace('-', "_"),
+                str::to_string,
+            );
+            attr("Name", n);
+            format!("{r}:{id}")
+        }
         "AWS::KMS::Key" => {
             let id = common::id::uuid_from(
                 sha256(&[p.stack_name.as_bytes(), logical_id.as_bytes()])[..16]

@@ -37,6 +37,7 @@ mod generated;
 mod graph;
 pub mod httpapi;
 pub mod identity;
+pub mod identitypools;
 mod nested;
 pub mod openapi;
 pub mod policy;
@@ -260,6 +261,8 @@ pub struct App {
     pub roles: Vec<roles::Role>,
     /// The template's customer managed policies.
     pub managed_policies: Vec<roles::ManagedPolicy>,
+    /// Cognito identity pools with their roles.
+    pub identity_pools: Vec<identitypools::IdentityPool>,
 }
 
 /// Reads the template at `path`, with its local nested stacks read into it.

@@ -517,6 +517,7 @@ async fn expired_sessions_are_refused_and_session_tokens_are_for_users() {
             tags: BTreeMap::new(),
             transitive: BTreeSet::new(),
             policies: None,
+            web_identity: None,
         },
         -1,
     );
@@ -536,4 +537,57 @@ async fn expired_sessions_are_refused_and_session_tokens_are_for_users() {
         element(&xml, "Message"),
         "The security token included in the request is expired"
     );
+}
+
+#[tokio::test]
+async fn a_deny_on_a_missing_key_tags_in_any_case_and_source_identities_are_checked() {
+    let mut iam = stack();
+    // Deny unless the caller gives ExternalId "xx": a missing key makes StringNotEquals true.
+    let trust = json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": ["sts:AssumeRole", "sts:TagSession"]},
+        {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Condition": {"StringNotEquals": {"sts:ExternalId": "xx"}}}]});
+    iam.add_role(Role::new(ACCOUNT, "/", "External", trust, Vec::new()));
+    let iam = Arc::new(iam);
+    let admin = admin(&iam);
+    let external = ASSUME_READER.replace("role%2FReader", "role%2FExternal");
+    let (status, _) = call(&iam, Some(&admin), &external).await;
+    assert_eq!(status, 403, "no ExternalId: denied");
+    let (status, _) = call(&iam, Some(&admin), &format!("{external}&ExternalId=yy")).await;
+    assert_eq!(status, 403);
+    let (status, xml) = call(&iam, Some(&admin), &format!("{external}&ExternalId=xx")).await;
+    assert_eq!(status, 200, "{xml}");
+
+    // Tag keys are case-insensitive: two that differ in case are one key twice.
+    let (status, xml) = call(&iam, Some(&admin), &format!("{ASSUME_READER}&Tags.member.1.Key=team&Tags.member.1.Value=a&Tags.member.2.Key=Team&Tags.member.2.Value=b")).await;
+    assert_eq!(
+        (status, element(&xml, "Code")),
+        (400, "InvalidParameterValue")
+    );
+    assert_eq!(
+        element(&xml, "Message"),
+        "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+    );
+
+    // A source identity needs sts:SetSourceIdentity, which Reader's trust does not allow.
+    let (status, xml) = call(
+        &iam,
+        Some(&admin),
+        &format!("{ASSUME_READER}&SourceIdentity=alice"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        element(&xml, "Message").contains("sts:SetSourceIdentity"),
+        "{xml}"
+    );
+
+    // A session policy over 2048 characters is refused before anything else.
+    let long = "%20".repeat(2049);
+    let (status, xml) = call(
+        &iam,
+        Some(&admin),
+        &format!("{ASSUME_READER}&Policy={long}"),
+    )
+    .await;
+    assert_eq!((status, element(&xml, "Code")), (400, "ValidationError"));
 }

@@ -49,5 +49,9 @@ def assume_and_call(event, context):
     return answer(200, {"assumed": who, "status": status, "body": body})
 
 
+def aws_variables(event, context):
+    return answer(200, {k: v for k, v in os.environ.items() if k.startswith("AWS_") and "ENDPOINT" not in k})
+
+
 def echo_identity(event, context):
     return answer(200, event["requestContext"]["identity"])
