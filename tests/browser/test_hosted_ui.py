@@ -19,7 +19,6 @@ folder's package-lock.json (`npm ci`, run here when node_modules is missing)."""
 import functools
 import http.server
 import json
-import os
 import pathlib
 import shutil
 import subprocess
@@ -29,45 +28,20 @@ import time
 import types
 
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "conformance"))
 from conftest import Stack, unique_email  # noqa: E402
+from chrome import SCREENSHOTS, WAIT, browser, chromium, unavailable, wait  # noqa: E402,F401
 
 HERE = pathlib.Path(__file__).resolve().parent
 STACK = ROOT / "tests" / "conformance" / "stacks" / "hosted" / "template.yaml"
 BUNDLE = HERE / "node_modules" / "oidc-client-ts" / "dist" / "browser" / "oidc-client-ts.min.js"
-SCREENSHOTS = HERE / "screenshots"
-CHROMIUM = pathlib.Path("/usr/bin/chromium")
-CHROMEDRIVER = pathlib.Path("/usr/bin/chromedriver")
 DOMAIN = "gatehouse-test"
 SCOPE = "openid email profile orders/read"
 PASSWORD = "Browser-Passw0rd!"
-WAIT = 10  # seconds for any one step
-POLL = 0.1
-CHROME_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1280,1000"]
-
-
-def unavailable(reason):
-    """Skips on a developer's machine without the tool; fails under CI, where it must be there."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    for tool in (CHROMIUM, CHROMEDRIVER):
-        if not tool.exists():
-            unavailable(f"{tool} is missing: apt-get install chromium chromium-driver")
 
 
 @pytest.fixture(scope="module")
@@ -145,28 +119,6 @@ def app(chromium, bundle, tmp_path_factory):
 
 
 @pytest.fixture
-def browser(chromium, tmp_path, request):
-    """A fresh headless Chromium (its own profile, so no cookie from another test); on a
-    failure, a last screenshot and the page's HTML go beside the others."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROME_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(WAIT)
-    failed_before = request.session.testsfailed
-    yield driver
-    try:
-        if request.session.testsfailed > failed_before:
-            SCREENSHOTS.mkdir(exist_ok=True)
-            for folder, prefix in ((tmp_path, ""), (SCREENSHOTS, f"{request.node.name}-")):
-                driver.save_screenshot(str(folder / f"{prefix}failure.png"))
-                (folder / f"{prefix}failure.html").write_text(f"<!-- {driver.current_url} -->\n{driver.page_source}")
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
 def shot(browser, tmp_path, request):
     """shot(name): the page as it is now, as NN-name.png in tmp_path and in screenshots/."""
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -181,14 +133,6 @@ def shot(browser, tmp_path, request):
         assert browser.save_screenshot(str(SCREENSHOTS / f"{request.node.name}-{file}"))
 
     return take
-
-
-def wait(driver, condition, what):
-    try:
-        return WebDriverWait(driver, WAIT, poll_frequency=POLL,
-                             ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
-    except TimeoutException:
-        raise AssertionError(f"{what}: not within {WAIT} s; at {driver.current_url}:\n{driver.page_source[:3000]}") from None
 
 
 def element(driver, css):

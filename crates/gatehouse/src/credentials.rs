@@ -219,6 +219,14 @@ impl iam::identitypools::Logins for PoolLogins {
 /// The Cognito port's router: STS's Query-protocol calls (a form body, or `?Action=`, on `/`)
 /// go to STS, `AWSCognitoIdentityService.*` calls to the identity pools, everything else to
 /// the user pools.
+///
+/// The JSON APIs on `/` answer browsers as Cognito's endpoints do, so that an app in a page
+/// (Amplify) can sign in and get identity-pool credentials: a CORS preflight is allowed from
+/// any origin with the headers it asks for, and answers carry `Access-Control-Allow-Origin: *`
+/// and expose the `x-amzn-*` headers SDKs read. (Cognito's exact preflight headers are not
+/// documented; these are what the SDKs need.) This opens nothing: a signed user pool call
+/// with an `Origin` is still refused, and identity pool and STS management calls need a real
+/// signature by a local key, which a page cannot make.
 pub fn cognito_port(
     userpools: axum::Router,
     sts: axum::Router,
@@ -228,6 +236,10 @@ pub fn cognito_port(
         let (userpools, sts, identity) = (userpools.clone(), sts.clone(), identity.clone());
         async move {
             let root = req.uri().path() == "/";
+            if root && req.method() == axum::http::Method::OPTIONS {
+                return preflight(req.headers());
+            }
+            let from_page = req.headers().contains_key(axum::http::header::ORIGIN);
             let target = if root && iam::service::is_identity(req.headers()) {
                 identity
             } else if root && iam::service::is_sts(req.headers(), req.uri().query()) {
@@ -235,11 +247,50 @@ pub fn cognito_port(
             } else {
                 userpools
             };
-            match target.oneshot(req).await {
+            let mut resp = match target.oneshot(req).await {
                 Ok(r) => r,
                 Err(never) => match never {},
             }
-            .into_response()
+            .into_response();
+            if root && from_page {
+                let h = resp.headers_mut();
+                h.insert(
+                    axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    axum::http::HeaderValue::from_static("*"),
+                );
+                h.insert(
+                    axum::http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    axum::http::HeaderValue::from_static(
+                        "x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage,date",
+                    ),
+                );
+            }
+            resp
         }
     })
+}
+
+/// A browser's CORS preflight for `POST /`: allowed, with the headers it asks for.
+fn preflight(headers: &axum::http::HeaderMap) -> axum::response::Response {
+    use axum::http::{HeaderValue, StatusCode, header};
+    let asked = headers
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("content-type,x-amz-target,x-amz-user-agent"));
+    let mut resp = StatusCode::OK.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked);
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    resp
 }
