@@ -4,12 +4,17 @@ with botocore's signer: the function sees the Cognito identity; a group's role i
 pool's Token role mapping (shown by STS's GetCallerIdentity); guests reach only what the
 unauthenticated role allows; refusals carry Cognito's and API Gateway's texts."""
 
+import base64
 import json
+import re
+import time
 import urllib.error
 import urllib.request
 
 import boto3
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -36,10 +41,10 @@ def identity_client(stack):
                         config=Config(signature_version=UNSIGNED))
 
 
-def user(stack, group=None, client_key="ClientId"):
-    """A confirmed user's ID token."""
+def user(stack, group=None, client_key="ClientId", pool_key="UserPoolId"):
+    """A confirmed user's tokens."""
     idp = stack.client()
-    pool = stack.outputs["UserPoolId"]
+    pool = stack.outputs[pool_key]
     email = unique_email("idp")
     idp.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS")
     idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=PASSWORD, Permanent=True)
@@ -93,7 +98,7 @@ def test_a_signed_in_user_signs_iam_calls_with_identity_pool_credentials(iam):
     assert seen["cognitoIdentityId"] == identity
     assert seen["cognitoIdentityPoolId"] == iam.outputs["IdentityPoolId"]
     assert seen["cognitoAuthenticationType"] == "authenticated"
-    sub = json.loads(__import__("base64").urlsafe_b64decode(tokens["IdToken"].split(".")[1] + "=="))["sub"]
+    sub = jwt.decode(tokens["IdToken"], options={"verify_signature": False})["sub"]
     assert seen["cognitoAuthenticationProvider"] == f"{provider(iam)},{provider(iam)}:CognitoSignIn:{sub}"
     assert seen["userArn"].endswith("/CognitoIdentityCredentials")
     # The authenticated role allows GET only.
@@ -147,10 +152,36 @@ def test_refusals_carry_cognitos_texts(iam):
     identity = c.get_id(IdentityPoolId=pool, Logins={provider(iam): tokens["IdToken"]})["IdentityId"]
     assert error(c.get_credentials_for_identity, IdentityId=identity) == (
         "NotAuthorizedException", "Logins don't match. Please include at least one valid login for this identity or identity pool.")
+    # A user pool the identity pool does not name.
+    stranger = user(iam, client_key="StrangerClientId", pool_key="StrangersPoolId")
+    stranger_provider = f"cognito-idp.us-east-1.amazonaws.com/{iam.outputs['StrangersPoolId']}"
+    assert error(c.get_id, IdentityPoolId=pool, Logins={stranger_provider: stranger["IdToken"]}) == (
+        "NotAuthorizedException", "Token is not from a supported provider of this identity pool.")
+    # Guests where the pool allows none.
+    assert error(c.get_id, IdentityPoolId=iam.outputs["ClosedPoolId"]) == (
+        "NotAuthorizedException", "Unauthenticated access is not supported for this identity pool.")
+    # An expired ID token, signed by the pool's own key (kept in the state dir).
+    expired = expired_id_token(iam, tokens["IdToken"])
+    code, message = error(c.get_id, IdentityPoolId=pool, Logins={provider(iam): expired})
+    assert code == "NotAuthorizedException"
+    now, exp = re.fullmatch(r"Invalid login token\. Token expired: (\d+) >= (\d+)", message).groups()
+    assert int(now) >= int(exp) and abs(int(now) - time.time()) < 60, message
     # A role the token does not hold.
     code, _ = error(c.get_credentials_for_identity, IdentityId=identity, Logins={provider(iam): tokens["IdToken"]},
                     CustomRoleArn=iam.outputs["AdminRoleArn"])
     assert code == "NotAuthorizedException"
+
+
+def expired_id_token(stack, token):
+    """`token`'s claims, expired an hour ago, signed with the pool's ID-token key as the pool
+    signs them (its key file in the state dir, its kid from the pool's JWKS)."""
+    pool = stack.outputs["UserPoolId"]
+    keys = json.loads((stack.state_dir / "keys" / f"{pool}.json").read_text())
+    private = serialization.load_der_private_key(base64.b64decode(keys["id"]), password=None)
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims["iat"], claims["exp"] = int(time.time()) - 7200, int(time.time()) - 3600
+    return jwt.encode(claims, private, algorithm="RS256", headers={"kid": header["kid"]})
 
 
 def test_the_pool_is_described_and_listed_for_a_signed_caller(iam, admin):
