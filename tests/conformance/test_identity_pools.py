@@ -184,6 +184,37 @@ def expired_id_token(stack, token):
     return jwt.encode(claims, private, algorithm="RS256", headers={"kid": header["kid"]})
 
 
+def test_the_classic_flow_trades_an_open_id_token_at_sts(iam):
+    tokens = user(iam)
+    logins = {provider(iam): tokens["IdToken"]}
+    c = identity_client(iam)
+    identity = c.get_id(IdentityPoolId=iam.outputs["IdentityPoolId"], Logins=logins)["IdentityId"]
+    token = c.get_open_id_token(IdentityId=identity, Logins=logins)["Token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"], claims["sub"]) == (
+        "https://cognito-identity.amazonaws.com", iam.outputs["IdentityPoolId"], identity)
+    sts = boto3.client("sts", endpoint_url=iam.endpoint, region_name="us-east-1", config=Config(signature_version=UNSIGNED))
+    out = sts.assume_role_with_web_identity(RoleArn=iam.outputs["AuthRoleArn"], RoleSessionName="classic",
+                                            WebIdentityToken=token)
+    assert out["SubjectFromWebIdentityToken"] == identity
+    assert (out["Provider"], out["Audience"]) == ("cognito-identity.amazonaws.com", iam.outputs["IdentityPoolId"])
+    k = out["Credentials"]
+    status, seen = call(iam, Credentials(k["AccessKeyId"], k["SecretAccessKey"], k["SessionToken"]), "GET", "/Prod/private")
+    assert status == 200, seen
+    assert seen["cognitoIdentityId"] == identity and seen["cognitoAuthenticationType"] == "authenticated"
+    # The guest role's trust wants amr "unauthenticated": an authenticated identity's token is refused.
+    assert error(sts.assume_role_with_web_identity, RoleArn=iam.outputs["GuestRoleArn"], RoleSessionName="classic",
+                 WebIdentityToken=token) == ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+    # A user pool's ID token needs an IAM OIDC provider, which the local account has none of.
+    code, _ = error(sts.assume_role_with_web_identity, RoleArn=iam.outputs["AuthRoleArn"], RoleSessionName="classic",
+                    WebIdentityToken=tokens["IdToken"])
+    assert code == "InvalidIdentityToken"
+    # A pool without the classic flow gives no OpenID token.
+    closed = c.get_id(IdentityPoolId=iam.outputs["ClosedPoolId"], Logins=logins)["IdentityId"]
+    code, _ = error(c.get_open_id_token, IdentityId=closed, Logins=logins)
+    assert code == "InvalidParameterException"
+
+
 def test_the_pool_is_described_and_listed_for_a_signed_caller(iam, admin):
     c = boto3.client("cognito-identity", endpoint_url=iam.endpoint, region_name="us-east-1",
                      aws_access_key_id=admin.access_key, aws_secret_access_key=admin.secret_key)

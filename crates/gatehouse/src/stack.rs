@@ -269,7 +269,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
             listeners.cognito,
             crate::credentials::cognito_port(
                 userpool::service::app(Arc::clone(&pools)),
-                iam::service::app(Arc::clone(&local_iam)),
+                iam::service::app(Arc::clone(&local_iam), Some(Arc::clone(&identity_pools))),
                 iam::service::identity_app(Arc::clone(&identity_pools), local_iam),
             ),
             config.limits,

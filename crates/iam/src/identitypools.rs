@@ -22,7 +22,7 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{Value as Json, json};
 
-use crate::{Decision, Iam, Request, Role};
+use crate::Iam;
 
 /// The federated principal identity pools vouch for callers as.
 pub const FEDERATED: &str = "cognito-identity.amazonaws.com";
@@ -346,27 +346,37 @@ impl IdentityPools {
         }
     }
 
-    /// Whether `role`'s trust policy lets the identity pool's federated principal assume it
-    /// for `identity_id` in `pool_id` with these `amr` values.
-    fn trusted(&self, role: &Role, pool_id: &str, identity_id: &str, amr: &[String]) -> bool {
-        let request = Request {
-            federated: Some(FEDERATED),
-            extra: vec![
-                (format!("{FEDERATED}:aud"), vec![pool_id.to_string()]),
-                (format!("{FEDERATED}:sub"), vec![identity_id.to_string()]),
-                (format!("{FEDERATED}:amr"), amr.to_vec()),
-            ],
-            ..Request::default()
-        };
-        self.iam.decide(
-            None,
-            "sts:AssumeRoleWithWebIdentity",
-            &role.arn,
-            &request,
-            Some(&role.trust),
-            false,
-        ) == Decision::Allow
+    /// The claims of one of this stack's `GetOpenIdToken` tokens (what
+    /// `AssumeRoleWithWebIdentity` is given in the classic flow), or why not.
+    pub fn verify_open_id_token(&self, token: &str) -> Result<Json, OpenIdRefusal> {
+        let jws = common::jwt::Jws::parse(token).ok_or(OpenIdRefusal::Invalid)?;
+        if jws.alg() != "RS256"
+            || !self
+                .signer
+                .public()
+                .verifies(jws.signing_input(), jws.signature())
+        {
+            return Err(OpenIdRefusal::Invalid);
+        }
+        let claims = jws.claims;
+        if claims["iss"] != format!("https://{FEDERATED}").as_str() {
+            return Err(OpenIdRefusal::Invalid);
+        }
+        match claims["exp"].as_i64() {
+            Some(exp) if exp > crate::now() => Ok(claims),
+            Some(_) => Err(OpenIdRefusal::Expired),
+            None => Err(OpenIdRefusal::Invalid),
+        }
     }
+}
+
+/// Why an OpenID token of an identity pool was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenIdRefusal {
+    /// Not one of ours, or tampered with.
+    Invalid,
+    /// Past its `exp`.
+    Expired,
 }
 
 /// `amr`: `["authenticated", <provider>, "<provider>:CognitoSignIn:<sub>"]` for a user pool

@@ -290,6 +290,36 @@ impl Iam {
         decision
     }
 
+    /// Whether a web identity vouched for by `federated` (`cognito-identity.amazonaws.com`)
+    /// may assume `role`: its trust policy allows `sts:AssumeRoleWithWebIdentity` with the
+    /// provider's `<federated>:aud`, `:sub` and `:amr` values.
+    pub fn web_identity_may_assume(
+        &self,
+        role: &Role,
+        federated: &str,
+        aud: &str,
+        sub: &str,
+        amr: &[String],
+    ) -> bool {
+        let request = Request {
+            federated: Some(federated),
+            extra: vec![
+                (format!("{federated}:aud"), vec![aud.to_string()]),
+                (format!("{federated}:sub"), vec![sub.to_string()]),
+                (format!("{federated}:amr"), amr.to_vec()),
+            ],
+            ..Request::default()
+        };
+        self.decide(
+            None,
+            "sts:AssumeRoleWithWebIdentity",
+            &role.arn,
+            &request,
+            Some(&role.trust),
+            false,
+        ) == Decision::Allow
+    }
+
     /// Whether `service` (`lambda.amazonaws.com`) may assume `role`: its trust policy admits
     /// it.
     pub fn service_may_assume(&self, role: &Role, service: &str) -> bool {

@@ -23,10 +23,13 @@ use crate::sts::{self, Params, StsError};
 /// Largest request body read (STS's largest inputs, a session policy and 50 tags, are a few KB).
 const MAX_BODY: usize = 64 * 1024;
 
-/// The router: STS at `/`.
-pub fn app(iam: Arc<Iam>) -> Router {
-    Router::new().fallback(handle).with_state(iam)
+/// The router: STS at `/`, with the identity pools whose OpenID tokens
+/// `AssumeRoleWithWebIdentity` takes.
+pub fn app(iam: Arc<Iam>, pools: Option<Arc<crate::identitypools::IdentityPools>>) -> Router {
+    Router::new().fallback(handle).with_state((iam, pools))
 }
+
+type StsState = (Arc<Iam>, Option<Arc<crate::identitypools::IdentityPools>>);
 
 /// Whether a request to a shared port is an STS call: a Query-protocol `Action` in a form body
 /// or in the query string, with no `X-Amz-Target` (the JSON services' mark).
@@ -49,7 +52,7 @@ pub fn is_sts(headers: &axum::http::HeaderMap, query: Option<&str>) -> bool {
     form || action_in_query
 }
 
-async fn handle(State(iam): State<Arc<Iam>>, req: Request) -> Response {
+async fn handle(State((iam, pools)): State<StsState>, req: Request) -> Response {
     let request_id = common::id::uuid();
     let peer = req
         .extensions()
@@ -74,6 +77,14 @@ async fn handle(State(iam): State<Arc<Iam>>, req: Request) -> Response {
         .chain(form_urlencoded::parse(&bytes))
     {
         params.insert(k.into_owned(), v.into_owned());
+    }
+    // The one unsigned operation: its token is its proof.
+    if params.get("Action").map(String::as_str) == Some("AssumeRoleWithWebIdentity") {
+        let outcome = sts::assume_role_with_web_identity(&iam, pools.as_deref(), &params);
+        if let Err(e) = &outcome {
+            tracing_line(params.get("Action"), e);
+        }
+        return answer(outcome, &request_id);
     }
     let outcome = authenticate(&iam, &parts, &bytes, "sts")
         .map_err(|r| StsError::from_refusal(&r))

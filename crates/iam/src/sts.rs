@@ -158,6 +158,112 @@ pub fn call(
     Ok((action.to_string(), body))
 }
 
+/// `AssumeRoleWithWebIdentity`, which is not signed: the token is the caller's proof. The
+/// tokens accepted are the identity pools' OpenID tokens (`GetOpenIdToken`, the classic flow),
+/// for roles whose trust policy allows `sts:AssumeRoleWithWebIdentity` by the federated
+/// principal `cognito-identity.amazonaws.com` with its `aud`/`sub`/`amr`. Any other token
+/// needs an IAM OpenID Connect provider for its issuer, which the local account does not have
+/// (AWS answers that case `InvalidIdentityToken`, as here).
+pub fn assume_role_with_web_identity(
+    iam: &Iam,
+    pools: Option<&crate::identitypools::IdentityPools>,
+    params: &Params,
+) -> Result<(String, String), StsError> {
+    use crate::identitypools::{FEDERATED, OpenIdRefusal};
+    let role_arn = required(params, "RoleArn", "roleArn")?;
+    let session_name = required(params, "RoleSessionName", "roleSessionName")?;
+    let token = required(params, "WebIdentityToken", "webIdentityToken")?;
+    if !principals::valid_session_name(session_name) {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        )));
+    }
+    // botocore's documentation of the two errors is their text.
+    let invalid = || {
+        StsError::new(
+            400,
+            "InvalidIdentityToken",
+            "The web identity token that was passed could not be validated by Amazon Web Services. Get a new identity token from the identity provider and then retry the request.",
+        )
+    };
+    let issuer = common::jwt::peek_claims(token)
+        .and_then(|c| c["iss"].as_str().map(str::to_string))
+        .ok_or_else(invalid)?;
+    if issuer != format!("https://{FEDERATED}") {
+        return Err(StsError::new(
+            400,
+            "InvalidIdentityToken",
+            format!("No OpenIDConnect provider found in your account for {issuer}"),
+        ));
+    }
+    let claims = match pools.map(|p| p.verify_open_id_token(token)) {
+        Some(Ok(c)) => c,
+        Some(Err(OpenIdRefusal::Expired)) => {
+            return Err(StsError::new(
+                400,
+                "ExpiredTokenException",
+                "The web identity token that was passed is expired or is not valid. Get a new identity token from the identity provider and then retry the request.",
+            ));
+        }
+        _ => return Err(invalid()),
+    };
+    let aud = claims["aud"].as_str().unwrap_or_default();
+    let sub = claims["sub"].as_str().unwrap_or_default();
+    let amr: Vec<String> = claims["amr"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect();
+    let denied = || {
+        StsError::new(
+            403,
+            "AccessDenied",
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        )
+    };
+    let role = iam.role(role_arn).cloned().ok_or_else(denied)?;
+    if !iam.web_identity_may_assume(&role, FEDERATED, aud, sub, &amr) {
+        return Err(denied());
+    }
+    let d = duration(params, 900, 43200, 3600)?;
+    if d > role.max_session_secs {
+        return Err(StsError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    let authenticated = amr.iter().any(|a| a == "authenticated");
+    let provider = amr
+        .get(1)
+        .zip(amr.get(2))
+        .map(|(p, login)| format!("{p},{login}"));
+    let session = Session {
+        role: Arc::clone(&role),
+        name: session_name.to_string(),
+        tags: BTreeMap::new(),
+        transitive: BTreeSet::new(),
+        policies: None,
+        web_identity: Some(crate::WebIdentity {
+            identity_id: sub.to_string(),
+            pool_id: aud.to_string(),
+            authenticated,
+            provider,
+            amr,
+        }),
+    };
+    let (c, principal) = iam.issue_session(session, d);
+    let out = format!(
+        "{}<SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken><AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser><Provider>{FEDERATED}</Provider><Audience>{}</Audience>",
+        credentials_xml(&c),
+        esc(sub),
+        esc(&principal.user_id),
+        esc(&principal.arn),
+        esc(aud)
+    );
+    Ok(("AssumeRoleWithWebIdentity".to_string(), out))
+}
+
 /// `<{Action}Response>` around a result.
 pub fn response_xml(action: &str, result: &str, request_id: &str) -> String {
     format!(

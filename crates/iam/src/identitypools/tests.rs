@@ -78,7 +78,7 @@ fn setup(mappings: Json, allow_unauthenticated: bool) -> IdentityPools {
     ));
     let pool = Pool {
         config: json!({"IdentityPoolId": POOL, "IdentityPoolName": "ids",
-            "AllowUnauthenticatedIdentities": allow_unauthenticated, "AllowClassicFlow": false,
+            "AllowUnauthenticatedIdentities": allow_unauthenticated, "AllowClassicFlow": true,
             "CognitoIdentityProviders": [{"ProviderName": PROVIDER, "ClientId": "client1", "ServerSideTokenCheck": false}]}),
         roles: json!({"IdentityPoolId": POOL, "Roles": {"authenticated": role_arn("Authed"), "unauthenticated": role_arn("Guest")},
             "RoleMappings": mappings}),
@@ -321,4 +321,24 @@ fn an_open_id_token_names_the_identity_and_the_pool() {
         claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
         600
     );
+    assert_eq!(
+        p.verify_open_id_token(out["Token"].as_str().expect("token")),
+        Ok(claims)
+    );
+    let forged = common::jwt::SigningKey::generate()
+        .0
+        .sign(&json!({"iss": "https://cognito-identity.amazonaws.com", "exp": 9_999_999_999_i64}));
+    assert_eq!(
+        p.verify_open_id_token(&forged),
+        Err(super::OpenIdRefusal::Invalid)
+    );
+    // Without the classic flow, no OpenID token.
+    p.write().pools.get_mut(POOL).expect("pool").config["AllowClassicFlow"] = json!(false);
+    let (kind, _) = call(
+        &p,
+        "GetOpenIdToken",
+        json!({"IdentityId": id, "Logins": alice}),
+    )
+    .expect_err("refused");
+    assert_eq!(kind, "InvalidParameterException");
 }

@@ -118,7 +118,7 @@ async fn call(iam: &Arc<Iam>, keys: Option<&Keys>, form: &str) -> (u16, String) 
         builder = builder.header("authorization", a);
     }
     let req = builder.body(Body::from(form.to_string())).expect("request");
-    let resp = super::super::service::app(Arc::clone(iam))
+    let resp = super::super::service::app(Arc::clone(iam), None)
         .oneshot(req)
         .await
         .expect("answers");
