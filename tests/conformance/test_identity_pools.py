@@ -7,6 +7,7 @@ unauthenticated role allows; refusals carry Cognito's and API Gateway's texts.""
 import base64
 import json
 import re
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -231,6 +232,29 @@ def test_the_pool_is_described_and_listed_for_a_signed_caller(iam, admin):
     with pytest.raises(ClientError) as e:
         identity_client(iam).describe_identity_pool(IdentityPoolId=pool)
     assert e.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
+
+
+def test_gatehouse_login_prints_identity_pool_credentials(iam):
+    idp = iam.client()
+    email = unique_email("cli")
+    idp.admin_create_user(UserPoolId=iam.outputs["UserPoolId"], Username=email, MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=iam.outputs["UserPoolId"], Username=email, Password=PASSWORD, Permanent=True)
+    base = [str(ROOT / "target" / "release" / "gatehouse"), "login", "--endpoint-url", iam.endpoint,
+            "--user-pool-id", iam.outputs["UserPoolId"], "--client-id", iam.outputs["ClientId"],
+            "--username", email, "--password", PASSWORD, "--state-dir", str(iam.state_dir)]
+    out = subprocess.run(base + ["--identity-pool", iam.outputs["IdentityPoolId"]], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    env = dict(l.removeprefix("export ").split("=", 1) for l in out.stdout.splitlines() if l.startswith("export "))
+    assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+    creds = Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"])
+    status, seen = call(iam, creds, "GET", "/Prod/private")
+    assert status == 200, seen
+    assert f"# identity {seen['cognitoIdentityId']}, until " in out.stdout
+    # With no id, the stack's only identity pool; this stack has two, so it names them.
+    out = subprocess.run(base + ["--identity-pool"], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "the local stack has 2 identity pools: name one with --identity-pool <id>" in out.stderr
+    assert iam.outputs["IdentityPoolId"] in out.stderr
 
 
 def test_identities_are_kept_across_restarts(iam):

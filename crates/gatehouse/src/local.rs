@@ -14,11 +14,15 @@ pub struct Endpoints {
     pub cognito: String,
     /// The API's base (without stage).
     pub api: String,
+    /// The identity pools' ids.
+    pub identity_pools: Vec<String>,
 }
 
 /// Writes `endpoints.json`.
 pub fn write_endpoints(dir: &Path, e: &Endpoints) -> anyhow::Result<()> {
-    let text = serde_json::json!({"cognito": e.cognito, "api": e.api}).to_string();
+    let text =
+        serde_json::json!({"cognito": e.cognito, "api": e.api, "identity_pools": e.identity_pools})
+            .to_string();
     common::fs::write_private(&dir.join("endpoints.json"), text.as_bytes())
         .with_context(|| format!("cannot write {}", dir.join("endpoints.json").display()))
 }
@@ -37,7 +41,19 @@ pub fn endpoints(dir: &Path) -> anyhow::Result<Endpoints> {
     Ok(Endpoints {
         cognito: v["cognito"].as_str().unwrap_or_default().to_string(),
         api: v["api"].as_str().unwrap_or_default().to_string(),
+        identity_pools: v["identity_pools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .map(str::to_string)
+            .collect(),
     })
+}
+
+/// The running stack's identity pools.
+pub fn identity_pools(dir: &Path) -> anyhow::Result<Vec<String>> {
+    Ok(endpoints(dir)?.identity_pools)
 }
 
 /// Reads `outputs.json`.

@@ -230,6 +230,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         &crate::local::Endpoints {
             cognito: cognito_url.clone(),
             api: api_url.clone(),
+            identity_pools: app.identity_pools.iter().map(|p| p.id.clone()).collect(),
         },
     )?;
 

@@ -8,8 +8,6 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long to wait for the browser to come back.
@@ -217,25 +215,12 @@ pub async fn sign_in(
     if let Some(s) = &t.client_secret {
         body.push(("client_secret", s.as_str()));
     }
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: hyper_util::client::legacy::Client<_, Full<Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(https);
-    let req = hyper::Request::post(format!("{}/oauth2/token", t.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from(form(&body))))?;
-    let resp = client
-        .request(req)
-        .await
-        .with_context(|| format!("cannot reach {}/oauth2/token", t.base))?;
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await?.to_bytes();
-    let answer: serde_json::Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("the token endpoint answered {status} with no JSON"))?;
+    let (status, answer) = super::http::post_json(
+        &format!("{}/oauth2/token", t.base),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        form(&body).into_bytes(),
+    )
+    .await?;
     if !status.is_success() {
         bail!("the token endpoint refused the code: {answer}");
     }

@@ -41,6 +41,12 @@ pub struct LoginArgs {
     /// Print the whole AuthenticationResult as JSON instead of only the IdToken.
     #[arg(long)]
     pub json: bool,
+    /// Trade the ID token for temporary AWS credentials through this Cognito identity pool
+    /// (the local stack's only one when no id is given) and print them as `export` lines
+    /// (with --json, GetCredentialsForIdentity's answer).
+    #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "IDENTITY_POOL_ID",
+          conflicts_with = "browser")]
+    pub identity_pool: Option<String>,
     /// A Cognito endpoint (e.g. another local stack, or moto); needs --client-id.
     #[arg(long, conflicts_with = "stack")]
     pub endpoint_url: Option<String>,
@@ -332,7 +338,58 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
                 .map_or_else(|| "different".to_string(), |c| c.as_str().to_string())
         );
     };
+    if let Some(pool) = &args.identity_pool {
+        return print_credentials(&args, &t, pool, &result).await;
+    }
     print_result(&result, args.json)
+}
+
+/// `--identity-pool`: the credentials of the signed-in user's identity.
+async fn print_credentials(
+    args: &LoginArgs,
+    t: &Target,
+    pool: &str,
+    result: &AuthenticationResultType,
+) -> anyhow::Result<()> {
+    let id_token = result.id_token().context("the pool returned no IdToken")?;
+    let user_pool_id = t
+        .pool_id
+        .as_deref()
+        .context("--identity-pool needs the user pool id: pass --user-pool-id")?;
+    let id = if pool.is_empty() {
+        let pools = local::identity_pools(&args.state_dir)?;
+        match pools.as_slice() {
+            [one] => one.clone(),
+            [] => bail!("the local stack has no identity pool: give one with --identity-pool <id>"),
+            many => bail!(
+                "the local stack has {} identity pools: name one with --identity-pool <id> ({})",
+                many.len(),
+                many.join(", ")
+            ),
+        }
+    } else {
+        pool.to_string()
+    };
+    let endpoint = t
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://cognito-identity.{}.amazonaws.com", t.region));
+    let answer = super::identity::credentials(
+        &super::identity::Pool {
+            endpoint,
+            id: &id,
+            user_pool_id,
+            region: &t.region,
+        },
+        id_token,
+    )
+    .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+    } else {
+        print!("{}", super::identity::exports(&answer)?);
+    }
+    Ok(())
 }
 
 /// What one sign-in step answered.

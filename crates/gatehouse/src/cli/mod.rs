@@ -2,6 +2,8 @@
 //! to a running local stack (found through its state dir) or to AWS.
 
 pub mod browser;
+pub mod http;
+pub mod identity;
 pub mod invoke;
 pub mod login;
 pub mod users;
