@@ -79,6 +79,15 @@ def test_a_function_whose_role_does_not_trust_lambda_has_no_credentials_at_all(i
     assert "does not trust lambda.amazonaws.com" in iam.log()
 
 
+def test_a_function_invokes_others_through_boto3s_lambda_client(iam):
+    status, out = get(iam, "/Prod/invoke")
+    assert status == 200, out
+    assert out["status"] == 200 and out["answered"]["doubled"] == 2
+    assert out["queued"] == 202
+    assert out["thrown"] == "Unhandled"
+    assert (out["error"]["errorType"], out["error"]["errorMessage"]) == ("ValueError", "no")
+
+
 def test_boto3_from_outside_gets_the_caller_and_a_role_session(iam, admin):
     c = sts(iam, admin)
     me = c.get_caller_identity()

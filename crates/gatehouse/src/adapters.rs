@@ -13,6 +13,10 @@ impl gateway::Invoke for Functions {
     fn invoke<'a>(&'a self, function: &'a str, event: Vec<u8>) -> Invocation<'a> {
         Box::pin(self.0.invoke(function, event))
     }
+
+    fn exists(&self, function: &str) -> bool {
+        self.0.has(function)
+    }
 }
 
 /// The local user pools, then the template's other issuers (fetched through OpenID

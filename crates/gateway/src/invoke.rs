@@ -17,7 +17,27 @@ impl Gateway {
     /// Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`): the request body
     /// is the event, the response body the function's payload; a failure is reported as Lambda
     /// does, with `X-Amz-Function-Error` and `{"errorMessage","errorType"}`.
+    ///
+    /// `X-Amz-Invocation-Type`: `RequestResponse` (the default) waits for the answer; `Event`
+    /// queues the event and answers 202 with no body at once (the function runs in the
+    /// background; its failure is logged, as Lambda would send it to a destination); `DryRun`
+    /// answers 204 for a function that exists.
     pub(crate) async fn invoke_direct(&self, name: &str, req: Request) -> Response {
+        let kind = req
+            .headers()
+            .get("x-amz-invocation-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("RequestResponse")
+            .to_string();
+        if !matches!(kind.as_str(), "RequestResponse" | "Event" | "DryRun") {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "1 validation error detected: Value '{kind}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+                ),
+                Some("ValidationException"),
+            );
+        }
         let event = match common::server::read_body(req.into_body(), 6 * 1024 * 1024).await {
             Ok(b) if b.is_empty() => b"{}".to_vec(),
             Ok(b) => b.to_vec(),
@@ -30,6 +50,22 @@ impl Gateway {
                 );
             }
         };
+        if kind != "RequestResponse" {
+            if !self.invoker.exists(name) {
+                return not_found(name);
+            }
+            if kind == "DryRun" {
+                return empty(StatusCode::NO_CONTENT);
+            }
+            let invoker = std::sync::Arc::clone(&self.invoker);
+            let function = name.to_string();
+            tokio::spawn(async move {
+                if let Err(e) = invoker.invoke(&function, event).await {
+                    tracing::warn!(target: "lambda", "{function}: an Event invocation failed: {e}");
+                }
+            });
+            return empty(StatusCode::ACCEPTED);
+        }
         let (error_type, message) = match self.invoker.invoke(name, event).await {
             Ok(payload) => {
                 let mut resp = json_payload(payload);
@@ -39,13 +75,7 @@ impl Gateway {
                 );
                 return resp;
             }
-            Err(InvokeError::UnknownFunction(_)) => {
-                return json_error(
-                    StatusCode::NOT_FOUND,
-                    &format!("Function not found: {name}"),
-                    Some("ResourceNotFoundException"),
-                );
-            }
+            Err(InvokeError::UnknownFunction(_)) => return not_found(name),
             Err(InvokeError::Function {
                 payload: Some(payload),
                 ..
@@ -67,6 +97,52 @@ impl Gateway {
                 .into_bytes(),
         )
     }
+}
+
+/// The function a path's `{name}` names: a name, `name:qualifier`, or an ARN (percent-encoded,
+/// as botocore sends it), `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`.
+pub(crate) fn function_name(raw: &str) -> String {
+    let decoded = percent_decode(raw);
+    let parts: Vec<&str> = decoded.split(':').collect();
+    match parts.iter().position(|p| *p == "function") {
+        Some(i) if decoded.starts_with("arn:") => parts.get(i + 1).copied().unwrap_or_default(),
+        _ => parts.first().copied().unwrap_or_default(),
+    }
+    .to_string()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn not_found(name: &str) -> Response {
+    json_error(
+        StatusCode::NOT_FOUND,
+        &format!("Function not found: {name}"),
+        Some("ResourceNotFoundException"),
+    )
+}
+
+fn empty(status: StatusCode) -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = status;
+    resp
 }
 
 /// Lambda's Invoke answer for a function error: 200 with `X-Amz-Function-Error` and the error

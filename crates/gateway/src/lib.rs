@@ -72,6 +72,9 @@ pub type Invocation<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, InvokeErro
 pub trait Invoke: Send + Sync + std::fmt::Debug + 'static {
     /// Invokes `function` with the JSON `event`.
     fn invoke<'a>(&'a self, function: &'a str, event: Vec<u8>) -> Invocation<'a>;
+
+    /// Whether `function` is one that can be invoked.
+    fn exists(&self, function: &str) -> bool;
 }
 
 /// One API with its router.
@@ -305,8 +308,7 @@ impl Gateway {
             if let Some(refused) = management_refusal(&req) {
                 return (refused, None, None);
             }
-            // An ARN names the function in its last part.
-            let name = name.rsplit(':').next().unwrap_or(name).to_string();
+            let name = invoke::function_name(name);
             return (self.invoke_direct(&name, req).await, Some(name), None);
         }
         let mut segments = raw_path.trim_start_matches('/').splitn(2, '/');

@@ -327,6 +327,45 @@ async fn lambdas_invoke_api_reports_unknown_functions_and_errors_as_lambda_does(
 }
 
 #[tokio::test]
+async fn lambdas_invoke_api_takes_event_and_dry_run_invocations_and_arns() {
+    let s = setup(true);
+    let invoke = |name: &str, kind: Option<&str>| {
+        let mut r = Request::post(format!("/2015-03-31/functions/{name}/invocations"))
+            .header("authorization", SIGNED);
+        if let Some(k) = kind {
+            r = r.header("x-amz-invocation-type", k);
+        }
+        r.body(Body::from(r#"{"n":1}"#)).expect("request")
+    };
+    // Event: 202 at once, no body; the function gets the event.
+    let (status, _, body) = send(&s.app, invoke("ok", Some("Event"))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(body.is_empty());
+    for _ in 0..100 {
+        if !s.functions.events_of("ok").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(s.functions.events_of("ok"), [json!({"n": 1})]);
+    // DryRun: 204, nothing run.
+    let (status, _, _) = send(&s.app, invoke("ok", Some("DryRun"))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(s.functions.events_of("ok").len(), 1);
+    let (status, _, body) = send(&s.app, invoke("nope", Some("Event"))).await;
+    assert_eq!(
+        (status, message(&body)),
+        (StatusCode::NOT_FOUND, json!("Function not found: nope"))
+    );
+    let (status, _, _) = send(&s.app, invoke("ok", Some("Later"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // botocore sends an ARN percent-encoded; a qualifier may follow.
+    let arn = "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Aok%3A%24LATEST";
+    let (status, _, body) = send(&s.app, invoke(arn, None)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+}
+
+#[tokio::test]
 async fn lambdas_invoke_api_refuses_unsigned_and_browser_requests() {
     let s = setup(true);
     let post = || Request::post("/2015-03-31/functions/ok/invocations");

@@ -228,6 +228,11 @@ impl Host {
         }
     }
 
+    /// Whether `name` is a function of the host.
+    pub fn has(&self, name: &str) -> bool {
+        self.function(name).is_some()
+    }
+
     /// How many instances of `name` are running.
     pub fn instances(&self, name: &str) -> usize {
         self.function(name)

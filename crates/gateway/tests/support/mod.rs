@@ -66,6 +66,13 @@ impl Invoke for Functions {
             out
         })
     }
+
+    fn exists(&self, function: &str) -> bool {
+        !matches!(
+            (self.answer)(function, &Json::Null),
+            Err(gateway::InvokeError::UnknownFunction(_))
+        )
+    }
 }
 
 /// The keys of one pool.

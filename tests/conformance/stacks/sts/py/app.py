@@ -53,5 +53,23 @@ def aws_variables(event, context):
     return answer(200, {k: v for k, v in os.environ.items() if k.startswith("AWS_") and "ENDPOINT" not in k})
 
 
+def call_others(event, context):
+    lam = boto3.client("lambda")
+    out = lam.invoke(FunctionName=os.environ["CALLEE"], Payload=json.dumps({"n": 1}))
+    answered = json.loads(out["Payload"].read())
+    queued = lam.invoke(FunctionName=os.environ["CALLEE"], InvocationType="Event", Payload=b'{"n": 2}')
+    thrown = lam.invoke(FunctionName=os.environ["THROWER"], Payload=b"{}")
+    return answer(200, {"answered": answered, "status": out["StatusCode"], "queued": queued["StatusCode"],
+                        "thrown": thrown.get("FunctionError"), "error": json.loads(thrown["Payload"].read())})
+
+
+def callee(event, context):
+    return {"doubled": event["n"] * 2, "by": context.function_name}
+
+
+def thrower(event, context):
+    raise ValueError("no")
+
+
 def echo_identity(event, context):
     return answer(200, event["requestContext"]["identity"])
