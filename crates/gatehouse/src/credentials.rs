@@ -273,10 +273,18 @@ pub fn cognito_port(
 /// A browser's CORS preflight for `POST /`: allowed, with the headers it asks for.
 fn preflight(headers: &axum::http::HeaderMap) -> axum::response::Response {
     use axum::http::{HeaderValue, StatusCode, header};
-    let asked = headers
+    // Not the signing headers: a page's calls here are the unsigned ones (sign-in, GetId,
+    // GetCredentialsForIdentity); a page may not send a signature at all.
+    let asked: Vec<String> = headers
         .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-        .cloned()
-        .unwrap_or_else(|| HeaderValue::from_static("content-type,x-amz-target,x-amz-user-agent"));
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("content-type,x-amz-target,x-amz-user-agent")
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty() && h != "authorization" && h != "x-amz-security-token")
+        .collect();
+    let asked = HeaderValue::from_str(&asked.join(","))
+        .unwrap_or_else(|_| HeaderValue::from_static("content-type,x-amz-target"));
     let mut resp = StatusCode::OK.into_response();
     let h = resp.headers_mut();
     h.insert(

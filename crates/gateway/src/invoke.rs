@@ -57,12 +57,34 @@ impl Gateway {
             if kind == "DryRun" {
                 return empty(StatusCode::NO_CONTENT);
             }
+            // Lambda's limit for an asynchronous event is 256 KB (its quotas page; it has been
+            // raised to 1 MB since, unsure: the smaller is kept).
+            if event.len() > EVENT_PAYLOAD {
+                return json_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!(
+                        "Request must be smaller than {EVENT_PAYLOAD} bytes for the InvokeAsync operation"
+                    ),
+                    Some("RequestTooLargeException"),
+                );
+            }
+            use std::sync::atomic::Ordering;
+            let in_flight = std::sync::Arc::clone(&self.events_in_flight);
+            if in_flight.fetch_add(1, Ordering::SeqCst) >= EVENTS_IN_FLIGHT {
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                return json_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Rate Exceeded.",
+                    Some("TooManyRequestsException"),
+                );
+            }
             let invoker = std::sync::Arc::clone(&self.invoker);
             let function = name.to_string();
             tokio::spawn(async move {
                 if let Err(e) = invoker.invoke(&function, event).await {
                     tracing::warn!(target: "lambda", "{function}: an Event invocation failed: {e}");
                 }
+                in_flight.fetch_sub(1, Ordering::SeqCst);
             });
             return empty(StatusCode::ACCEPTED);
         }
@@ -98,6 +120,12 @@ impl Gateway {
         )
     }
 }
+
+/// The largest asynchronous (`Event`) payload.
+const EVENT_PAYLOAD: usize = 256 * 1024;
+
+/// `Event` invocations queued or running at once, past which Invoke answers 429.
+const EVENTS_IN_FLIGHT: usize = 1000;
 
 /// The function a path's `{name}` names: a name, `name:qualifier`, or an ARN (percent-encoded,
 /// as botocore sends it), `arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`.

@@ -108,6 +108,8 @@ pub struct Gateway {
     apis: Vec<Served>,
     http: Vec<http::HttpServed>,
     invoker: Arc<dyn Invoke>,
+    /// `Event` invocations queued or running (Lambda's Invoke API).
+    events_in_flight: Arc<std::sync::atomic::AtomicUsize>,
     keys: Arc<dyn KeySource>,
     cache: Cache,
     decisions: lambda_auth::DecisionCache,
@@ -147,6 +149,7 @@ impl Gateway {
             apis,
             http: Vec::new(),
             invoker,
+            events_in_flight: Arc::default(),
             keys,
             cache: Cache::default(),
             decisions: lambda_auth::DecisionCache::default(),

@@ -83,7 +83,14 @@ impl Pool {
 struct State {
     pools: BTreeMap<String, Pool>,
     identities: BTreeMap<String, Identity>,
+    /// The template's pools: served from the template on each start, never saved (a pool
+    /// removed from the template is gone).
+    from_template: BTreeSet<String>,
 }
+
+/// The most identities kept in one pool: each unauthenticated `GetId` makes one, and nobody
+/// signs it.
+pub const IDENTITY_LIMIT: usize = 10_000;
 
 /// The identity pools and their identities.
 #[derive(Debug)]
@@ -172,6 +179,7 @@ impl IdentityPools {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
+            state.from_template.insert(id.clone());
             state.pools.insert(id, p);
         }
         let (signer, _) = common::jwt::SigningKey::generate();
@@ -211,6 +219,14 @@ impl IdentityPools {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let bytes = save(&self.read()).to_string().into_bytes();
         common::fs::write_private(path, &bytes)
+    }
+
+    /// The pool an identity is in.
+    pub fn pool_of(&self, identity_id: &str) -> Option<String> {
+        self.read()
+            .identities
+            .get(identity_id)
+            .map(|i| i.pool_id.clone())
     }
 
     /// The pools, for the start-up summary: id, name, and roles.
@@ -292,12 +308,17 @@ impl IdentityPools {
                 .map(str::to_string)
                 .ok_or_else(Error::bad_roles);
         };
-        // A mapping is keyed by `<provider>:<clientId>` (or by the provider alone).
+        // A user pool's mapping is keyed by `<provider>:<clientId>`; one keyed by the provider
+        // alone is a configuration Cognito does not accept for user pools: refused, rather
+        // than falling back to the (possibly broader) authenticated role.
         let client = claims["aud"].as_str().unwrap_or_default();
         let mappings = &pool.roles["RoleMappings"];
-        let mapping = [format!("{provider}:{client}"), provider.clone()]
-            .into_iter()
-            .find_map(|k| mappings.get(&k).filter(|m| m.is_object()));
+        if mappings.get(provider).is_some() {
+            return Err(Error::bad_roles());
+        }
+        let mapping = mappings
+            .get(format!("{provider}:{client}"))
+            .filter(|m| m.is_object());
         let authenticated = || {
             roles["authenticated"]
                 .as_str()
@@ -455,6 +476,7 @@ fn save(s: &State) -> Json {
     let pools: serde_json::Map<String, Json> = s
         .pools
         .iter()
+        .filter(|(id, _)| !s.from_template.contains(*id))
         .map(|(id, p)| (id.clone(), json!({"config": p.config, "roles": p.roles})))
         .collect();
     let identities: serde_json::Map<String, Json> = s

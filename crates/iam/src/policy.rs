@@ -187,22 +187,26 @@ fn statement(st: &Json, is_resource: bool, ask: &Ask<'_>) -> Result<Option<bool>
 }
 
 fn principal_matches(p: &Json, caller: &Caller) -> bool {
+    let named = |key: &str, who: &Option<String>| {
+        who.as_deref()
+            .is_some_and(|s| list(&p[key]).any(|n| n == s))
+    };
+    // A service or a web identity provider is matched by its own element only: not by `*`,
+    // not by an `AWS` principal (fail closed: `*` may admit them on AWS in some policies).
+    if caller.service.is_some() || caller.federated.is_some() {
+        return named("Service", &caller.service) || named("Federated", &caller.federated);
+    }
     if p == "*" {
         return !caller.named_only;
     }
-    let by_aws = list(&p["AWS"]).any(|n| {
+    list(&p["AWS"]).any(|n| {
         (!caller.named_only
             && (n == "*"
                 || (!caller.account.is_empty()
                     && (n == caller.account || is_root_of(n, &caller.account)))))
             || (!caller.arn.is_empty() && n == caller.arn)
             || caller.role_arn.as_deref() == Some(n)
-    });
-    let named = |key: &str, who: &Option<String>| {
-        who.as_deref()
-            .is_some_and(|s| list(&p[key]).any(|n| n == s))
-    };
-    by_aws || named("Service", &caller.service) || named("Federated", &caller.federated)
+    })
 }
 
 /// Whether `n` is `arn:aws:iam::<account>:root`.

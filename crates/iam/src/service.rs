@@ -208,7 +208,15 @@ async fn identity(State((pools, iam)): State<IdentityState>, req: Request) -> Re
             // JSON services answer signature refusals with 400 and the same texts.
             Err(r) => return fail(400, r.error_type, &r.message),
         };
-        let resource = match input["IdentityPoolId"].as_str() {
+        // The pool the operation acts on: its input's IdentityPoolId where the operation has
+        // one, the identity's own pool for DescribeIdentity (whose input has none: a pool
+        // named in its body is not the one it reads), else every pool.
+        let pool = match op.as_str() {
+            "DescribeIdentity" => input["IdentityId"].as_str().and_then(|i| pools.pool_of(i)),
+            "CreateIdentityPool" | "ListIdentityPools" => None,
+            _ => input["IdentityPoolId"].as_str().map(str::to_string),
+        };
+        let resource = match pool {
             Some(id) => format!(
                 "arn:aws:cognito-identity:{}:{}:identitypool/{id}",
                 iam.region(),

@@ -233,6 +233,9 @@ pub fn assume_role_with_web_identity(
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
         ));
     }
+    let policy = session_policy(params)?;
+    let policy_arns = members(params, "PolicyArns", ".arn");
+    let session_policies = session_bounds(iam, policy.as_ref(), &policy_arns);
     let authenticated = amr.iter().any(|a| a == "authenticated");
     let provider = amr
         .get(1)
@@ -243,7 +246,7 @@ pub fn assume_role_with_web_identity(
         name: session_name.to_string(),
         tags: BTreeMap::new(),
         transitive: BTreeSet::new(),
-        policies: None,
+        policies: session_policies,
         web_identity: Some(crate::WebIdentity {
             identity_id: sub.to_string(),
             pool_id: aud.to_string(),
@@ -262,6 +265,36 @@ pub fn assume_role_with_web_identity(
         esc(aud)
     );
     Ok(("AssumeRoleWithWebIdentity".to_string(), out))
+}
+
+/// `Policy`: a session policy document, if given.
+fn session_policy(params: &Params) -> Result<Option<Json>, StsError> {
+    match params.get("Policy") {
+        Some(text) if text.chars().count() > 2048 => Err(StsError::validation(
+            "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048",
+        )),
+        Some(text) => match serde_json::from_str::<Json>(text) {
+            Ok(doc) if doc.is_object() => Ok(Some(doc)),
+            _ => Err(StsError::new(
+                400,
+                "MalformedPolicyDocument",
+                "The policy is not in the valid JSON format.",
+            )),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Session policies together bound a session; an ARN this stack does not hold (AWS's managed
+/// policies are not known locally) adds nothing to them, so it can only refuse.
+fn session_bounds(iam: &Iam, policy: Option<&Json>, arns: &[&str]) -> Option<Vec<Json>> {
+    (policy.is_some() || !arns.is_empty()).then(|| {
+        policy
+            .into_iter()
+            .cloned()
+            .chain(arns.iter().filter_map(|a| iam.managed_policy(a).cloned()))
+            .collect()
+    })
 }
 
 /// `<{Action}Response>` around a result.
@@ -383,13 +416,6 @@ fn assume_role(
             "1 validation error detected: Value '{e}' at 'externalId' failed to satisfy constraint: Member must have length between 2 and 1224"
         )));
     }
-    if let Some(p) = params.get("Policy")
-        && p.chars().count() > 2048
-    {
-        return Err(StsError::validation(
-            "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048",
-        ));
-    }
     let transitive_keys = members(params, "TransitiveTagKeys", "");
     if transitive_keys.len() > 50 {
         return Err(StsError::validation(
@@ -440,19 +466,7 @@ fn assume_role(
         }
         transitive.insert(k.to_ascii_lowercase());
     }
-    let policy = match params.get("Policy") {
-        Some(text) => match serde_json::from_str::<Json>(text) {
-            Ok(doc) if doc.is_object() => Some(doc),
-            _ => {
-                return Err(StsError::new(
-                    400,
-                    "MalformedPolicyDocument",
-                    "The policy is not in the valid JSON format.",
-                ));
-            }
-        },
-        None => None,
-    };
+    let policy = session_policy(params)?;
     let policy_arns = members(params, "PolicyArns", ".arn");
     // The trust policy's conditions see the request's values.
     let mut extra: Vec<(String, Vec<String>)> =
@@ -518,19 +532,7 @@ fn assume_role(
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
         }));
     }
-    // Session policies together bound the session; an ARN this stack does not hold (AWS's
-    // managed policies are not known locally) adds nothing to them, so it can only refuse.
-    let session_policies = (policy.is_some() || !policy_arns.is_empty()).then(|| {
-        policy
-            .iter()
-            .cloned()
-            .chain(
-                policy_arns
-                    .iter()
-                    .filter_map(|a| iam.managed_policy(a).cloned()),
-            )
-            .collect::<Vec<Json>>()
-    });
+    let session_policies = session_bounds(iam, policy.as_ref(), &policy_arns);
     let packed = policy.is_some() || !tags.is_empty();
     // A percentage of the space AWS packs session policies and tags into; its packing is not
     // documented, so this estimates it (2048 characters for the whole), refusing past 100 %

@@ -284,6 +284,10 @@ impl Host {
                 .functions
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // No invocation starts an instance from now on (a queued Event one included).
+            for f in map.values() {
+                f.permits.close();
+            }
             map.values().flat_map(|f| lock(&f.all).clone()).collect()
         };
         for i in &all {

@@ -67,9 +67,19 @@ pub async fn credentials(pool: &Pool<'_>, id_token: &str) -> anyhow::Result<Json
 /// `export` lines for a shell, and the identity and expiry as a comment.
 pub fn exports(answer: &Json) -> anyhow::Result<String> {
     let c = &answer["Credentials"];
-    let get = |k: &str| {
-        c[k].as_str()
-            .with_context(|| format!("GetCredentialsForIdentity answered no {k}"))
+    // The lines are for `eval`: only a credential's own characters pass.
+    let get = |k: &str| -> anyhow::Result<&str> {
+        let v = c[k]
+            .as_str()
+            .with_context(|| format!("GetCredentialsForIdentity answered no {k}"))?;
+        if v.is_empty()
+            || !v
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b))
+        {
+            bail!("GetCredentialsForIdentity answered a {k} that is not a credential");
+        }
+        Ok(v)
     };
     let expires = c["Expiration"]
         .as_f64()

@@ -29,6 +29,23 @@ fn text<'a>(input: &'a Json, key: &str) -> Result<&'a str, Error> {
     })
 }
 
+/// `MaxResults`, required by `ListIdentities` and `ListIdentityPools`: 1 to 60.
+fn max_results(input: &Json) -> Result<u64, Error> {
+    match input["MaxResults"].as_u64() {
+        Some(n) if (1..=60).contains(&n) => Ok(n),
+        Some(n) => Err(Error::new(
+            "ValidationException",
+            format!(
+                "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60"
+            ),
+        )),
+        None => Err(Error::new(
+            "ValidationException",
+            "1 validation error detected: Value null at 'maxResults' failed to satisfy constraint: Member must not be null",
+        )),
+    }
+}
+
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -41,11 +58,14 @@ impl IdentityPools {
     /// the caller keeps them, [`IdentityPools::persist`]), or the error.
     pub fn call(&self, op: &str, input: &Json) -> Result<(Json, bool), Error> {
         let (out, changed) = match op {
-            "GetId" => (self.get_id(input)?, true),
+            "GetId" => self.get_id(input)?,
             "GetCredentialsForIdentity" => self.get_credentials(input).map(|o| (o, false))?,
             "GetOpenIdToken" => (self.get_open_id_token(input)?, false),
             "DescribeIdentityPool" => (self.pool(text(input, "IdentityPoolId")?)?.config, false),
-            "ListIdentityPools" => (self.list_pools(), false),
+            "ListIdentityPools" => {
+                max_results(input)?;
+                (self.list_pools(), false)
+            }
             "GetIdentityPoolRoles" => (self.pool(text(input, "IdentityPoolId")?)?.roles, false),
             "CreateIdentityPool" => (self.create_pool(input)?, true),
             "UpdateIdentityPool" => (self.update_pool(input)?, true),
@@ -71,7 +91,7 @@ impl IdentityPools {
             .ok_or_else(|| Error::pool_not_found(id))
     }
 
-    fn get_id(&self, input: &Json) -> Result<Json, Error> {
+    fn get_id(&self, input: &Json) -> Result<(Json, bool), Error> {
         let pool_id = text(input, "IdentityPoolId")?;
         let pool = self.pool(pool_id)?;
         let proven = self.prove(&pool, &input["Logins"])?;
@@ -87,15 +107,33 @@ impl IdentityPools {
             .iter()
             .find(|(_, i)| i.pool_id == pool_id && !i.logins.is_disjoint(&proven.keys))
             .map(|(id, _)| id.clone());
-        let id = match found {
+        let (id, changed) = match found {
             Some(id) => {
-                if let Some(i) = state.identities.get_mut(&id) {
+                let mut changed = false;
+                if let Some(i) = state.identities.get_mut(&id)
+                    && !proven.keys.is_subset(&i.logins)
+                {
                     i.logins.extend(proven.keys.iter().cloned());
                     i.modified = now();
+                    changed = true;
                 }
-                id
+                (id, changed)
             }
             None => {
+                let in_pool = state
+                    .identities
+                    .values()
+                    .filter(|i| i.pool_id == pool_id)
+                    .count();
+                if in_pool >= super::IDENTITY_LIMIT {
+                    // Cognito's own limit and text are not known here; this is ours.
+                    return Err(Error::new(
+                        "LimitExceededException",
+                        format!(
+                            "the identity pool holds {in_pool} identities, the most kept locally"
+                        ),
+                    ));
+                }
                 let id = format!("{}:{}", self.region, common::id::uuid());
                 state.identities.insert(
                     id.clone(),
@@ -106,10 +144,10 @@ impl IdentityPools {
                         modified: now(),
                     },
                 );
-                id
+                (id, true)
             }
         };
-        Ok(json!({"IdentityId": id}))
+        Ok((json!({"IdentityId": id}), changed))
     }
 
     /// The identity, checked against the request's logins: an authenticated identity needs one
@@ -248,6 +286,13 @@ impl IdentityPools {
 
     fn update_pool(&self, input: &Json) -> Result<Json, Error> {
         let id = text(input, "IdentityPoolId")?;
+        text(input, "IdentityPoolName")?;
+        if !input["AllowUnauthenticatedIdentities"].is_boolean() {
+            return Err(Error::new(
+                "ValidationException",
+                "1 validation error detected: Value null at 'allowUnauthenticatedIdentities' failed to satisfy constraint: Member must not be null",
+            ));
+        }
         let mut state = self.write();
         let pool = state
             .pools
@@ -302,8 +347,8 @@ impl IdentityPools {
 
     fn list_identities(&self, input: &Json) -> Result<Json, Error> {
         let pool_id = text(input, "IdentityPoolId")?;
+        let max = max_results(input)?;
         self.pool(pool_id)?;
-        let max = input["MaxResults"].as_u64().unwrap_or(60);
         let state = self.read();
         let identities: Vec<Json> = state
             .identities

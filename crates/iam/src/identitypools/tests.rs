@@ -196,7 +196,7 @@ fn a_token_mapping_takes_the_preferred_role_or_a_custom_one_the_token_holds() {
 
 #[test]
 fn rules_pick_the_first_match_and_deny_when_none_does() {
-    let mappings = json!({PROVIDER: {"Type": "Rules", "AmbiguousRoleResolution": "Deny", "RulesConfiguration": {"Rules": [
+    let mappings = json!({format!("{PROVIDER}:client1"): {"Type": "Rules", "AmbiguousRoleResolution": "Deny", "RulesConfiguration": {"Rules": [
         {"Claim": "custom:team", "MatchType": "Equals", "Value": "ops", "RoleARN": role_arn("Admins")},
         {"Claim": "email", "MatchType": "Contains", "Value": "@example.com", "RoleARN": role_arn("Authed")}]}}});
     let p = setup(mappings, false);
@@ -341,4 +341,45 @@ fn an_open_id_token_names_the_identity_and_the_pool() {
     )
     .expect_err("refused");
     assert_eq!(kind, "InvalidParameterException");
+}
+
+#[test]
+fn what_cognito_would_not_accept_is_refused_and_template_pools_are_not_saved() {
+    // A user pool mapping keyed by the provider alone (not `<provider>:<clientId>`).
+    let p = setup(
+        json!({PROVIDER: {"Type": "Token", "AmbiguousRoleResolution": "AuthenticatedRole"}}),
+        false,
+    );
+    let (kind, _) =
+        role_of(&p, json!({PROVIDER: token("a", json!({}))}), None).expect_err("refused");
+    assert_eq!(kind, "InvalidIdentityPoolConfigurationException");
+
+    // A trust policy admitting {"AWS": "*"} does not admit a web identity.
+    let mut iam = Iam::new(ACCOUNT, "us-east-1");
+    let open =
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:*"}]});
+    let role = Role::new(ACCOUNT, "/", "Open", open, Vec::new());
+    assert!(!iam.web_identity_may_assume(
+        &role,
+        super::FEDERATED,
+        POOL,
+        "id",
+        &["authenticated".into()]
+    ));
+    iam.add_role(role);
+
+    // The same login again changes nothing (nothing to write); the template's pool is not
+    // saved with the identities.
+    let p = setup(Json::Null, false);
+    let alice = json!({PROVIDER: token("alice", json!({}))});
+    let (_, first) = p
+        .call("GetId", &json!({"IdentityPoolId": POOL, "Logins": alice}))
+        .expect("id");
+    let (_, again) = p
+        .call("GetId", &json!({"IdentityPoolId": POOL, "Logins": alice}))
+        .expect("id");
+    assert!(first && !again);
+    let saved = super::save(&p.read());
+    assert_eq!(saved["pools"], json!({}));
+    assert_eq!(saved["identities"].as_object().map(|m| m.len()), Some(1));
 }
