@@ -17,8 +17,8 @@ use serde_json::{Value as Json, json};
 /// How long one call may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The credentials gatehouse signs with, and gives the functions when the environment has
-/// none (an SDK refuses to call anything without some).
+/// The credentials gatehouse signs its own calls to the endpoint with (the functions sign
+/// theirs with their role sessions).
 #[derive(Debug, Clone)]
 pub struct Credentials {
     /// `AWS_ACCESS_KEY_ID`.
@@ -27,9 +27,6 @@ pub struct Credentials {
     pub secret_key: String,
     /// `AWS_SESSION_TOKEN`, if any.
     pub session_token: Option<String>,
-    /// Whether these came from gatehouse's environment (else they are made up, and the
-    /// functions must be given them).
-    pub from_environment: bool,
 }
 
 impl Credentials {
@@ -43,13 +40,11 @@ impl Credentials {
                 access_key: a,
                 secret_key: s,
                 session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
-                from_environment: true,
             },
             _ => Credentials {
                 access_key: "local".into(),
                 secret_key: "local".into(),
                 session_token: None,
-                from_environment: false,
             },
         }
     }

@@ -187,7 +187,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
     let mut not_emulated = app.not_emulated.clone();
     if let Some(url) = &config.dynamodb_endpoint {
         let credentials = crate::dynamodb::Credentials::from_env();
-        let endpoint = crate::dynamodb::Endpoint::new(url, &config.region, credentials.clone())?;
+        let endpoint = crate::dynamodb::Endpoint::new(url, &config.region, credentials)?;
         let outcomes = endpoint.ensure(&app.tables).await?;
         for (t, o) in app.tables.iter().zip(outcomes) {
             tables.push((
