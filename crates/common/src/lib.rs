@@ -7,6 +7,7 @@
 //! - [`date`]: now, and the date formats Cognito and API Gateway write.
 //! - [`encoding`]: base64 (standard and url-safe) and hex.
 //! - [`fs`]: files and folders only their owner can read.
+//! - [`json`]: a string or a list of strings, as templates and state files write them.
 //! - [`jwt`]: a compact JWS split into header, claims and signature; RS256 public keys and
 //!   key sets (`crypto`).
 //! - [`digest`]: SHA-256, HMAC-SHA256, constant-time comparison (`crypto`).
@@ -19,6 +20,7 @@ pub mod digest;
 pub mod encoding;
 pub mod fs;
 pub mod id;
+pub mod json;
 pub mod jwt;
 pub mod management;
 #[cfg(feature = "server")]

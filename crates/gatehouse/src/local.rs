@@ -41,13 +41,7 @@ pub fn endpoints(dir: &Path) -> anyhow::Result<Endpoints> {
     Ok(Endpoints {
         cognito: v["cognito"].as_str().unwrap_or_default().to_string(),
         api: v["api"].as_str().unwrap_or_default().to_string(),
-        identity_pools: v["identity_pools"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Json::as_str)
-            .map(str::to_string)
-            .collect(),
+        identity_pools: common::json::strings(&v["identity_pools"]),
     })
 }
 

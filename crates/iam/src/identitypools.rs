@@ -457,13 +457,7 @@ fn load(saved: &Json) -> State {
             id.clone(),
             Identity {
                 pool_id: i["pool"].as_str().unwrap_or_default().to_string(),
-                logins: i["logins"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Json::as_str)
-                    .map(str::to_string)
-                    .collect(),
+                logins: common::json::strings(&i["logins"]).into_iter().collect(),
                 created: i["created"].as_i64().unwrap_or_default(),
                 modified: i["modified"].as_i64().unwrap_or_default(),
             },

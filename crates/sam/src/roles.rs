@@ -77,7 +77,7 @@ pub fn from_resource(logical_id: &str, name: &str, arn: &str, id: &str, props: &
         id: id.into(),
         trust: policy_document(&props["AssumeRolePolicyDocument"]),
         policies,
-        managed: strings(&props["ManagedPolicyArns"]),
+        managed: common::json::strings(&props["ManagedPolicyArns"]),
         boundary: props["PermissionsBoundary"].as_str().map(str::to_string),
         max_session_secs: props["MaxSessionDuration"]
             .as_i64()
@@ -136,26 +136,13 @@ pub fn policy_document(v: &Json) -> Json {
     }
 }
 
-/// A string or a list of strings.
-pub fn strings(v: &Json) -> Vec<String> {
-    match v {
-        Json::String(s) => vec![s.clone()],
-        Json::Array(l) => l
-            .iter()
-            .filter_map(Json::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Attaches a policy resource's document (`AWS::IAM::Policy` or `AWS::IAM::ManagedPolicy`) to
 /// the roles it names in `Roles`; the names it gives that are no role of the template are
 /// returned.
 pub fn attach(roles: &mut [Role], props: &Json) -> Vec<String> {
     let doc = policy_document(&props["PolicyDocument"]);
     let mut unknown = Vec::new();
-    for name in strings(&props["Roles"]) {
+    for name in common::json::strings(&props["Roles"]) {
         match roles.iter_mut().find(|r| r.name == name) {
             Some(_) if doc.is_null() => {}
             Some(r) => r.policies.push(doc.clone()),
