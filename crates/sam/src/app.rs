@@ -331,6 +331,31 @@ impl Plan<'_> {
         Ok((out, managed))
     }
 
+    /// `scope`'s `Globals.<key>` (`Api`, `HttpApi`), resolved; null when it has none.
+    fn implicit_globals(
+        &self,
+        scope: &str,
+        key: &str,
+        file: &std::path::Path,
+    ) -> Result<Json, TemplateError> {
+        let Some(node) = globals_of(self.stack, scope).and_then(|g| g.get(key)) else {
+            return Ok(Json::Null);
+        };
+        self.stack
+            .resolve(node, &self.physical, "Globals")
+            .map_err(|e| match e {
+                ResolveError::Invalid(e) => e,
+                ResolveError::Unresolved { logical_id } => TemplateError {
+                    file: file.to_path_buf(),
+                    line: node.line,
+                    resource: Some("Globals".into()),
+                    message: format!(
+                        "Globals.{key} refers to {logical_id}, whose value is not known"
+                    ),
+                },
+            })
+    }
+
     /// The implicit HTTP API of `scope`, configured by its `Globals.HttpApi`.
     fn implicit_http_api(
         &self,
@@ -339,23 +364,7 @@ impl Plan<'_> {
     ) -> Result<httpapi::HttpApi, TemplateError> {
         let name = scoped(scope, httpapi::IMPLICIT_HTTP_API);
         let file = self.stack.file_of(&name).to_path_buf();
-        let props = match globals_of(self.stack, scope).and_then(|g| g.get("HttpApi")) {
-            Some(node) => self
-                .stack
-                .resolve(node, &self.physical, "Globals")
-                .map_err(|e| match e {
-                    ResolveError::Invalid(e) => e,
-                    ResolveError::Unresolved { logical_id } => TemplateError {
-                        file: file.clone(),
-                        line: node.line,
-                        resource: Some("Globals".into()),
-                        message: format!(
-                            "Globals.HttpApi refers to {logical_id}, whose value is not known"
-                        ),
-                    },
-                })?,
-            None => Json::Null,
-        };
+        let props = self.implicit_globals(scope, "HttpApi", &file)?;
         let id = self.physical.refs[&name].clone();
         httpapi::HttpApi::from_sam(&name, id, &props, warnings).map_err(|m| TemplateError {
             file,
@@ -374,23 +383,7 @@ impl Plan<'_> {
     ) -> Result<(RestApi, Json), TemplateError> {
         let name = scoped(scope, api::IMPLICIT_API);
         let file = self.stack.file_of(&name).to_path_buf();
-        let mut props = match globals_of(self.stack, scope).and_then(|g| g.get("Api")) {
-            Some(node) => self
-                .stack
-                .resolve(node, &self.physical, "Globals")
-                .map_err(|e| match e {
-                    ResolveError::Invalid(e) => e,
-                    ResolveError::Unresolved { logical_id } => TemplateError {
-                        file: file.clone(),
-                        line: node.line,
-                        resource: Some("Globals".into()),
-                        message: format!(
-                            "Globals.Api refers to {logical_id}, whose value is not known"
-                        ),
-                    },
-                })?,
-            None => Json::Null,
-        };
+        let mut props = self.implicit_globals(scope, "Api", &file)?;
         if !props.is_object() {
             props = Json::Object(serde_json::Map::new());
         }
