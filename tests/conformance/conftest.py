@@ -244,6 +244,14 @@ def admin(iam):
     return Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
 
 
+def sts_client(stack, creds):
+    """boto3's STS client for the stack's endpoint, signing with `creds` (botocore
+    Credentials, a session token included when they have one)."""
+    return boto3.client("sts", endpoint_url=stack.endpoint, region_name="us-east-1",
+                        aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
+                        aws_session_token=getattr(creds, "token", None))
+
+
 def signed(creds, method, url, body=b"", headers=None):
     """The headers botocore's SigV4Auth adds for execute-api in us-east-1."""
     r = AWSRequest(method=method, url=url, data=body, headers=headers or {})

@@ -16,14 +16,12 @@ import boto3
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from botocore.config import Config
 from botocore import UNSIGNED
 
-from conftest import ROOT, Stack, unique_email
+from conftest import ROOT, Stack, signed, sts_client, unique_email
 
 HERE = ROOT / "tests" / "conformance"
 PASSWORD = "Passw0rd!long"
@@ -72,9 +70,7 @@ def credentials(stack, logins=None):
 
 def call(stack, creds, method, path):
     url = stack.api + path
-    r = AWSRequest(method=method, url=url)
-    SigV4Auth(creds, "execute-api", "us-east-1").add_auth(r)
-    req = urllib.request.Request(url, headers=dict(r.headers), method=method)
+    req = urllib.request.Request(url, headers=signed(creds, method, url), method=method)
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, json.loads(resp.read())
@@ -83,10 +79,7 @@ def call(stack, creds, method, path):
 
 
 def caller(stack, creds):
-    sts = boto3.client("sts", endpoint_url=stack.endpoint, region_name="us-east-1",
-                       aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-                       aws_session_token=creds.token)
-    return sts.get_caller_identity()["Arn"]
+    return sts_client(stack, creds).get_caller_identity()["Arn"]
 
 
 def test_a_signed_in_user_signs_iam_calls_with_identity_pool_credentials(iam):

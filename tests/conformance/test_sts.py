@@ -6,11 +6,11 @@ trust policy checked, session tags for ABAC, AWS's error codes and texts)."""
 import json
 import pathlib
 
-import boto3
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import ROOT, Stack
+from conftest import ROOT, Stack, sts_client
 
 HERE = ROOT / "tests" / "conformance"
 ACCOUNT = "123456789012"
@@ -22,12 +22,6 @@ def iam(tmp_path_factory):
     s = Stack(tmp_path_factory.mktemp("sts"), template=HERE / "stacks" / "sts" / "template.yaml").start()
     yield s
     s.stop()
-
-
-def sts(stack, creds):
-    return boto3.client("sts", endpoint_url=stack.endpoint, region_name="us-east-1",
-                        aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-                        aws_session_token=getattr(creds, "token", None))
 
 
 def get(stack, path):
@@ -89,7 +83,7 @@ def test_a_function_invokes_others_through_boto3s_lambda_client(iam):
 
 
 def test_boto3_from_outside_gets_the_caller_and_a_role_session(iam, admin):
-    c = sts(iam, admin)
+    c = sts_client(iam, admin)
     me = c.get_caller_identity()
     assert me["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/gatehouse-admin"
     role = iam.outputs["TeamRoleArn"]
@@ -98,14 +92,12 @@ def test_boto3_from_outside_gets_the_caller_and_a_role_session(iam, admin):
     assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role.split('/')[-1]}/tester"
     creds = out["Credentials"]
     assert creds["AccessKeyId"].startswith("ASIA") and len(creds["SecretAccessKey"]) == 40
-    session = boto3.client("sts", endpoint_url=iam.endpoint, region_name="us-east-1",
-                           aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                           aws_session_token=creds["SessionToken"])
+    session = sts_client(iam, Credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]))
     assert session.get_caller_identity()["Arn"] == out["AssumedRoleUser"]["Arn"]
 
 
 def test_sts_refuses_as_aws_does(iam, admin):
-    c = sts(iam, admin)
+    c = sts_client(iam, admin)
     with pytest.raises(ClientError) as e:
         c.assume_role(RoleArn=iam.outputs["LambdaOnlyArn"], RoleSessionName="me")
     err = e.value.response
@@ -116,8 +108,7 @@ def test_sts_refuses_as_aws_does(iam, admin):
         c.assume_role(RoleArn=iam.outputs["TeamRoleArn"], RoleSessionName="me", DurationSeconds=7200)
     assert e.value.response["Error"]["Code"] == "ValidationError"
     assert e.value.response["Error"]["Message"] == "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-    forged = boto3.client("sts", endpoint_url=iam.endpoint, region_name="us-east-1",
-                          aws_access_key_id="AKIANOBODY0000000000", aws_secret_access_key="x" * 40)
+    forged = sts_client(iam, Credentials("AKIANOBODY0000000000", "x" * 40))
     with pytest.raises(ClientError) as e:
         forged.get_caller_identity()
     assert (e.value.response["ResponseMetadata"]["HTTPStatusCode"], e.value.response["Error"]["Code"]) == (403, "InvalidClientTokenId")
