@@ -1,9 +1,13 @@
 """What the browser tests share: Debian's headless Chromium through Selenium (a fresh profile
-per test, a screenshot and the page's HTML on failure), waiting for a condition, and the rule
-that a missing tool skips on a developer's machine and fails under CI."""
+per test, a screenshot and the page's HTML on failure), waiting for a condition, the rule
+that a missing tool skips on a developer's machine and fails under CI, and the static app
+server (a folder plus the generated /config.js)."""
 
+import functools
+import http.server
 import os
 import pathlib
+import threading
 
 import pytest
 from selenium import webdriver
@@ -64,3 +68,37 @@ def wait(driver, condition, what):
                              ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
     except TimeoutException:
         raise AssertionError(f"{what}: not within {WAIT} s; at {driver.current_url}:\n{driver.page_source[:3000]}") from None
+
+
+class AppHandler(http.server.SimpleHTTPRequestHandler):
+    """A folder, plus the server's generated /config.js; `aliases` maps other paths to files."""
+
+    aliases = {}
+
+    def do_GET(self):
+        path, _, _ = self.path.partition("?")
+        if path == "/config.js":
+            body = self.server.config_js
+            self.send_response(200)
+            self.send_header("Content-Type", "text/javascript; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if path in self.aliases:
+            self.path = self.aliases[path]
+        super().do_GET()
+
+    def log_message(self, format, *args):
+        pass
+
+
+def serve_app(directory, handler=AppHandler, name="app"):
+    """`directory` served on a free loopback port in a thread; set `server.config_js` to the
+    page's configuration. Shut it down with `server.shutdown()` and `server.server_close()`."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    server.daemon_threads = True
+    server.config_js = b"window.GATEHOUSE_CONFIG = null;\n"
+    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+    return server

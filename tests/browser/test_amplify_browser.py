@@ -6,13 +6,10 @@ identity-pool credentials, calls AWS_IAM routes through Amplify's REST client (s
 Amplify in the page), signs out and calls again as a guest; the test asserts what it saw
 exactly as the Node test does."""
 
-import functools
-import http.server
 import json
 import pathlib
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -21,28 +18,9 @@ ROOT = HERE.parents[1]
 AMPLIFY = ROOT / "tests" / "amplify"
 sys.path.insert(0, str(ROOT / "tests" / "conformance"))
 sys.path.insert(0, str(AMPLIFY))
-from chrome import browser, chromium, wait  # noqa: E402,F401
+from chrome import browser, chromium, serve_app, wait  # noqa: E402,F401
 from conftest import Stack  # noqa: E402
 from test_amplify import STACK, check_flow, flow_config, npm_ci  # noqa: E402
-
-
-class AppHandler(http.server.SimpleHTTPRequestHandler):
-    """tests/amplify (index.html, dist/app.js), plus the generated /config.js."""
-
-    def do_GET(self):
-        if self.path.partition("?")[0] == "/config.js":
-            body = self.server.config_js
-            self.send_response(200)
-            self.send_header("Content-Type", "text/javascript; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().do_GET()
-
-    def log_message(self, format, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +30,7 @@ def page(chromium, tmp_path_factory):
                             "--platform=browser", "--outfile=dist/app.js", "--log-level=warning"],
                            cwd=AMPLIFY, capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, f"esbuild failed:\n{built.stdout}\n{built.stderr}"
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(AppHandler, directory=str(AMPLIFY)))
-    server.daemon_threads = True
-    server.config_js = b"window.GATEHOUSE_CONFIG = null;\n"
-    threading.Thread(target=server.serve_forever, name="amplify-app", daemon=True).start()
+    server = serve_app(AMPLIFY, name="amplify-app")
     stack = Stack(tmp_path_factory.mktemp("amplify-browser"), template=STACK)
     try:
         stack.start()

@@ -16,14 +16,11 @@ Needs /usr/bin/chromium and /usr/bin/chromedriver (`apt-get install chromium chr
 .ci/run installs them): skipped without them, failed under CI. oidc-client-ts comes from this
 folder's package-lock.json (`npm ci`, run here when node_modules is missing)."""
 
-import functools
-import http.server
 import json
 import pathlib
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import types
 
@@ -34,7 +31,7 @@ from selenium.webdriver.support import expected_conditions
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "conformance"))
 from conftest import Stack, unique_email  # noqa: E402
-from chrome import SCREENSHOTS, WAIT, browser, chromium, unavailable, wait  # noqa: E402,F401
+from chrome import SCREENSHOTS, WAIT, AppHandler, browser, chromium, serve_app, unavailable, wait  # noqa: E402,F401
 
 HERE = pathlib.Path(__file__).resolve().parent
 STACK = ROOT / "tests" / "conformance" / "stacks" / "hosted" / "template.yaml"
@@ -56,35 +53,16 @@ def bundle():
     return BUNDLE
 
 
-class SpaHandler(http.server.SimpleHTTPRequestHandler):
+class SpaHandler(AppHandler):
     """This folder, plus the generated /config.js, and /callback answered with index.html."""
 
-    def do_GET(self):
-        path, _, _ = self.path.partition("?")
-        if path == "/config.js":
-            body = self.server.config_js
-            self.send_response(200)
-            self.send_header("Content-Type", "text/javascript; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if path == "/callback":
-            self.path = "/index.html"
-        super().do_GET()
-
-    def log_message(self, format, *args):
-        pass
+    aliases = {"/callback": "/index.html"}
 
 
 @pytest.fixture(scope="module")
 def app(chromium, bundle, tmp_path_factory):
     """The app served on a free loopback port, and the stack started with that port's URLs."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SpaHandler, directory=str(HERE)))
-    server.daemon_threads = True
-    server.config_js = b"window.GATEHOUSE_CONFIG = null;\n"
-    threading.Thread(target=server.serve_forever, name="spa", daemon=True).start()
+    server = serve_app(HERE, SpaHandler, "spa")
     origin = f"http://localhost:{server.server_address[1]}"
     stack = Stack(tmp_path_factory.mktemp("hosted-ui"), template=STACK, extra_args=[
         "--parameter-overrides", f"CallbackUrl={origin}/callback", f"LogoutUrl={origin}/", f"SpaOrigin={origin}"])
