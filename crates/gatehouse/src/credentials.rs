@@ -17,31 +17,6 @@ use crate::stack::Config;
 /// ([`lambda::CREDENTIALS_MARGIN_SECS`]).
 const FUNCTION_SESSION_SECS: i64 = 43_200;
 
-/// The managed policies known without the template: AWS's own that grant what is decided
-/// locally (`execute-api:Invoke`, `sts:AssumeRole`), written as AWS publishes them. Any other
-/// AWS managed policy grants nothing here (and so can only refuse more than AWS would).
-fn aws_managed_policies() -> Vec<(&'static str, serde_json::Value)> {
-    use serde_json::json;
-    vec![
-        (
-            "arn:aws:iam::aws:policy/AdministratorAccess",
-            iam::administrator_access(),
-        ),
-        (
-            "arn:aws:iam::aws:policy/AmazonAPIGatewayInvokeFullAccess",
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Action": ["execute-api:Invoke", "execute-api:ManageConnections"], "Resource": "arn:aws:execute-api:*:*:*"}]}),
-        ),
-        (
-            "arn:aws:iam::aws:policy/PowerUserAccess",
-            json!({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
-                {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "iam:ListRoles",
-                    "organizations:DescribeOrganization", "account:ListRegions", "account:GetAccountInformation"], "Resource": "*"}]}),
-        ),
-    ]
-}
-
 /// The local account: its administrator, with the key pair kept in the state dir (made on
 /// first start), any `--access-key` pairs, and the template's roles with their policies
 /// (managed policies the stack does not know are listed once in `warnings`).
@@ -63,9 +38,6 @@ pub fn local_iam(
         let mut k = local.admin_key(&a.id, &a.secret);
         k.session_token.clone_from(&a.session_token);
         local.add_key(k);
-    }
-    for (arn, doc) in aws_managed_policies() {
-        local.add_managed_policy(arn, doc);
     }
     for m in &app.managed_policies {
         local.add_managed_policy(&m.arn, m.document.clone());
@@ -185,9 +157,10 @@ pub struct PoolLogins(pub Arc<userpool::UserPools>);
 impl iam::identitypools::Logins for PoolLogins {
     fn verify(&self, provider: &str, token: &str) -> Result<serde_json::Value, String> {
         let issuer = format!("https://{provider}");
-        if let Some(c) = common::jwt::peek_claims(token)
-            && c["iss"] != issuer.as_str()
-        {
+        // What the token says of itself, before its signature is checked: only to choose the
+        // message for a refusal.
+        let unverified = common::jwt::peek_claims(token).unwrap_or_default();
+        if !unverified["iss"].is_null() && unverified["iss"] != issuer.as_str() {
             return Err("Invalid login token. Issuer doesn't match providerName".into());
         }
         let Some((_, keys)) = self.0.keys_for_issuer(&issuer) else {
@@ -195,23 +168,19 @@ impl iam::identitypools::Logins for PoolLogins {
         };
         match userpool::token::verify(token, &keys, &issuer, "id") {
             Ok(claims) => Ok(claims),
-            Err(userpool::token::TokenError::Expired) => {
-                let exp = common::jwt::peek_claims(token)
-                    .and_then(|c| c["exp"].as_u64())
-                    .unwrap_or_default();
-                Err(format!(
-                    "Invalid login token. Token expired: {} >= {exp}",
-                    common::date::now_secs()
-                ))
-            }
+            Err(userpool::token::TokenError::Expired) => Err(format!(
+                "Invalid login token. Token expired: {} >= {}",
+                common::date::now_secs(),
+                unverified["exp"].as_u64().unwrap_or_default()
+            )),
             // An access token is signed by the pool too but has no `aud`.
-            Err(userpool::token::TokenError::Invalid) => match common::jwt::peek_claims(token) {
-                Some(c) if c["token_use"] == "access" => {
-                    Err("Invalid login token. Missing a required claim: aud".into())
-                }
-                // A forged or malformed token: Cognito's text for it is not captured publicly.
-                _ => Err("Invalid login token. Not a valid OpenId Connect identity token.".into()),
-            },
+            Err(userpool::token::TokenError::Invalid) if unverified["token_use"] == "access" => {
+                Err("Invalid login token. Missing a required claim: aud".into())
+            }
+            // A forged or malformed token: Cognito's text for it is not captured publicly.
+            Err(userpool::token::TokenError::Invalid) => {
+                Err("Invalid login token. Not a valid OpenId Connect identity token.".into())
+            }
         }
     }
 }

@@ -34,6 +34,30 @@ pub fn administrator_access() -> Json {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 }
 
+/// The managed policies known without the template: AWS's own that grant what is decided
+/// locally (`execute-api:Invoke`, `sts:AssumeRole`), written as AWS publishes them. Any other
+/// AWS managed policy grants nothing here (and so can only refuse more than AWS would).
+fn aws_managed_policies() -> Vec<(&'static str, Json)> {
+    vec![
+        (
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            administrator_access(),
+        ),
+        (
+            "arn:aws:iam::aws:policy/AmazonAPIGatewayInvokeFullAccess",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": ["execute-api:Invoke", "execute-api:ManageConnections"], "Resource": "arn:aws:execute-api:*:*:*"}]}),
+        ),
+        (
+            "arn:aws:iam::aws:policy/PowerUserAccess",
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+                {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole", "iam:DeleteServiceLinkedRole", "iam:ListRoles",
+                    "organizations:DescribeOrganization", "account:ListRegions", "account:GetAccountInformation"], "Resource": "*"}]}),
+        ),
+    ]
+}
+
 /// A signed request's caller, once its signature checked.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
@@ -71,10 +95,10 @@ impl Iam {
             keys: RwLock::new(HashMap::new()),
             swept: std::sync::atomic::AtomicI64::new(0),
             roles: HashMap::new(),
-            managed: HashMap::from([(
-                "arn:aws:iam::aws:policy/AdministratorAccess".to_string(),
-                administrator_access(),
-            )]),
+            managed: aws_managed_policies()
+                .into_iter()
+                .map(|(arn, doc)| (arn.to_string(), doc))
+                .collect(),
             account: account.into(),
             region: region.into(),
         }
@@ -124,8 +148,8 @@ impl Iam {
         self.managed.insert(arn.to_string(), document);
     }
 
-    /// The managed policy with this ARN: the template's, or `AdministratorAccess` (the only
-    /// AWS managed policy known locally).
+    /// The managed policy with this ARN: the template's, or one of the AWS managed policies
+    /// known locally (`aws_managed_policies`).
     pub fn managed_policy(&self, arn: &str) -> Option<&Json> {
         self.managed.get(arn)
     }
