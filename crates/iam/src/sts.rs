@@ -171,13 +171,8 @@ pub fn assume_role_with_web_identity(
 ) -> Result<(String, String), StsError> {
     use crate::identitypools::{FEDERATED, OpenIdRefusal};
     let role_arn = required(params, "RoleArn", "roleArn")?;
-    let session_name = required(params, "RoleSessionName", "roleSessionName")?;
+    let session_name = session_name(params)?;
     let token = required(params, "WebIdentityToken", "webIdentityToken")?;
-    if !principals::valid_session_name(session_name) {
-        return Err(StsError::validation(format!(
-            "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
-        )));
-    }
     // botocore's documentation of the two errors is their text.
     let invalid = || {
         StsError::new(
@@ -297,6 +292,158 @@ fn session_bounds(iam: &Iam, policy: Option<&Json>, arns: &[&str]) -> Option<Vec
     })
 }
 
+/// `RoleSessionName`: 2 to 64 of `[\w+=,.@-]`.
+fn session_name(params: &Params) -> Result<&str, StsError> {
+    let name = required(params, "RoleSessionName", "roleSessionName")?;
+    if !principals::valid_session_name(name) {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+        )));
+    }
+    Ok(name)
+}
+
+/// The session tags a request asks for: `Tags.member.N.Key`/`.Value` and `TransitiveTagKeys`.
+struct AskedTags<'a> {
+    keys: Vec<&'a str>,
+    values: Vec<&'a str>,
+    transitive: Vec<&'a str>,
+}
+
+/// The request's tags, checked as botocore's sts model and STS check them: at most 50, keys
+/// 1-128 and values 0-256 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`, keys
+/// case-insensitive (two that differ only in case are one key given twice), at most 50
+/// transitive keys.
+fn requested_tags(params: &Params) -> Result<AskedTags<'_>, StsError> {
+    let keys = members(params, "Tags", ".Key");
+    let values = members(params, "Tags", ".Value");
+    if keys.len() != values.len() {
+        return Err(StsError::validation(
+            "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null",
+        ));
+    }
+    if keys.len() > 50 {
+        return Err(StsError::validation(format!(
+            "1 validation error detected: Value '[…]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50 (got {})",
+            keys.len()
+        )));
+    }
+    let tag_chars = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+    };
+    for (i, (k, v)) in keys.iter().zip(&values).enumerate() {
+        if k.is_empty() || k.chars().count() > 128 || !tag_chars(k) {
+            return Err(StsError::validation(format!(
+                "1 validation error detected: Value '{k}' at 'tags.{}.member.key' failed to satisfy constraint: Member must have length less than or equal to 128 and satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]+",
+                i + 1
+            )));
+        }
+        if v.chars().count() > 256 || !tag_chars(v) {
+            return Err(StsError::validation(format!(
+                "1 validation error detected: Value '{v}' at 'tags.{}.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]*",
+                i + 1
+            )));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    if !keys.iter().all(|k| seen.insert(k.to_lowercase())) {
+        return Err(StsError::new(
+            400,
+            "InvalidParameterValue",
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ));
+    }
+    let transitive_keys = members(params, "TransitiveTagKeys", "");
+    if transitive_keys.len() > 50 {
+        return Err(StsError::validation(
+            "1 validation error detected: Value at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to 50",
+        ));
+    }
+    Ok(AskedTags {
+        keys,
+        values,
+        transitive: transitive_keys,
+    })
+}
+
+/// The new session's tags and transitive keys (lower case): the caller's transitive tags pass
+/// on and cannot be set again, then the request's.
+fn session_tags(
+    asked: &AskedTags<'_>,
+    inherited: Option<&Session>,
+) -> Result<(BTreeMap<String, String>, BTreeSet<String>), StsError> {
+    let (keys, values, transitive_keys) = (&asked.keys, &asked.values, &asked.transitive);
+    // The caller's transitive tags pass on, and cannot be overridden.
+    let mut tags: BTreeMap<String, String> = BTreeMap::new();
+    let mut transitive: BTreeSet<String> = BTreeSet::new();
+    if let Some(s) = inherited {
+        for (k, v) in &s.tags {
+            if s.transitive.contains(&k.to_ascii_lowercase()) {
+                tags.insert(k.clone(), v.clone());
+                transitive.insert(k.to_ascii_lowercase());
+            }
+        }
+    }
+    for (k, v) in keys.iter().zip(values) {
+        if transitive.contains(&k.to_ascii_lowercase()) {
+            return Err(StsError::new(
+                400,
+                "InvalidParameterValue",
+                format!(
+                    "The tag key {k} is a transitive tag of the calling session and cannot be set again."
+                ),
+            ));
+        }
+        tags.insert((*k).to_string(), (*v).to_string());
+    }
+    for k in transitive_keys {
+        if !keys.iter().any(|t| t.eq_ignore_ascii_case(k)) {
+            return Err(StsError::new(
+                400,
+                "InvalidParameterValue",
+                format!("The transitive tag key {k} is not one of the session tags."),
+            ));
+        }
+        transitive.insert(k.to_ascii_lowercase());
+    }
+    Ok((tags, transitive))
+}
+
+/// The values a trust policy's conditions see: `sts:RoleSessionName`, `sts:ExternalId`,
+/// `aws:TagKeys`, `aws:RequestTag/<k>`, `sts:TransitiveTagKeys`.
+fn trust_context(
+    session_name: &str,
+    params: &Params,
+    asked: &AskedTags<'_>,
+) -> Vec<(String, Vec<String>)> {
+    let (keys, values, transitive_keys) = (&asked.keys, &asked.values, &asked.transitive);
+    let mut extra: Vec<(String, Vec<String>)> =
+        vec![("sts:rolesessionname".into(), vec![session_name.to_string()])];
+    if let Some(e) = params.get("ExternalId") {
+        extra.push(("sts:externalid".into(), vec![e.clone()]));
+    }
+    if !keys.is_empty() {
+        extra.push((
+            "aws:tagkeys".into(),
+            keys.iter().map(|k| (*k).to_string()).collect(),
+        ));
+        for (k, v) in keys.iter().zip(values) {
+            extra.push((
+                format!("aws:requesttag/{}", k.to_ascii_lowercase()),
+                vec![(*v).to_string()],
+            ));
+        }
+    }
+    if !transitive_keys.is_empty() {
+        extra.push((
+            "sts:transitivetagkeys".into(),
+            transitive_keys.iter().map(|k| (*k).to_string()).collect(),
+        ));
+    }
+    extra
+}
+
 /// `<{Action}Response>` around a result.
 pub fn response_xml(action: &str, result: &str, request_id: &str) -> String {
     format!(
@@ -360,67 +507,15 @@ fn assume_role(
     source_ip: Option<&str>,
 ) -> Result<String, StsError> {
     let role_arn = required(params, "RoleArn", "roleArn")?;
-    let session_name = required(params, "RoleSessionName", "roleSessionName")?;
-    if !principals::valid_session_name(session_name) {
-        return Err(StsError::validation(format!(
-            "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
-        )));
-    }
-    let keys = members(params, "Tags", ".Key");
-    let values = members(params, "Tags", ".Value");
-    if keys.len() != values.len() {
-        return Err(StsError::validation(
-            "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null",
-        ));
-    }
-    if keys.len() > 50 {
-        return Err(StsError::validation(format!(
-            "1 validation error detected: Value '[…]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50 (got {})",
-            keys.len()
-        )));
-    }
-    // botocore's sts model: tag keys 1-128 and values 0-256 characters of
-    // `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`, ExternalId 2-1224, a session policy at most 2048,
-    // at most 50 transitive keys; keys are case-insensitive, so two that differ only in case
-    // are one key given twice.
-    let tag_chars = |s: &str| {
-        s.chars()
-            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
-    };
-    for (i, (k, v)) in keys.iter().zip(&values).enumerate() {
-        if k.is_empty() || k.chars().count() > 128 || !tag_chars(k) {
-            return Err(StsError::validation(format!(
-                "1 validation error detected: Value '{k}' at 'tags.{}.member.key' failed to satisfy constraint: Member must have length less than or equal to 128 and satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]+",
-                i + 1
-            )));
-        }
-        if v.chars().count() > 256 || !tag_chars(v) {
-            return Err(StsError::validation(format!(
-                "1 validation error detected: Value '{v}' at 'tags.{}.member.value' failed to satisfy constraint: Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]*",
-                i + 1
-            )));
-        }
-    }
-    let mut seen = BTreeSet::new();
-    if !keys.iter().all(|k| seen.insert(k.to_lowercase())) {
-        return Err(StsError::new(
-            400,
-            "InvalidParameterValue",
-            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-        ));
-    }
+    let session_name = session_name(params)?;
+    let asked = requested_tags(params)?;
+    // botocore's model: ExternalId 2-1224 characters, SourceIdentity 2-256 of `[\w+=,.@-]`.
     if let Some(e) = params.get("ExternalId")
         && !(2..=1224).contains(&e.chars().count())
     {
         return Err(StsError::validation(format!(
             "1 validation error detected: Value '{e}' at 'externalId' failed to satisfy constraint: Member must have length between 2 and 1224"
         )));
-    }
-    let transitive_keys = members(params, "TransitiveTagKeys", "");
-    if transitive_keys.len() > 50 {
-        return Err(StsError::validation(
-            "1 validation error detected: Value at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to 50",
-        ));
     }
     let source_identity = params.get("SourceIdentity");
     if let Some(s) = source_identity
@@ -433,65 +528,10 @@ fn assume_role(
         )));
     }
     let inherited = who.session.as_ref();
-    // The caller's transitive tags pass on, and cannot be overridden.
-    let mut tags: BTreeMap<String, String> = BTreeMap::new();
-    let mut transitive: BTreeSet<String> = BTreeSet::new();
-    if let Some(s) = inherited {
-        for (k, v) in &s.tags {
-            if s.transitive.contains(&k.to_ascii_lowercase()) {
-                tags.insert(k.clone(), v.clone());
-                transitive.insert(k.to_ascii_lowercase());
-            }
-        }
-    }
-    for (k, v) in keys.iter().zip(&values) {
-        if transitive.contains(&k.to_ascii_lowercase()) {
-            return Err(StsError::new(
-                400,
-                "InvalidParameterValue",
-                format!(
-                    "The tag key {k} is a transitive tag of the calling session and cannot be set again."
-                ),
-            ));
-        }
-        tags.insert((*k).to_string(), (*v).to_string());
-    }
-    for k in &transitive_keys {
-        if !keys.iter().any(|t| t.eq_ignore_ascii_case(k)) {
-            return Err(StsError::new(
-                400,
-                "InvalidParameterValue",
-                format!("The transitive tag key {k} is not one of the session tags."),
-            ));
-        }
-        transitive.insert(k.to_ascii_lowercase());
-    }
+    let (tags, transitive) = session_tags(&asked, inherited)?;
     let policy = session_policy(params)?;
     let policy_arns = members(params, "PolicyArns", ".arn");
-    // The trust policy's conditions see the request's values.
-    let mut extra: Vec<(String, Vec<String>)> =
-        vec![("sts:rolesessionname".into(), vec![session_name.to_string()])];
-    if let Some(e) = params.get("ExternalId") {
-        extra.push(("sts:externalid".into(), vec![e.clone()]));
-    }
-    if !keys.is_empty() {
-        extra.push((
-            "aws:tagkeys".into(),
-            keys.iter().map(|k| (*k).to_string()).collect(),
-        ));
-        for (k, v) in keys.iter().zip(&values) {
-            extra.push((
-                format!("aws:requesttag/{}", k.to_ascii_lowercase()),
-                vec![(*v).to_string()],
-            ));
-        }
-    }
-    if !transitive_keys.is_empty() {
-        extra.push((
-            "sts:transitivetagkeys".into(),
-            transitive_keys.iter().map(|k| (*k).to_string()).collect(),
-        ));
-    }
+    let extra = trust_context(session_name, params, &asked);
     let request = Request {
         source_ip,
         extra,
@@ -504,7 +544,9 @@ fn assume_role(
     if !trusts(iam, who, &role.trust, &role.arn, "sts:AssumeRole", &request) {
         return Err(StsError::denied(who, "sts:AssumeRole", role_arn));
     }
-    if !keys.is_empty() && !trusts(iam, who, &role.trust, &role.arn, "sts:TagSession", &request) {
+    if !asked.keys.is_empty()
+        && !trusts(iam, who, &role.trust, &role.arn, "sts:TagSession", &request)
+    {
         return Err(StsError::denied(who, "sts:TagSession", role_arn));
     }
     // A source identity needs sts:SetSourceIdentity as a tag needs sts:TagSession. (It is
