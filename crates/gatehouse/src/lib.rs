@@ -9,6 +9,7 @@
 //! - [`functions`]: building Rust functions and configuring the host.
 //! - [`summary`]: what `up` prints once it serves.
 //! - [`watch`]: `--watch`, rebuilding and reloading changed functions.
+//! - [`services`]: `--endpoint SERVICE=URL`, the door to services gatehouse does not serve.
 //! - [`local`]: what a running stack leaves in its state dir for the other commands.
 //! - [`console`]: the buffered log writer.
 //! - [`cli`]: the developer commands (login, users, outbox, outputs, invoke).
@@ -23,6 +24,7 @@ pub mod dynamodb;
 pub mod functions;
 pub mod issuers;
 pub mod local;
+pub mod services;
 pub mod stack;
 pub mod summary;
 mod watch;

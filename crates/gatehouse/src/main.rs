@@ -107,6 +107,11 @@ struct UpArgs {
     /// `AWS_ENDPOINT_URL_DYNAMODB`. Without it, tables are listed as not emulated.
     #[arg(long, value_name = "URL")]
     dynamodb_endpoint: Option<String>,
+    /// Where functions reach a service gatehouse does not serve, as `SERVICE=URL` (e.g.
+    /// `sqs=http://127.0.0.1:4566`; repeatable): sets `AWS_ENDPOINT_URL_<SERVICE>` in every
+    /// function, which the AWS SDKs read. `dynamodb=URL` is `--dynamodb-endpoint URL`.
+    #[arg(long = "endpoint", value_name = "SERVICE=URL")]
+    endpoints: Vec<String>,
     /// Another key pair of the local administrator, as `ACCESS_KEY_ID:SECRET` (e.g.
     /// `test:test`, which other local tools use), or `ACCESS_KEY_ID:SECRET:SESSION_TOKEN` for
     /// temporary credentials (requests must then carry that `X-Amz-Security-Token`);
@@ -189,6 +194,23 @@ fn parse_overrides(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 /// bound, so more threads than a few per core only add memory (each thread its own malloc
 /// arena and stack: 50 sign-ins at once grew gatehouse from 22 to 44 MB with 59 threads).
 fn up(args: UpArgs) -> anyhow::Result<()> {
+    let mut dynamodb_endpoint = args.dynamodb_endpoint;
+    let mut endpoints = Vec::new();
+    for raw in &args.endpoints {
+        let (service, url) = gatehouse::services::parse(raw)?;
+        if service == "DYNAMODB" {
+            if dynamodb_endpoint.as_ref().is_some_and(|d| *d != url) {
+                bail!(
+                    "--endpoint {raw} and --dynamodb-endpoint name two DynamoDB endpoints: give one"
+                );
+            }
+            dynamodb_endpoint = Some(url);
+        } else if endpoints.iter().any(|(s, _)| *s == service) {
+            bail!("--endpoint {raw}: a second endpoint for {service}");
+        } else {
+            endpoints.push((service, url));
+        }
+    }
     let config = gatehouse::Config {
         parameter_overrides: parse_overrides(&args.parameter_overrides)?,
         template: args.template,
@@ -199,7 +221,8 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         reaper: std::env::current_exe().ok(),
         env_overrides: env_overrides(args.env_vars.as_deref())?,
         import_values: import_values(args.import_values.as_deref())?,
-        dynamodb_endpoint: args.dynamodb_endpoint,
+        dynamodb_endpoint,
+        endpoints,
         access_keys: args
             .access_key
             .iter()

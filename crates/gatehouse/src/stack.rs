@@ -36,6 +36,9 @@ pub struct Config {
     pub import_values: BTreeMap<String, serde_json::Value>,
     /// `--dynamodb-endpoint`: where the template's tables are created and served.
     pub dynamodb_endpoint: Option<String>,
+    /// `--endpoint SERVICE=URL`: (service id, URL), set as `AWS_ENDPOINT_URL_<SERVICE>` in
+    /// every function (see [`crate::services`]).
+    pub endpoints: Vec<(String, String)>,
     /// `--env-vars`: environment variables by function logical id (`Parameters`: for every
     /// function), overriding those the template declares, as `sam local` takes them.
     pub env_overrides: BTreeMap<String, BTreeMap<String, String>>,
@@ -77,6 +80,8 @@ pub struct Running {
     pub tables: Vec<(String, String, bool)>,
     /// `--dynamodb-endpoint`.
     pub dynamodb_endpoint: Option<String>,
+    /// `--endpoint SERVICE=URL`, as (service id, URL).
+    pub endpoints: Vec<(String, String)>,
     /// Functions that cannot run here, and why.
     pub unavailable: Vec<(String, String)>,
     /// The function host (instances, pids).
@@ -182,6 +187,9 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
     ];
     if config.invoke_api {
         extra_env.push(("AWS_ENDPOINT_URL_LAMBDA".to_string(), api_url.clone()));
+    }
+    for (service, url) in &config.endpoints {
+        extra_env.push((format!("AWS_ENDPOINT_URL_{service}"), url.clone()));
     }
     let mut tables = Vec::new();
     let mut not_emulated = app.not_emulated.clone();
@@ -293,6 +301,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         identity_pools: identity_pools.summary(),
         tables,
         dynamodb_endpoint: config.dynamodb_endpoint.clone(),
+        endpoints: config.endpoints.clone(),
         unavailable: report.unavailable,
         host,
         state_dir: config.state_dir,

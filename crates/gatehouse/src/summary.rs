@@ -76,10 +76,45 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
             ));
         }
     }
+    out.push_str(&other_services(not_emulated, &r.endpoints));
     if let Some(next) = next_steps(api_url, routes, state_dir) {
         out.push_str(&next);
     }
     out.push('\n');
+    out
+}
+
+/// The services the not-emulated resources belong to (and those `--endpoint` names), each
+/// with where the functions' SDK calls to it go.
+fn other_services(not_emulated: &[sam::NotEmulated], endpoints: &[(String, String)]) -> String {
+    let mut services: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for n in not_emulated {
+        if let Some(s) = crate::services::of_resource_type(&n.type_name) {
+            services.entry(s).or_default().push(&n.logical_id);
+        }
+    }
+    for (s, _) in endpoints {
+        services.entry(s).or_default();
+    }
+    if services.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("  other services (AWS_ENDPOINT_URL_<SERVICE> in functions):\n");
+    for (service, resources) in services {
+        let at = match endpoints.iter().find(|(s, _)| s == service) {
+            Some((_, url)) => url.clone(),
+            None => format!(
+                "no endpoint: calls go to AWS with local credentials and fail (--endpoint {}=URL)",
+                service.to_ascii_lowercase()
+            ),
+        };
+        let used_by = if resources.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", resources.join(", "))
+        };
+        out.push_str(&format!("    {service:<16} {at}{used_by}\n"));
+    }
     out
 }
 
