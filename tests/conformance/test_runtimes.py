@@ -133,6 +133,17 @@ def test_a_runtime_this_machine_cannot_run_is_listed_and_answers_502(rt):
     rt.wait_log(r"Java: .*java17")
 
 
+def test_code_that_is_not_here_says_where_it_is_and_answers_502(rt):
+    line = lambda f: next(l for l in rt.summary if l.strip().startswith(f + " "))
+    assert "its code is in S3 (s3://my-artifacts/app-1.zip) and cannot run locally" in line("InS3")
+    assert "s3://my-artifacts/app-2.zip" in line("InS3Object")
+    assert "its CodeUri folder" in line("NoFolder") and "not-built-yet" in line("NoFolder")
+    for path in ("/s3", "/nofolder"):
+        status, _, body = get(rt, path)
+        assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
+    rt.wait_log(r"NoFolder: .*its CodeUri folder .*not-built-yet.* does not exist")
+
+
 def test_a_second_start_installs_nothing(rt, tmp_path):
     # The module's stack installed six, express and serverless-express; the same state dir
     # started again finds them installed.

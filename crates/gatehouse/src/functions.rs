@@ -157,6 +157,9 @@ async fn prepare(
         staged: None,
     };
     let family = lambda::runtime::family(&f.runtime);
+    if let Some(why) = code_missing(f) {
+        return Ok(runnable(unavailable(config, why)));
+    }
     if f.cargo_binary.is_some() {
         return Ok(runnable(config));
     }
@@ -285,6 +288,18 @@ async fn prepare(
         }
     }
     Ok(r)
+}
+
+/// Why `f`'s code is not here to run, when it is not: it lives in S3, or its `CodeUri` folder
+/// does not exist.
+fn code_missing(f: &sam::Function) -> Option<String> {
+    if let Some(at) = &f.code_in_s3 {
+        return Some(format!(
+            "its code is in S3 ({at}) and cannot run locally: point CodeUri at the folder it is built from"
+        ));
+    }
+    (f.inline_code.is_none() && !f.code_dir.is_dir())
+        .then(|| format!("its CodeUri folder {} does not exist", f.code_dir.display()))
 }
 
 /// Tells our bootstrap where the local pools' keys are (it takes the variables out of the

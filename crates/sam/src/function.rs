@@ -27,6 +27,9 @@ pub struct Function {
     pub code_dir: PathBuf,
     /// `InlineCode`: the handler's source, in place of a folder.
     pub inline_code: Option<String>,
+    /// Where the code is when `CodeUri` is not a local folder (`s3://bucket/key`, from either
+    /// of its forms): it cannot run locally.
+    pub code_in_s3: Option<String>,
     /// `Layers`: their ARNs (a layer of this template resolves to its own).
     pub layers: Vec<String>,
     /// `Metadata.BuildMethod: rust-cargolambda`: the binary to build with cargo.
@@ -59,13 +62,22 @@ impl Function {
         dir: &Path,
     ) -> Result<Function, String> {
         let inline_code = props["InlineCode"].as_str().map(str::to_string);
-        let code_dir = match &props["CodeUri"] {
-            Json::Null => dir.to_path_buf(),
-            Json::String(code) => dir.join(code),
+        let (code_dir, code_in_s3) = match &props["CodeUri"] {
+            Json::Null => (dir.to_path_buf(), None),
+            Json::String(code) if code.starts_with("s3://") => {
+                (dir.to_path_buf(), Some(code.clone()))
+            }
+            Json::String(code) => (dir.join(code), None),
+            // SAM's object form: `{Bucket, Key, Version}`.
+            Json::Object(o) if o.get("Bucket").is_some_and(Json::is_string) => {
+                let text = |k: &str| o.get(k).map(template::json_text).unwrap_or_default();
+                (
+                    dir.to_path_buf(),
+                    Some(format!("s3://{}/{}", text("Bucket"), text("Key"))),
+                )
+            }
             _ => {
-                return Err(
-                    "CodeUri must be a local folder (an S3 location cannot run locally)".into(),
-                );
+                return Err("CodeUri must be a local folder, an s3:// URI or {Bucket, Key}".into());
             }
         };
         let metadata = match &r.metadata {
@@ -101,6 +113,7 @@ impl Function {
             handler: props["Handler"].as_str().unwrap_or("bootstrap").to_string(),
             code_dir,
             inline_code,
+            code_in_s3,
             layers: props["Layers"]
                 .as_array()
                 .map(|l| l.iter().map(template::json_text).collect())
