@@ -203,6 +203,23 @@ CORPUS = {
          ("POST", "/submit-job-request", "LambdaAuthorizer", 401)],
         [],
     ),
+    # Functions with no manifest, on the SDK their runtime ships: aws-sdk v2 (nodejs12.x),
+    # boto3 (python3.12, permissions from Connectors), the v3 clients (nodejs22.x, CodeUri one file).
+    "sam-api-backend-node12": (
+        [], True,
+        [(m, "/Prod/resource/{resourceId}", "-", FN) for m in ("GET", "PUT", "DELETE")],
+        [],
+    ),
+    "samapp-python312-web-conn": (
+        [], True,
+        [("GET", "/Prod", "-", 200), ("POST", "/Prod", "-", FN), ("GET", "/Prod/{id}", "-", FN)],
+        [],
+    ),
+    "sp-cloudfront-apigw-rest-lambda-dynamodb-node22": (
+        [], True,
+        [("POST", "/dev/submit", "-", FN)],
+        [],
+    ),
     "sam-nested-stack-shopping-cart": (
         [], True,
         [
@@ -217,6 +234,14 @@ CORPUS = {
         ],
         [],
     ),
+}
+
+
+# Templates today's aws-sam-translator refuses, with its message: an older SAM deployed them.
+# gatehouse serves them (it does not yet refuse what SAM would); the oracle's refusal is pinned.
+SAM_REFUSES = {
+    # `- DynamoDBReadPolicy:` with `TableName:` at the same indentation: one map of two keys.
+    "sam-api-backend-node12": "Policy at index 0 in the 'Policies' property is not valid",
 }
 
 
@@ -317,12 +342,17 @@ def test_a_real_template_starts_as_written_and_answers_as_api_gateway(name, tmp_
         # An independent oracle: SAM's own translation of the same template, route by route.
         params, imports = parameters_of(args)
         ours = json.loads((s.state_dir / "routes.json").read_text())
-        theirs = expected_routes(template_of(name), params, imports)
+        if name in SAM_REFUSES:
+            with pytest.raises(Exception, match=re.escape(SAM_REFUSES[name])):
+                expected_routes(template_of(name), params, imports)
+            theirs = ours
+        else:
+            theirs = expected_routes(template_of(name), params, imports)
         differences = protection_differences(ours, theirs)
         assert not differences, "\n".join(differences)
         # And each REST API's resource policy, statement for statement.
         our_policies = {r["api"]: r["resource_policy"] for r in ours if r.get("resource_policy") and "/" not in r["api"]}
-        their_policies = resource_policies(template_of(name), params, imports)
+        their_policies = {} if name in SAM_REFUSES else resource_policies(template_of(name), params, imports)
         assert sorted(our_policies) == sorted(their_policies)
         for api, theirs_doc in their_policies.items():
             assert same_policy(our_policies[api], theirs_doc), f"{api}: {our_policies[api]} != {theirs_doc}"

@@ -52,6 +52,9 @@ pub struct Context<'a> {
     pub extra_env: &'a [(String, String)],
     /// Where the functions' role sessions come from.
     pub credentials: Option<Arc<dyn lambda::RoleCredentials>>,
+    /// Put the AWS SDK each runtime ships on its functions' module path (`--no-runtime-sdk`
+    /// turns it off).
+    pub runtime_sdk: bool,
 }
 
 /// Interpreters found so far, and the bootstraps' paths.
@@ -101,6 +104,7 @@ fn base_config(f: &sam::Function, ctx: &Context<'_>) -> FunctionConfig {
         runtime: f.runtime.clone(),
         unavailable: None,
         working_dir: f.code_dir.clone(),
+        runtime_dir: ctx.state_dir.join("runtimes"),
         env,
         timeout: Duration::from_secs(f.timeout_secs),
         memory_mb: f.memory_mb,
@@ -163,8 +167,17 @@ async fn prepare(
     if f.cargo_binary.is_some() {
         return Ok(runnable(config));
     }
-    // Inline code is written out as the file Lambda makes of it, `index.py` / `index.js`.
+    // Inline code is written out as the file Lambda makes of it, `index.py` / `index.js`; a
+    // CodeUri naming one file (which `sam deploy` zips alone) is copied into a folder of its own.
     let code_dir = match &f.inline_code {
+        None if f.code_dir.is_file() => {
+            let dir = ctx.state_dir.join("inline").join(&f.logical_id);
+            common::fs::create_private_dir(&dir)?;
+            let name = f.code_dir.file_name().unwrap_or_default();
+            std::fs::copy(&f.code_dir, dir.join(name))
+                .with_context(|| format!("cannot copy {}", f.code_dir.display()))?;
+            dir
+        }
         Some(code) => {
             let dir = ctx.state_dir.join("inline").join(&f.logical_id);
             let file = match family {
@@ -237,6 +250,18 @@ async fn prepare(
             for l in &own_layers {
                 path.extend(python_layer(l, &python, &version, ctx).await?);
             }
+            // After the function's own packages and its layers, as `/var/runtime` on Lambda.
+            if ctx.runtime_sdk {
+                let xy = python
+                    .version
+                    .split('.')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let sdk = lambda::sdk::boto3(&python.program, &xy);
+                path.push(runtime_sdk(f, sdk, lambda::sdk::boto3_packages()).await?);
+            }
+            path.push(config.runtime_dir.clone());
             config.command = python.program.clone();
             config.args = vec![bootstrap.display().to_string()];
             push_path(&mut config.env, "PYTHONPATH", &path);
@@ -266,7 +291,13 @@ async fn prepare(
             for l in &own_layers {
                 path.extend(node_layer(l, ctx).await?);
             }
+            // Lambda's NODE_PATH: the layers, the runtime's SDK, the runtime, the task root.
+            if ctx.runtime_sdk {
+                path.extend(node_sdk(f, &code_dir, r.staged.as_ref().map(|s| &s.1)).await?);
+            }
             let config = &mut r.config;
+            path.push(config.runtime_dir.clone());
+            path.push(config.working_dir.clone());
             config.command = node.program.clone();
             config.args = vec![bootstrap.display().to_string()];
             push_path(&mut config.env, "NODE_PATH", &path);
@@ -298,8 +329,59 @@ fn code_missing(f: &sam::Function) -> Option<String> {
             "its code is in S3 ({at}) and cannot run locally: point CodeUri at the folder it is built from"
         ));
     }
-    (f.inline_code.is_none() && !f.code_dir.is_dir())
+    (f.inline_code.is_none() && !f.code_dir.exists())
         .then(|| format!("its CodeUri folder {} does not exist", f.code_dir.display()))
+}
+
+/// The runtime's SDK for a Node.js function: `aws-sdk` v2 for nodejs ≤ 16.x; for later ones
+/// the `@aws-sdk/*` packages its code names that its own `node_modules` (`own`, or the one in
+/// its folder) does not have; nothing when it needs none.
+async fn node_sdk(
+    f: &sam::Function,
+    code_dir: &Path,
+    own: Option<&PathBuf>,
+) -> anyhow::Result<Option<PathBuf>> {
+    use lambda::sdk::{Packages, Shipped};
+    match lambda::sdk::shipped(&lambda::runtime::family(&f.runtime)) {
+        Some(Shipped::JsV2) => {
+            let what = Packages(vec![format!("aws-sdk@{}", lambda::sdk::AWS_SDK_V2)]);
+            Ok(Some(runtime_sdk(f, lambda::sdk::aws_sdk_v2(), what).await?))
+        }
+        Some(Shipped::JsV3) => {
+            let own = own
+                .cloned()
+                .unwrap_or_else(|| code_dir.join("node_modules"));
+            let mut wanted = lambda::sdk::v3_imports(code_dir);
+            wanted.retain(|p| !own.join(p).is_dir());
+            if wanted.is_empty() {
+                return Ok(None);
+            }
+            let what = Packages(wanted.iter().cloned().collect());
+            Ok(Some(
+                runtime_sdk(f, lambda::sdk::aws_sdk_v3(&wanted), what).await?,
+            ))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// An install of the runtime's SDK into the shared cache; when it fails (offline with an empty
+/// cache), an error that names the packages and the way around it.
+async fn runtime_sdk(
+    f: &sam::Function,
+    job: impl std::future::Future<Output = Result<(PathBuf, bool), lambda::deps::DepsError>>,
+    what: lambda::sdk::Packages,
+) -> anyhow::Result<PathBuf> {
+    match job.await {
+        Ok((dir, _)) => Ok(dir),
+        Err(e) => Err(anyhow::anyhow!(
+            "{}: the AWS SDK its runtime {} ships on Lambda ({what}) is not in {} and could not be installed: {e}\n\
+             Reach the package registry once (the SDK is kept for every later start), or start with --no-runtime-sdk (functions then import only their own packages).",
+            f.logical_id,
+            f.runtime,
+            lambda::sdk::cache_dir().display()
+        )),
+    }
 }
 
 /// Tells our bootstrap where the local pools' keys are (it takes the variables out of the

@@ -112,6 +112,11 @@ struct UpArgs {
     /// function, which the AWS SDKs read. `dynamodb=URL` is `--dynamodb-endpoint URL`.
     #[arg(long = "endpoint", value_name = "SERVICE=URL")]
     endpoints: Vec<String>,
+    /// Do not give functions the AWS SDK their runtime ships on Lambda (boto3; aws-sdk v2 for
+    /// nodejs ≤ 16.x; the @aws-sdk/* v3 packages their code imports for later ones), which is
+    /// otherwise installed once into ~/.cache/gatehouse/sdk.
+    #[arg(long)]
+    no_runtime_sdk: bool,
     /// Another key pair of the local administrator, as `ACCESS_KEY_ID:SECRET` (e.g.
     /// `test:test`, which other local tools use), or `ACCESS_KEY_ID:SECRET:SESSION_TOKEN` for
     /// temporary credentials (requests must then carry that `X-Amz-Security-Token`);
@@ -223,6 +228,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         import_values: import_values(args.import_values.as_deref())?,
         dynamodb_endpoint,
         endpoints,
+        runtime_sdk: !args.no_runtime_sdk,
         access_keys: args
             .access_key
             .iter()
@@ -266,18 +272,24 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
     })
 }
 
-async fn shutdown_signal() {
+/// SIGINT or SIGTERM. The handlers are installed when this is called, not when the future is
+/// first polled: a SIGTERM sent as soon as the summary is printed must stop the stack cleanly,
+/// not kill it with the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let ctrl_c = tokio::signal::ctrl_c();
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
             }
-        }
-        Err(_) => {
-            let _ = ctrl_c.await;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

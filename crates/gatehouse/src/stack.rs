@@ -39,6 +39,9 @@ pub struct Config {
     /// `--endpoint SERVICE=URL`: (service id, URL), set as `AWS_ENDPOINT_URL_<SERVICE>` in
     /// every function (see [`crate::services`]).
     pub endpoints: Vec<(String, String)>,
+    /// Put the AWS SDK each runtime ships on its functions' module path, installing it into
+    /// the shared cache the first time (`--no-runtime-sdk`: false).
+    pub runtime_sdk: bool,
     /// `--env-vars`: environment variables by function logical id (`Parameters`: for every
     /// function), overriding those the template declares, as `sam local` takes them.
     pub env_overrides: BTreeMap<String, BTreeMap<String, String>>,
@@ -215,6 +218,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         cognito: (&cognito_url, pools.pool_ids()),
         extra_env: &extra_env,
         credentials: Some(sessions as Arc<dyn lambda::RoleCredentials>),
+        runtime_sdk: config.runtime_sdk,
     };
     let (runnable, report) = crate::functions::build(&app, &ctx).await?;
     for line in &report.versions {

@@ -13,7 +13,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import { createRequire, syncBuiltinESMExports } from "node:module";
+import Module, { createRequire, register, syncBuiltinESMExports } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import util from "node:util";
@@ -315,6 +315,65 @@ function routeLocalCognito() {
   }
 }
 
+// --- the runtime's SDK where Lambda's runtime puts it --------------------------------------------
+
+// Lambda's Node.js runtimes (18.x and later) search NODE_PATH's folders when an ES module imports
+// a bare name, which stock Node does only for `require`; the runtime's SDK is found that way from
+// an `index.mjs` with no node_modules of its own. A resolve hook does the same here: a bare name
+// the usual walk does not find is looked up in each NODE_PATH folder named `node_modules`.
+function esmNodePath() {
+  const dirs = (process.env.NODE_PATH || "").split(path.delimiter)
+    .filter((d) => path.basename(d) === "node_modules");
+  if (dirs.length === 0 || typeof register !== "function") return;
+  const parents = dirs.map((d) => pathToFileURL(path.join(path.dirname(d), "gatehouse-node-path.js")).href);
+  const hooks = `
+const parents = ${JSON.stringify(parents)};
+// A package name: not a relative or absolute path, not a URL (node:, file:, data:).
+const bare = (s) => !s.startsWith(".") && !s.startsWith("/") && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(s);
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (e) {
+    if (e?.code !== "ERR_MODULE_NOT_FOUND" || !bare(specifier)) throw e;
+    for (const parentURL of parents) {
+      try { return await next(specifier, { ...context, parentURL }); } catch {}
+    }
+    throw e;
+  }
+}`;
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+}
+
+// aws-sdk v2 (what nodejs16.x and earlier ship) reads no AWS_ENDPOINT_URL_<SERVICE>, which the
+// v3 SDK and boto3 read: when a function first loads it, each such variable becomes that
+// service's `endpoint` in its global config (S3 with path-style addressing, as local servers
+// want), so its clients reach the same local services as the others'.
+function sdkV2Endpoints() {
+  const endpoints = Object.entries(process.env).filter(([k]) => k.startsWith("AWS_ENDPOINT_URL_"));
+  if (endpoints.length === 0) return;
+  // v2's service identifiers, where they are not the SDK service id without its underscores.
+  const renamed = { cognitoidentityprovider: "cognitoidentityserviceprovider", sfn: "stepfunctions" };
+  const load = Module._load;
+  let done = false;
+  Module._load = function (request, ...rest) {
+    const loaded = load.call(this, request, ...rest);
+    if (!done && (request === "aws-sdk" || request.startsWith("aws-sdk/"))) {
+      done = true;
+      try {
+        const AWS = request === "aws-sdk" ? loaded : load.call(this, "aws-sdk/lib/core", ...rest);
+        for (const [k, url] of endpoints) {
+          const id = k.slice("AWS_ENDPOINT_URL_".length).toLowerCase().replaceAll("_", "");
+          const service = renamed[id] || id;
+          AWS.config.update({ [service]: id === "s3" ? { endpoint: url, s3ForcePathStyle: true } : { endpoint: url } });
+        }
+      } catch (e) {
+        console.warn(`aws-sdk: cannot give it the local endpoints: ${e}`);
+      }
+    }
+    return loaded;
+  };
+}
+
 // --- start ----------------------------------------------------------------------------------------
 
 let initialized = false;
@@ -340,6 +399,8 @@ globalThis.awslambda = {
 };
 
 routeLocalCognito();
+esmNodePath();
+sdkV2Endpoints();
 const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
 const handler = await loadHandler(appRoot, process.env._HANDLER);
 initialized = true;

@@ -20,12 +20,12 @@ pub enum DepsError {
         err: std::io::Error,
     },
     /// The install failed.
-    #[error("{tool} could not install the dependencies in {manifest}:\n{output}")]
+    #[error("{tool} could not install {what}:\n{output}")]
     Failed {
         /// The command.
         tool: String,
-        /// The manifest.
-        manifest: String,
+        /// What it was to install (`the dependencies in <manifest>`, `boto3==…`).
+        what: String,
         /// What it printed.
         output: String,
     },
@@ -60,7 +60,17 @@ fn installed(target: &Path, inputs: &[u8]) -> bool {
     std::fs::read(target.join(STAMP)).is_ok_and(|s| s == inputs)
 }
 
-async fn run(mut cmd: Command, tool: &str, manifest: &Path) -> Result<(), DepsError> {
+async fn run(cmd: Command, tool: &str, manifest: &Path) -> Result<(), DepsError> {
+    run_tool(
+        cmd,
+        tool,
+        &format!("the dependencies in {}", manifest.display()),
+    )
+    .await
+}
+
+/// Runs an installing `tool`; its output becomes the error when it fails.
+pub(crate) async fn run_tool(mut cmd: Command, tool: &str, what: &str) -> Result<(), DepsError> {
     let out = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -78,7 +88,7 @@ async fn run(mut cmd: Command, tool: &str, manifest: &Path) -> Result<(), DepsEr
     output.push_str(&String::from_utf8_lossy(&out.stdout));
     Err(DepsError::Failed {
         tool: tool.into(),
-        manifest: manifest.display().to_string(),
+        what: what.to_string(),
         output: output.trim().to_string(),
     })
 }
@@ -91,14 +101,8 @@ fn fresh(target: &Path) -> Result<(), DepsError> {
     std::fs::create_dir_all(target).map_err(|e| io(target, e))
 }
 
-/// `pip install -r requirements -t target` with `python`, unless `target` already holds it.
-/// Returns whether it installed.
-pub async fn pip(python: &Path, requirements: &Path, target: &Path) -> Result<bool, DepsError> {
-    let inputs = inputs(&[requirements.to_path_buf()]);
-    if installed(target, &inputs) {
-        return Ok(false);
-    }
-    fresh(target)?;
+/// `python -m pip install --target target`, quietly, for the packages the caller adds.
+pub(crate) fn pip_install(python: &Path, target: &Path) -> Command {
     let mut cmd = Command::new(python);
     cmd.args([
         "-m",
@@ -109,9 +113,20 @@ pub async fn pip(python: &Path, requirements: &Path, target: &Path) -> Result<bo
         "--quiet",
         "--target",
     ])
-    .arg(target)
-    .arg("-r")
-    .arg(requirements);
+    .arg(target);
+    cmd
+}
+
+/// `pip install -r requirements -t target` with `python`, unless `target` already holds it.
+/// Returns whether it installed.
+pub async fn pip(python: &Path, requirements: &Path, target: &Path) -> Result<bool, DepsError> {
+    let inputs = inputs(&[requirements.to_path_buf()]);
+    if installed(target, &inputs) {
+        return Ok(false);
+    }
+    fresh(target)?;
+    let mut cmd = pip_install(python, target);
+    cmd.arg("-r").arg(requirements);
     run(cmd, "pip", requirements).await?;
     std::fs::write(target.join(STAMP), &inputs).map_err(|e| io(target, e))?;
     Ok(true)

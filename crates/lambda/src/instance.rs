@@ -70,23 +70,6 @@ fn now_ms() -> u128 {
         .map_or(0, |d| d.as_millis())
 }
 
-/// The AWS SDKs' credential and profile variables, removed from what a function inherits.
-const HOST_AWS_VARIABLES: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-];
-
 /// The state the instance's Runtime API handlers share.
 #[derive(Debug)]
 struct Api {
@@ -108,37 +91,13 @@ impl Instance {
         let label = format!("{}#{n}", cfg.name);
 
         let mut cmd = Command::new(&cfg.command);
-        // Nothing of this machine's AWS configuration reaches a function: on Lambda it has only
-        // its role's session. Without these, an SDK in a function with no session would find
-        // the developer's own keys (environment, ~/.aws, instance metadata) and call AWS.
-        for var in HOST_AWS_VARIABLES {
-            cmd.env_remove(var);
-        }
-        cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
-        cmd.args(&cfg.args)
+        // Nothing of this machine's environment reaches a function but what
+        // `environment::INHERITED` names: on Lambda it has only its role's session, and an SDK
+        // would otherwise find the developer's own keys (environment, ~/.aws) and call AWS.
+        cmd.env_clear()
+            .envs(crate::environment::of(cfg, &addr.to_string(), n))
+            .args(&cfg.args)
             .current_dir(&cfg.working_dir)
-            .envs(cfg.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", &cfg.name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", cfg.memory_mb.to_string())
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env(
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{}", cfg.name),
-            )
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                format!("local/[$LATEST]{n:032x}"),
-            )
-            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
-            .env("AWS_REGION", &cfg.region)
-            .env("AWS_DEFAULT_REGION", &cfg.region)
-            .env("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", cfg.runtime))
-            .env("_HANDLER", &cfg.handler)
-            .env("LAMBDA_TASK_ROOT", &cfg.working_dir)
-            .env("TZ", ":UTC")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -147,9 +106,7 @@ impl Instance {
             .process_group(0);
         let session = cfg.credentials.as_ref().and_then(|c| c.issue(&cfg.name));
         if let Some(s) = &session {
-            cmd.env("AWS_ACCESS_KEY_ID", &s.access_key)
-                .env("AWS_SECRET_ACCESS_KEY", &s.secret)
-                .env("AWS_SESSION_TOKEN", &s.session_token);
+            cmd.envs(crate::environment::session(s));
         }
         let mut child = cmd.spawn().map_err(|e| {
             std::io::Error::new(

@@ -8,6 +8,8 @@
 //!   the listener knows which process holds which request, so a timeout kills the right one.
 //! - [`build`]: building Rust functions with cargo before they start.
 //! - [`runtime`]: how each runtime's process starts (our Python and Node.js bootstraps).
+//! - [`environment`]: the variables a function's process starts with, as Lambda sets them.
+//! - [`sdk`]: the AWS SDK each runtime ships, installed once into a shared cache.
 //! - [`deps`]: a function's (or layer's) pip and npm dependencies, installed once.
 //! - [`peer`]: who is on the other end of a Runtime API connection (only the instance's own
 //!   process tree is served).
@@ -15,10 +17,12 @@
 
 pub mod build;
 pub mod deps;
+pub mod environment;
 pub mod instance;
 pub mod peer;
 pub mod reaper;
 pub mod runtime;
+pub mod sdk;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -46,6 +50,8 @@ pub struct FunctionConfig {
     pub unavailable: Option<String>,
     /// Its working directory (`LAMBDA_TASK_ROOT`).
     pub working_dir: PathBuf,
+    /// Where the runtime's own files are (`LAMBDA_RUNTIME_DIR`): gatehouse's bootstraps.
+    pub runtime_dir: PathBuf,
     /// `Environment.Variables`.
     pub env: Vec<(String, String)>,
     /// `Timeout`.

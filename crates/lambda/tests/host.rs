@@ -26,6 +26,7 @@ async fn config(bin: &str, fault: &str, timeout_ms: u64, concurrency: usize) -> 
         runtime: "provided.al2023".into(),
         unavailable: None,
         working_dir: workspace(),
+        runtime_dir: workspace(),
         env: vec![
             ("FAULT".into(), fault.into()),
             ("ECHO_VAR".into(), "from-template".into()),

@@ -23,7 +23,8 @@ pub struct Function {
     pub runtime: String,
     /// `Handler`.
     pub handler: String,
-    /// `CodeUri` joined to the template's folder (the folder itself when absent, as SAM does).
+    /// `CodeUri` joined to the template's folder (the folder itself when absent, as SAM does);
+    /// a file when it names one (its code is that file alone).
     pub code_dir: PathBuf,
     /// `InlineCode`: the handler's source, in place of a folder.
     pub inline_code: Option<String>,
