@@ -35,6 +35,7 @@ BIN = ROOT / "target" / "release" / "gatehouse"
 BASELINE = ROOT / "target" / "release" / "baseline"
 CEILING = ROOT / "target" / "release" / "ceiling"
 FIXTURES = ROOT / "functions" / "tests" / "fixtures"
+DDB = ROOT / "bench" / "dynamodb" / "template.yaml"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CONNS = 50
@@ -133,21 +134,32 @@ AUTHZ = ROOT / "bench" / "authz" / "template.yaml"
 
 
 class Up:
-    def __init__(self, state, template=ROOT / "template.yaml", ready="/v1/open"):
+    def __init__(self, state, template=ROOT / "template.yaml", ready="/v1/open", extra=()):
         self.state, self.api_port, self.cog_port = state, free_port(), free_port()
-        self.template, self.ready = template, ready
+        self.template, self.ready, self.extra = template, ready, list(extra)
 
     def start(self):
         self.t0 = time.perf_counter()
+        self.out = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen([str(BIN), "up", "--template", str(self.template), "--state-dir", str(self.state),
-                                      "--api-port", str(self.api_port), "--cognito-port", str(self.cog_port)], cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      "--api-port", str(self.api_port), "--cognito-port", str(self.cog_port),
+                                      *self.extra], cwd=ROOT,
+                                     stdout=self.out, stderr=subprocess.DEVNULL)
         while get(f"http://127.0.0.1:{self.api_port}{self.ready}") != 200:
             if self.proc.poll() is not None:
                 raise SystemExit("gatehouse up exited while starting")
             time.sleep(0.002)
         self.ready_ms = (time.perf_counter() - self.t0) * 1000
         return self
+
+    def summary(self):
+        """What `gatehouse up` printed once it served."""
+        self.out.seek(0)
+        return self.out.read()
+
+    def up_ms(self):
+        """The start-up time the summary gives (`gatehouse is up (N ms)`)."""
+        return float(re.search(r"gatehouse is up \((\d+) ms\)", self.summary()).group(1))
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -238,6 +250,52 @@ def authz(tmp):
             # Each round runs the two routes back to back: the median of the rounds' ratios
             # is steadier than a ratio of medians when the machine's speed drifts.
             "sigv4_of_cognito": statistics.median(s["rps"] / c["rps"] for c, s in zip(rounds["cognito"], rounds["sigv4"]))}
+
+
+def dynamodb(tmp):
+    """A route whose Python function reads one item from the engine gatehouse starts itself,
+    beside the engine's own GetItem rate (wrk straight to it: the route's limit, same run); the
+    engine's start-up time; and what the runtimes' SDKs (cached) add to `gatehouse up`."""
+    state = tmp / "ddb-state"
+    Up(state, DDB, "/ddb/item").start().stop()  # installs the SDKs and the engine, if needed
+    up = Up(state, DDB, "/ddb/item").start()
+    try:
+        if get(f"http://127.0.0.1:{up.api_port}/ddb/node") != 200:
+            raise SystemExit("the Node.js DynamoDB bench function did not answer 200")
+        engine_ms = float(re.search(r"started by gatehouse, ready in (\d+) ms", up.summary()).group(1))
+        e = json.loads((state / "endpoints.json").read_text())["dynamodb"]
+        table = json.loads((state / "endpoints.json").read_text())["tables"][0]["name"]
+        body = json.dumps({"TableName": table, "Key": {"id": {"S": "bench"}}})
+        script = tmp / "getitem.lua"
+        script.write_text("\n".join([
+            'wrk.method = "POST"',
+            'wrk.headers["Content-Type"] = "application/x-amz-json-1.0"',
+            'wrk.headers["X-Amz-Target"] = "DynamoDB_20120810.GetItem"',
+            f'wrk.headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=local/20260101/{e["region"]}/dynamodb/aws4_request, SignedHeaders=host, Signature=00"',
+            f"wrk.body = {json.dumps(body)}"]) + "\n")
+        rounds = {"route": [], "engine": []}
+        for _ in range(RUNS):
+            rounds["engine"].append(wrk_once(e["url"] + "/", script=str(script)))
+            rounds["route"].append(wrk_once(f"http://127.0.0.1:{up.api_port}/ddb/item"))
+        if any(r["non2xx"] for r in rounds["route"] + rounds["engine"]):
+            print("  warning: the DynamoDB route or the engine answered non-2xx during the run", file=sys.stderr)
+        med = {n: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")} for n, runs in rounds.items()}
+    finally:
+        up.stop()
+    # The same stack without the engine and without the runtimes' SDKs, then with the SDKs:
+    # `gatehouse is up (N ms)` of each, alternated, medians.
+    starts = {"sdk": [], "none": []}
+    for i in range(2 * RUNS):
+        name = "sdk" if i % 2 == 0 else "none"
+        extra = ["--no-dynamodb"] + ([] if name == "sdk" else ["--no-runtime-sdk"])
+        u = Up(state, DDB, "/ddb/ping", extra).start()
+        starts[name].append(u.up_ms())
+        u.stop()
+    return {"ddb_route_rps": med["route"]["rps"], "ddb_route_p99_ms": med["route"]["p99_ms"],
+            "ddb_engine_getitem_rps": med["engine"]["rps"],
+            "ddb_route_of_engine": statistics.median(r["rps"] / e["rps"] for r, e in zip(rounds["route"], rounds["engine"])),
+            "ddb_engine_start_ms": engine_ms,
+            "up_ms_with_sdks": statistics.median(starts["sdk"]), "up_ms_without_sdks": statistics.median(starts["none"])}
 
 
 def moto_initiate_auth(tmp):
@@ -477,6 +535,7 @@ def main():
     results["runtime_instances"] = len(instances(rt.proc.pid))
     rt.stop()
     results.update(py_rps=py["rps"], py_p99_ms=py["p99_ms"], node_rps=node["rps"], node_p99_ms=node["p99_ms"])
+    results.update(dynamodb(tmp))
     peer = None
     if os.environ.get("PEERS") == "1":
         results["moto_initiate_auth_rps"] = moto_initiate_auth(tmp)
@@ -505,6 +564,12 @@ def main():
     print(f"  Cognito authorizer {results['authz_cognito_rps']:>8.0f} req/s, p99 {results['authz_cognito_p99_ms']:.2f} ms")
     print(f"  AWS_IAM (SigV4)    {results['sigv4_rps']:>8.0f} req/s, p99 {results['sigv4_p99_ms']:.2f} ms; "
           f"SigV4 at {results['sigv4_of_cognito']:.1%} of the Cognito route")
+    print(f"\nDynamoDB, the engine gatehouse starts (moto's server; bench/dynamodb):")
+    print(f"  GET through a Python function, one GetItem {results['ddb_route_rps']:>8.0f} req/s, p99 {results['ddb_route_p99_ms']:.2f} ms; "
+          f"at {results['ddb_route_of_engine']:.1%} of the engine's own GetItem rate ({results['ddb_engine_getitem_rps']:.0f}/s, wrk straight to it)")
+    print(f"  engine start-up (process start to first answer): {results['ddb_engine_start_ms']:.0f} ms, while gatehouse prepares the functions")
+    print(f"  gatehouse up with the runtimes' SDKs (cached) {results['up_ms_with_sdks']:.0f} ms, without {results['up_ms_without_sdks']:.0f} ms: "
+          f"+{results['up_ms_with_sdks'] - results['up_ms_without_sdks']:.0f} ms")
     print(f"\nstart to first 200 (functions built): {results['cold_start_ms']:.0f} ms")
     print(f"first sign-in (password hash check):  {results['first_sign_in_ms']:.1f} ms")
     print(f"RSS under load: gatehouse {results['gatehouse_rss_mb']:.1f} MB, largest instance {results['instance_rss_mb']:.1f} MB, "

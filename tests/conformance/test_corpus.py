@@ -1,8 +1,8 @@
 """The corpus: real public SAM templates that other people wrote (tests/templates/, each with
 its source, commit and licence in SOURCE.md), started as written. Only what `sam deploy` would
 ask for is given: `--parameter-overrides` for parameters without a default, `--import-values`
-for exports of other stacks, and a DynamoDB endpoint (moto's server) for templates with tables.
-Dependencies are installed by gatehouse itself.
+for exports of other stacks. Dependencies are installed by gatehouse itself, and the tables are
+on the DynamoDB engine it starts itself.
 
 For each template: the route table gatehouse serves, then the status an unauthenticated request
 to each route gets, as API Gateway gives it: 401 from a Cognito, JWT or Lambda authorizer that
@@ -30,7 +30,7 @@ IMPORTS = {
     "serverless-api-cognito-UserPoolAdminGroupName": "apiAdmins",
 }
 
-# name -> (extra args, uses moto, [(method, path, authorizer, unauthenticated status)], log lines)
+# name -> (extra args, has tables, [(method, path, authorizer, unauthenticated status)], log lines)
 CORPUS = {
     "sam-api-cognito-auth": (
         [], False,
@@ -333,8 +333,6 @@ def test_a_real_template_starts_as_written_and_answers_as_api_gateway(name, tmp_
             extra.append(str(f))
         else:
             extra.append(a)
-    if needs_tables:
-        extra += ["--dynamodb-endpoint", request.getfixturevalue("moto").url]
     s = Stack(tmp_path / "state", template=template_of(name), extra_args=extra).start()
     try:
         served = route_table(s.summary)

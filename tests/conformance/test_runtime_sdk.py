@@ -49,6 +49,14 @@ def sdk_cache():
     return pathlib.Path(base) / "gatehouse" / "sdk"
 
 
+def dynamodb_of(stack):
+    """A boto3 client of the DynamoDB server the stack's tables are on."""
+    import boto3
+    e = json.loads((stack.state_dir / "endpoints.json").read_text())["dynamodb"]
+    return boto3.client("dynamodb", endpoint_url=e["url"], region_name=e["region"],
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
 def interpreter_made(key):
     """Set by the interpreter or a version-manager shim in front of it, not by gatehouse: a shell
     script's PWD/SHLVL/_, Python's locale coercion (PEP 538), pyenv's own."""
@@ -56,9 +64,9 @@ def interpreter_made(key):
 
 
 @pytest.fixture(scope="module")
-def sdk(tmp_path_factory, moto):
-    s = Stack(tmp_path_factory.mktemp("sdk"), template=STACK,
-              extra_args=["--dynamodb-endpoint", moto.url]).start()
+def sdk(tmp_path_factory):
+    # No flag: the table is on the DynamoDB engine gatehouse starts itself.
+    s = Stack(tmp_path_factory.mktemp("sdk"), template=STACK).start()
     yield s
     s.stop()
 
@@ -145,11 +153,15 @@ CORPUS_APPS = {
 }
 
 
+@pytest.mark.parametrize("engine", ["embedded", "moto"])
 @pytest.mark.parametrize("name", sorted(CORPUS_APPS))
-def test_a_public_app_on_its_runtimes_sdk_reads_and_writes_its_table(name, tmp_path, moto):
+def test_a_public_app_on_its_runtimes_sdk_reads_and_writes_its_table(name, engine, tmp_path, request):
+    """With no flag (the engine gatehouse starts), and with --dynamodb-endpoint at moto's server."""
     template = ROOT / "tests" / "templates" / name / "template.yaml"
-    s = Stack(tmp_path, template=template, extra_args=["--dynamodb-endpoint", moto.url]).start()
+    extra = ["--dynamodb-endpoint", request.getfixturevalue("moto").url] if engine == "moto" else []
+    s = Stack(tmp_path, template=template, extra_args=extra).start()
     try:
+        assert any(l.startswith("  DynamoDB tables on") for l in s.summary), "\n".join(s.summary)
         for method, path, body, status, want in CORPUS_APPS[name]:
             code, _, answer = s.http(method, path, {"Content-Type": "application/json"}, body)
             assert code == status, f"{method} {path} -> {code} {answer[:300]!r}"
@@ -158,7 +170,7 @@ def test_a_public_app_on_its_runtimes_sdk_reads_and_writes_its_table(name, tmp_p
             elif want is not None:
                 assert json.loads(answer) == want
         if name.startswith("sp-cloudfront"):
-            c = moto.dynamodb()
+            c = dynamodb_of(s)
             table = next(t for t in c.list_tables()["TableNames"] if "-DynamoDBTable-" in t)
             item = c.get_item(TableName=table, Key={"EmailAddress": {"S": "jane@example.com"}})["Item"]
             assert (item["Name"], item["Phone"]) == ({"S": "Jane"}, {"S": "555-0100"}), item

@@ -1,8 +1,13 @@
-//! `--dynamodb-endpoint URL`: the template's tables created on a DynamoDB-compatible server
-//! (DynamoDB Local, moto, LocalStack…) when they are missing, with the `CreateTable` requests
-//! the plan made of them; the functions then reach that server through
-//! `AWS_ENDPOINT_URL_DYNAMODB`. Requests are SigV4-signed with the credentials the functions
-//! will use (DynamoDB Local keeps a database per access key unless it runs with `-sharedDb`).
+//! The template's tables on a DynamoDB-compatible server: the one gatehouse starts itself
+//! ([`engine`], with its items kept across restarts by [`snapshot`]) or the one
+//! `--dynamodb-endpoint URL` names (DynamoDB Local, moto, LocalStack…). The tables are created
+//! there when they are missing, with the `CreateTable` requests the plan made of them; the
+//! functions then reach that server through `AWS_ENDPOINT_URL_DYNAMODB`. Requests are
+//! SigV4-signed with the credentials the functions will use (DynamoDB Local keeps a database
+//! per access key unless it runs with `-sharedDb`).
+
+pub mod engine;
+pub mod snapshot;
 
 use std::time::{Duration, SystemTime};
 
@@ -60,9 +65,11 @@ pub enum Outcome {
 }
 
 /// A DynamoDB endpoint.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Endpoint {
     url: String,
+    /// How errors name it: `--dynamodb-endpoint <url>`, or the engine gatehouse started.
+    name: String,
     region: String,
     credentials: Credentials,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -70,9 +77,11 @@ pub struct Endpoint {
 
 /// DynamoDB's answer to a call that failed: its `__type` (the part after `#`) and message.
 #[derive(Debug)]
-struct Refused {
-    kind: String,
-    message: String,
+pub struct Refused {
+    /// `ResourceNotFoundException`, …
+    pub kind: String,
+    /// Its message.
+    pub message: String,
 }
 
 impl Endpoint {
@@ -88,6 +97,7 @@ impl Endpoint {
         }
         Ok(Endpoint {
             url: url.trim_end_matches('/').to_string(),
+            name: format!("--dynamodb-endpoint {url}"),
             region: region.to_string(),
             credentials,
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -101,7 +111,7 @@ impl Endpoint {
             let found = self
                 .call("DescribeTable", &json!({"TableName": t.name}))
                 .await
-                .with_context(|| format!("--dynamodb-endpoint {}", self.url))?;
+                .with_context(|| self.name.clone())?;
             match found {
                 Ok(_) => {
                     out.push(Outcome::Existed);
@@ -144,8 +154,51 @@ impl Endpoint {
         Ok(out)
     }
 
+    /// The server's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The same endpoint, named `name` in errors.
+    pub fn named(mut self, name: impl Into<String>) -> Endpoint {
+        self.name = name.into();
+        self
+    }
+
+    /// `operation` page after page: each answer to `each`, the cursor the answer gives in
+    /// `cursor_out` (`LastEvaluatedKey`) sent back as `cursor_in` (`ExclusiveStartKey`) until
+    /// an answer has none. DynamoDB's refusals are errors.
+    pub async fn pages(
+        &self,
+        operation: &str,
+        mut request: Json,
+        (cursor_in, cursor_out): (&str, &str),
+        mut each: impl FnMut(&Json),
+    ) -> anyhow::Result<()> {
+        loop {
+            let page = match self.call(operation, &request).await? {
+                Ok(p) => p,
+                Err(r) => bail!(
+                    "{operation} of {} answered {}: {}",
+                    request["TableName"].as_str().unwrap_or("the tables"),
+                    r.kind,
+                    r.message
+                ),
+            };
+            each(&page);
+            match page.get(cursor_out) {
+                Some(c) if !c.is_null() => request[cursor_in] = c.clone(),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     /// One call: the answer's JSON, or DynamoDB's error.
-    async fn call(&self, operation: &str, body: &Json) -> anyhow::Result<Result<Json, Refused>> {
+    pub async fn call(
+        &self,
+        operation: &str,
+        body: &Json,
+    ) -> anyhow::Result<Result<Json, Refused>> {
         let body = serde_json::to_vec(body)?;
         let target = format!("DynamoDB_20120810.{operation}");
         let host = self

@@ -7,12 +7,14 @@
 //! - [`adapters`]: the ports each service declares, met by the others (only this crate knows
 //!   them all).
 //! - [`functions`]: building Rust functions and configuring the host.
+//! - [`dynamodb`]: the template's tables on the DynamoDB engine gatehouse starts (moto's
+//!   server, its items saved between starts) or on `--dynamodb-endpoint`.
 //! - [`summary`]: what `up` prints once it serves.
 //! - [`watch`]: `--watch`, rebuilding and reloading changed functions.
 //! - [`services`]: `--endpoint SERVICE=URL`, the door to services gatehouse does not serve.
 //! - [`local`]: what a running stack leaves in its state dir for the other commands.
 //! - [`console`]: the buffered log writer.
-//! - [`cli`]: the developer commands (login, users, outbox, outputs, invoke).
+//! - [`cli`]: the developer commands (login, users, outbox, outputs, invoke, tables).
 //!
 //! The arrows point down: this crate -> {sam, userpool, gateway, lambda} -> template, common.
 

@@ -16,13 +16,23 @@ pub struct Endpoints {
     pub api: String,
     /// The identity pools' ids.
     pub identity_pools: Vec<String>,
+    /// The DynamoDB server the tables are on (the engine's, or `--dynamodb-endpoint`), with the
+    /// region they were created in.
+    pub dynamodb: Option<(String, String)>,
+    /// The template's tables: (logical id, table name).
+    pub tables: Vec<(String, String)>,
 }
 
 /// Writes `endpoints.json`.
 pub fn write_endpoints(dir: &Path, e: &Endpoints) -> anyhow::Result<()> {
-    let text =
-        serde_json::json!({"cognito": e.cognito, "api": e.api, "identity_pools": e.identity_pools})
-            .to_string();
+    let text = serde_json::json!({
+        "cognito": e.cognito,
+        "api": e.api,
+        "identity_pools": e.identity_pools,
+        "dynamodb": e.dynamodb.as_ref().map(|(url, region)| serde_json::json!({"url": url, "region": region})),
+        "tables": e.tables.iter().map(|(id, name)| serde_json::json!({"logicalId": id, "name": name})).collect::<Vec<_>>(),
+    })
+    .to_string();
     common::fs::write_private(&dir.join("endpoints.json"), text.as_bytes())
         .with_context(|| format!("cannot write {}", dir.join("endpoints.json").display()))
 }
@@ -42,6 +52,26 @@ pub fn endpoints(dir: &Path) -> anyhow::Result<Endpoints> {
         cognito: v["cognito"].as_str().unwrap_or_default().to_string(),
         api: v["api"].as_str().unwrap_or_default().to_string(),
         identity_pools: common::json::strings(&v["identity_pools"]),
+        dynamodb: v["dynamodb"]["url"].as_str().map(|url| {
+            (
+                url.to_string(),
+                v["dynamodb"]["region"]
+                    .as_str()
+                    .unwrap_or("us-east-1")
+                    .to_string(),
+            )
+        }),
+        tables: v["tables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| {
+                Some((
+                    t["logicalId"].as_str()?.to_string(),
+                    t["name"].as_str()?.to_string(),
+                ))
+            })
+            .collect(),
     })
 }
 

@@ -46,6 +46,9 @@ enum Command {
     /// Send one raw event straight to a function of the running stack (like `sam local
     /// invoke`) and print what it returned.
     Invoke(InvokeArgs),
+    /// List the running stack's DynamoDB tables with their item counts, or print one's items
+    /// (`gatehouse tables scan NAME`).
+    Tables(cli::tables::TablesArgs),
     /// Print the local administrator's key pair (made by the first `gatehouse up`) as
     /// `export AWS_ACCESS_KEY_ID=…` lines, and a profile for ~/.aws/credentials: what signs
     /// requests to AWS_IAM routes.
@@ -102,9 +105,9 @@ struct UpArgs {
     /// exports, which the local stack does not have).
     #[arg(long, value_name = "FILE")]
     import_values: Option<PathBuf>,
-    /// A DynamoDB-compatible server (DynamoDB Local, moto, …) for the template's tables:
-    /// created there when missing, and reached by the functions through
-    /// `AWS_ENDPOINT_URL_DYNAMODB`. Without it, tables are listed as not emulated.
+    /// A DynamoDB-compatible server (DynamoDB Local, moto, LocalStack, …) for the template's
+    /// tables: created there when missing, and reached by the functions through
+    /// `AWS_ENDPOINT_URL_DYNAMODB`. Without it, gatehouse starts its own (see --no-dynamodb).
     #[arg(long, value_name = "URL")]
     dynamodb_endpoint: Option<String>,
     /// Where functions reach a service gatehouse does not serve, as `SERVICE=URL` (e.g.
@@ -112,6 +115,11 @@ struct UpArgs {
     /// function, which the AWS SDKs read. `dynamodb=URL` is `--dynamodb-endpoint URL`.
     #[arg(long = "endpoint", value_name = "SERVICE=URL")]
     endpoints: Vec<String>,
+    /// Do not start a DynamoDB engine for the template's tables (without --dynamodb-endpoint,
+    /// gatehouse starts moto's server, installed once into ~/.cache/gatehouse/sdk); the tables
+    /// are then listed as not emulated.
+    #[arg(long, conflicts_with = "dynamodb_endpoint")]
+    no_dynamodb: bool,
     /// Do not give functions the AWS SDK their runtime ships on Lambda (boto3; aws-sdk v2 for
     /// nodejs ≤ 16.x; the @aws-sdk/* v3 packages their code imports for later ones), which is
     /// otherwise installed once into ~/.cache/gatehouse/sdk.
@@ -229,6 +237,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         dynamodb_endpoint,
         endpoints,
         runtime_sdk: !args.no_runtime_sdk,
+        dynamodb: !args.no_dynamodb,
         access_keys: args
             .access_key
             .iter()
@@ -325,6 +334,7 @@ fn main() -> std::process::ExitCode {
         Command::Outbox(args) => cli::outbox(&args),
         Command::Users(args) => runtime().and_then(|rt| rt.block_on(cli::users::run(args))),
         Command::Invoke(args) => runtime().and_then(|rt| rt.block_on(cli::invoke::run(args))),
+        Command::Tables(args) => runtime().and_then(|rt| rt.block_on(cli::tables::run(args))),
         Command::Reap => {
             lambda::reaper::run();
             Ok(())

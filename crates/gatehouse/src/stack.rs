@@ -36,6 +36,9 @@ pub struct Config {
     pub import_values: BTreeMap<String, serde_json::Value>,
     /// `--dynamodb-endpoint`: where the template's tables are created and served.
     pub dynamodb_endpoint: Option<String>,
+    /// Without `--dynamodb-endpoint`, start a DynamoDB engine for the template's tables
+    /// (`--no-dynamodb`: false, and they are listed as not emulated).
+    pub dynamodb: bool,
     /// `--endpoint SERVICE=URL`: (service id, URL), set as `AWS_ENDPOINT_URL_<SERVICE>` in
     /// every function (see [`crate::services`]).
     pub endpoints: Vec<(String, String)>,
@@ -81,8 +84,10 @@ pub struct Running {
     pub identity_pools: Vec<(String, String, serde_json::Value)>,
     /// The tables on `--dynamodb-endpoint`: (logical id, name, created now).
     pub tables: Vec<(String, String, bool)>,
-    /// `--dynamodb-endpoint`.
+    /// Where the tables are: `--dynamodb-endpoint`, or the engine's URL.
     pub dynamodb_endpoint: Option<String>,
+    /// The engine gatehouse started for them, if it did, and its start-up time.
+    pub engine: Option<(crate::dynamodb::engine::Engine, Duration)>,
     /// `--endpoint SERVICE=URL`, as (service id, URL).
     pub endpoints: Vec<(String, String)>,
     /// Functions that cannot run here, and why.
@@ -194,20 +199,27 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
     for (service, url) in &config.endpoints {
         extra_env.push((format!("AWS_ENDPOINT_URL_{service}"), url.clone()));
     }
-    let mut tables = Vec::new();
-    let mut not_emulated = app.not_emulated.clone();
-    if let Some(url) = &config.dynamodb_endpoint {
-        let credentials = crate::dynamodb::Credentials::from_env();
-        let endpoint = crate::dynamodb::Endpoint::new(url, &config.region, credentials)?;
-        let outcomes = endpoint.ensure(&app.tables).await?;
-        for (t, o) in app.tables.iter().zip(outcomes) {
-            tables.push((
-                t.logical_id.clone(),
-                t.name.clone(),
-                o == crate::dynamodb::Outcome::Created,
-            ));
-        }
-        not_emulated.retain(|n| !app.tables.iter().any(|t| t.logical_id == n.logical_id));
+    // The tables' server: the user's, or an engine started now (it gets ready while the
+    // functions are prepared).
+    let mut engine = match (
+        &config.dynamodb_endpoint,
+        config.dynamodb && !app.tables.is_empty(),
+    ) {
+        (None, true) => Some(
+            crate::dynamodb::engine::Engine::spawn(
+                &config.state_dir,
+                &config.region,
+                host.reaper().cloned(),
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    let dynamodb_url = config
+        .dynamodb_endpoint
+        .clone()
+        .or_else(|| engine.as_ref().map(|e| e.url.clone()));
+    if let Some(url) = &dynamodb_url {
         extra_env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_string(), url.clone()));
     }
     let ctx = crate::functions::Context {
@@ -221,6 +233,41 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         runtime_sdk: config.runtime_sdk,
     };
     let (runnable, report) = crate::functions::build(&app, &ctx).await?;
+    let mut tables = Vec::new();
+    let mut not_emulated = app.not_emulated.clone();
+    let mut embedded = None;
+    if let Some(url) = &dynamodb_url {
+        let mut ready = None;
+        let endpoint = match &mut engine {
+            Some(e) => {
+                ready = Some(e.ready().await?);
+                e.endpoint.clone()
+            }
+            None => crate::dynamodb::Endpoint::new(
+                url,
+                &config.region,
+                crate::dynamodb::Credentials::from_env(),
+            )?,
+        };
+        let outcomes = endpoint.ensure(&app.tables).await?;
+        for (t, o) in app.tables.iter().zip(outcomes) {
+            tables.push((
+                t.logical_id.clone(),
+                t.name.clone(),
+                o == crate::dynamodb::Outcome::Created,
+            ));
+        }
+        if engine.is_some() {
+            let names: Vec<String> = app.tables.iter().map(|t| t.name.clone()).collect();
+            let (n, items) =
+                crate::dynamodb::snapshot::restore(&endpoint, &config.state_dir, &names).await?;
+            if n > 0 {
+                tracing::info!("DynamoDB: {items} items of {n} tables restored from the last stop");
+            }
+        }
+        embedded = engine.take().zip(ready);
+        not_emulated.retain(|n| !app.tables.iter().any(|t| t.logical_id == n.logical_id));
+    }
     for line in &report.versions {
         tracing::warn!("{line}");
     }
@@ -243,6 +290,11 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
             cognito: cognito_url.clone(),
             api: api_url.clone(),
             identity_pools: app.identity_pools.iter().map(|p| p.id.clone()).collect(),
+            dynamodb: dynamodb_url.clone().map(|url| (url, config.region.clone())),
+            tables: tables
+                .iter()
+                .map(|(id, name, _)| (id.clone(), name.clone()))
+                .collect(),
         },
     )?;
 
@@ -304,7 +356,8 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         not_emulated,
         identity_pools: identity_pools.summary(),
         tables,
-        dynamodb_endpoint: config.dynamodb_endpoint.clone(),
+        dynamodb_endpoint: dynamodb_url,
+        engine: embedded,
         endpoints: config.endpoints.clone(),
         unavailable: report.unavailable,
         host,
@@ -325,16 +378,33 @@ impl Running {
     /// Stops serving: the listeners close, every function instance stops.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        self.host.shutdown().await;
         for t in &self.background {
             t.abort();
         }
+        // The listeners finish the requests they hold (their functions still run), then close.
         let _ = tokio::time::timeout(Duration::from_secs(5), async {
             for s in self.servers {
                 let _ = s.await;
             }
         })
         .await;
+        // Nothing comes in any more: the tables' items are saved while the engine still runs
+        // (the host's shutdown has the reaper kill every child it knows, the engine too).
+        if let Some((engine, _)) = &self.engine {
+            match crate::dynamodb::snapshot::save(&engine.endpoint, &self.state_dir).await {
+                Ok((tables, items)) => tracing::info!(
+                    "DynamoDB: {items} items of {tables} tables saved in {}",
+                    crate::dynamodb::snapshot::file(&self.state_dir).display()
+                ),
+                Err(e) => tracing::warn!(
+                    "DynamoDB: the tables' items could not be saved: {e:#}; the next start begins with empty tables"
+                ),
+            }
+        }
+        self.host.shutdown().await;
+        if let Some((engine, _)) = self.engine {
+            engine.stop().await;
+        }
     }
 }
 

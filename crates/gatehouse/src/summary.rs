@@ -43,7 +43,15 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
     if let Some(url) = &r.dynamodb_endpoint
         && !r.tables.is_empty()
     {
-        out.push_str(&format!("  DynamoDB tables on {url}:\n"));
+        match &r.engine {
+            Some((_, ready)) => out.push_str(&format!(
+                "  DynamoDB tables on {url} (moto {} started by gatehouse, ready in {} ms; items kept in {} between starts):\n",
+                crate::dynamodb::engine::MOTO,
+                ready.as_millis(),
+                crate::dynamodb::snapshot::file(state_dir).display()
+            )),
+            None => out.push_str(&format!("  DynamoDB tables on {url}:\n")),
+        }
         for (logical_id, name, created) in &r.tables {
             let how = if *created { "created" } else { "existed" };
             out.push_str(&format!("    {logical_id:<24} {name:<40} {how}\n"));

@@ -50,6 +50,7 @@ async fn the_seed_stack_runs_in_process_from_sign_in_to_the_protected_route() {
         dynamodb_endpoint: None,
         endpoints: Vec::new(),
         runtime_sdk: false,
+        dynamodb: false,
         limits: common::server::Limits::default(),
         access_keys: Vec::new(),
     };

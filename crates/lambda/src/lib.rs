@@ -208,6 +208,11 @@ impl Host {
         })
     }
 
+    /// The reaper, for other children of this process that must die with it too.
+    pub fn reaper(&self) -> Option<&Arc<reaper::Reaper>> {
+        self.reaper.as_ref()
+    }
+
     /// Adds (or replaces) a function. A replaced version's idle instances stop now; its busy
     /// ones finish the request they hold (nothing in flight is dropped), then stop.
     pub fn add(&self, config: FunctionConfig) {

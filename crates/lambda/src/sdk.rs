@@ -98,7 +98,7 @@ where
         return Ok(false);
     }
     tracing::info!(
-        "installing the runtime's AWS SDK ({packages}) into {}, once for this machine",
+        "installing {packages} into {}, once for this machine",
         dir.display()
     );
     let parent = dir.parent().unwrap_or(dir);
@@ -136,11 +136,29 @@ const DONE: &str = ".gatehouse-complete";
 /// boto3 for `python` (version `X.Y`): the folder to put on `PYTHONPATH`, and whether it was
 /// installed now.
 pub async fn boto3(python: &Path, version: &str) -> Result<(PathBuf, bool), DepsError> {
-    let dir = cache_dir().join(format!("python{version}-boto3-{BOTO3}"));
-    let packages = boto3_packages();
+    pip_packages(
+        python,
+        &format!("python{version}-boto3-{BOTO3}"),
+        boto3_packages(),
+    )
+    .await
+}
+
+/// `packages` installed with `python`'s pip into the cache folder `name` (once): the folder,
+/// and whether it was installed now. Also what gatehouse's own helpers (its DynamoDB engine)
+/// are installed with.
+pub async fn pip_packages(
+    python: &Path,
+    name: &str,
+    packages: Packages,
+) -> Result<(PathBuf, bool), DepsError> {
+    let dir = cache_dir().join(name);
     let installed = cached(&dir, &packages.clone(), |tmp| async move {
+        // Compiled at install (pip's default): functions and the engine run with
+        // PYTHONDONTWRITEBYTECODE, and without `.pyc` files botocore alone takes a second to
+        // import at every start.
         let mut cmd = crate::deps::pip_install(python, &tmp);
-        cmd.arg("--no-compile").args(&packages.0);
+        cmd.args(&packages.0);
         crate::deps::run_tool(cmd, "pip", &packages.to_string()).await
     })
     .await?;

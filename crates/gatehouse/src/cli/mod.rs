@@ -1,4 +1,4 @@
-//! The developer commands beside `up`: sign in, the outbox, users, outputs, invoke. Each talks
+//! The developer commands beside `up`: sign in, the outbox, users, outputs, invoke, tables. Each talks
 //! to a running local stack (found through its state dir) or to AWS.
 
 pub mod browser;
@@ -6,6 +6,7 @@ pub mod http;
 pub mod identity;
 pub mod invoke;
 pub mod login;
+pub mod tables;
 pub mod users;
 
 use std::path::PathBuf;
