@@ -129,6 +129,32 @@ def test_the_context_has_lambdas_fields(sdk):
     assert node["callbackWaitsForEmptyEventLoop"] is True and 0 < node["remainingMs"] <= 15000
 
 
+def test_an_sdk_invoke_passes_its_client_context_to_the_context_object(sdk):
+    """lambda.invoke(ClientContext=base64 JSON) reaches context.client_context (Python) and
+    context.clientContext (Node.js); a client context that is not base64 JSON is refused."""
+    import base64
+    import boto3
+    import botocore.exceptions
+    c = boto3.client("lambda", endpoint_url=sdk.api, region_name="us-east-1",
+                     aws_access_key_id="local", aws_secret_access_key="local")
+    sent = {"custom": {"tenant": "blue"}, "env": {"locale": "en-GB"},
+            "client": {"installation_id": "i-1", "app_title": "notes"}}
+    event = json.dumps({"pathParameters": {"id": "env"}, "httpMethod": "GET"}).encode()
+    cc = base64.b64encode(json.dumps(sent).encode()).decode()
+    py = json.loads(json.loads(c.invoke(FunctionName="Py", Payload=event, ClientContext=cc)["Payload"].read())["body"])
+    got = py["context"]["client_context"]
+    assert (got["custom"], got["env"]) == (sent["custom"], sent["env"])
+    assert got["client"]["installation_id"] == "i-1" and got["client"]["app_title"] == "notes"
+    node = json.loads(json.loads(c.invoke(FunctionName="Node20", Payload=event, ClientContext=cc)["Payload"].read())["body"])
+    assert node["context"]["clientContext"]["custom"] == {"tenant": "blue"}
+    # Without one, there is none.
+    py = json.loads(json.loads(c.invoke(FunctionName="Py", Payload=event)["Payload"].read())["body"])
+    assert py["context"]["client_context"] is None
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        c.invoke(FunctionName="Py", Payload=event, ClientContext="not base64 json")
+    assert e.value.response["Error"]["Message"] == "Client context must be a valid Base64-encoded JSON object."
+
+
 # Public apps (tests/templates, SOURCE.md each) whose functions have no manifest: the requests
 # their handlers take, and what the table holds after them.
 CORPUS_APPS = {

@@ -14,6 +14,18 @@ impl gateway::Invoke for Functions {
         Box::pin(self.0.invoke(function, event))
     }
 
+    fn invoke_with_client_context<'a>(
+        &'a self,
+        function: &'a str,
+        event: Vec<u8>,
+        client_context: String,
+    ) -> Invocation<'a> {
+        Box::pin(
+            self.0
+                .invoke_with_client_context(function, event, Some(client_context)),
+        )
+    }
+
     fn exists(&self, function: &str) -> bool {
         self.0.has(function)
     }

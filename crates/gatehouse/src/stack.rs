@@ -172,6 +172,8 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
             .collect(),
         Some(config.state_dir.join("identity-pools.json")),
     ));
+    let prepared = Arc::clone(&identity_pools);
+    tokio::task::spawn_blocking(move || prepared.prepare());
 
     let host = match &config.reaper {
         Some(program) => lambda::Host::with_reaper(

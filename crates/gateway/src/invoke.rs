@@ -38,6 +38,10 @@ impl Gateway {
                 Some("ValidationException"),
             );
         }
+        let client_context = match client_context(req.headers()) {
+            Ok(c) => c,
+            Err(refused) => return *refused,
+        };
         let event = match common::server::read_body(req.into_body(), 6 * 1024 * 1024).await {
             Ok(b) if b.is_empty() => b"{}".to_vec(),
             Ok(b) => b.to_vec(),
@@ -88,7 +92,13 @@ impl Gateway {
             });
             return empty(StatusCode::ACCEPTED);
         }
-        let (error_type, message) = match self.invoker.invoke(name, event).await {
+        // Lambda passes the client context on for synchronous invocations only (its Invoke
+        // reference): an Event invocation above goes without it.
+        let invocation = match client_context {
+            Some(c) => self.invoker.invoke_with_client_context(name, event, c),
+            None => self.invoker.invoke(name, event),
+        };
+        let (error_type, message) = match invocation.await {
             Ok(payload) => {
                 let mut resp = json_payload(payload);
                 resp.headers_mut().insert(
@@ -196,6 +206,42 @@ fn json_payload(body: Vec<u8>) -> Response {
 
 /// Lambda's Invoke API is a management call: refused unless SigV4-signed, and refused from a
 /// browser (see `common::management`).
+/// `X-Amz-Client-Context`: up to 3,583 bytes of base64 of a JSON object (Lambda's Invoke
+/// reference), given to the function as that JSON. Lambda's refusal of one that is not says
+/// "Client context must be a valid Base64-encoded JSON object" (as SDK users have quoted it);
+/// its status and type are not documented: 400 `InvalidRequestContentException` is chosen here,
+/// the type Lambda gives a request body it cannot parse.
+fn client_context(h: &axum::http::HeaderMap) -> Result<Option<String>, Box<Response>> {
+    const MAX: usize = 3583;
+    let Some(raw) = h.get("x-amz-client-context") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        Box::new(json_error(
+            StatusCode::BAD_REQUEST,
+            "Client context must be a valid Base64-encoded JSON object.",
+            Some("InvalidRequestContentException"),
+        ))
+    };
+    let text = raw.to_str().map_err(|_| invalid())?;
+    if text.len() > MAX {
+        // The limit is the Invoke reference's; this message is the form of Lambda's other
+        // length checks (unsure for this one).
+        return Err(Box::new(json_error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "1 validation error detected: Value at 'clientContext' failed to satisfy constraint: Member must have length less than or equal to {MAX}"
+            ),
+            Some("ValidationException"),
+        )));
+    }
+    let bytes = common::encoding::b64_decode(text).ok_or_else(invalid)?;
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v) if v.is_object() => Ok(Some(v.to_string())),
+        _ => Err(invalid()),
+    }
+}
+
 pub(crate) fn management_refusal(req: &Request) -> Option<Response> {
     let h = req.headers();
     let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok());

@@ -73,6 +73,19 @@ pub trait Invoke: Send + Sync + std::fmt::Debug + 'static {
     /// Invokes `function` with the JSON `event`.
     fn invoke<'a>(&'a self, function: &'a str, event: Vec<u8>) -> Invocation<'a>;
 
+    /// Invokes `function` with the JSON `event` and a client context (the JSON of Lambda's
+    /// Invoke API `X-Amz-Client-Context`, which the function sees in its context object). A
+    /// port that has no way to pass it on invokes without it.
+    fn invoke_with_client_context<'a>(
+        &'a self,
+        function: &'a str,
+        event: Vec<u8>,
+        client_context: String,
+    ) -> Invocation<'a> {
+        let _ = client_context;
+        self.invoke(function, event)
+    }
+
     /// Whether `function` is one that can be invoked.
     fn exists(&self, function: &str) -> bool;
 }

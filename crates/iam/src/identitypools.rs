@@ -101,8 +101,10 @@ pub struct IdentityPools {
     /// `identity-pools.json` in the state dir, when identities are kept.
     path: Option<PathBuf>,
     writing: std::sync::Mutex<()>,
-    /// Signs `GetOpenIdToken`'s tokens.
-    signer: common::jwt::SigningKey,
+    /// Signs `GetOpenIdToken`'s tokens: made on first use (an RSA-2048 key takes ~100 ms to
+    /// make, which a start of a stack without identity pools should not pay), or by
+    /// [`IdentityPools::prepare`] off the async thread.
+    signer: std::sync::OnceLock<common::jwt::SigningKey>,
     region: String,
 }
 
@@ -182,7 +184,6 @@ impl IdentityPools {
             state.from_template.insert(id.clone());
             state.pools.insert(id, p);
         }
-        let (signer, _) = common::jwt::SigningKey::generate();
         IdentityPools {
             state: RwLock::new(state),
             region: iam.region().to_string(),
@@ -190,8 +191,21 @@ impl IdentityPools {
             logins,
             path,
             writing: std::sync::Mutex::new(()),
-            signer,
+            signer: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Makes the token signing key now (blocking: call it off the async thread) if the stack
+    /// has identity pools, so that no request waits for it.
+    pub fn prepare(&self) {
+        if !self.read().pools.is_empty() {
+            self.signer();
+        }
+    }
+
+    fn signer(&self) -> &common::jwt::SigningKey {
+        self.signer
+            .get_or_init(|| common::jwt::SigningKey::generate().0)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -373,7 +387,7 @@ impl IdentityPools {
         let jws = common::jwt::Jws::parse(token).ok_or(OpenIdRefusal::Invalid)?;
         if jws.alg() != "RS256"
             || !self
-                .signer
+                .signer()
                 .public()
                 .verifies(jws.signing_input(), jws.signature())
         {

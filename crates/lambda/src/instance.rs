@@ -30,6 +30,8 @@ pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 struct Invocation {
     request_id: String,
     body: Vec<u8>,
+    /// The caller's client context (JSON), for `Lambda-Runtime-Client-Context`.
+    client_context: Option<String>,
     timeout: Duration,
     /// Fired when the process takes the event (`GET /next` answers): the function's Timeout
     /// counts from then, as on Lambda, where the init phase has its own limit.
@@ -251,6 +253,7 @@ impl Instance {
     pub async fn invoke(
         &self,
         event: Vec<u8>,
+        client_context: Option<String>,
         timeout: Duration,
         init: Duration,
         cold: bool,
@@ -270,6 +273,7 @@ impl Instance {
         let inv = Invocation {
             request_id,
             body: event,
+            client_context,
             timeout,
             delivered: delivered_tx,
         };
@@ -398,6 +402,13 @@ async fn next(State(api): State<Arc<Api>>) -> Response {
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.insert(name, v);
         }
+    }
+    if let Some(v) = inv
+        .client_context
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
+        h.insert("lambda-runtime-client-context", v);
     }
     resp
 }

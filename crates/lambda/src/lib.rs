@@ -119,6 +119,7 @@ async fn run(
     ids: Arc<AtomicU64>,
     reaper: Option<Arc<reaper::Reaper>>,
     event: Vec<u8>,
+    client_context: Option<String>,
 ) -> Result<Vec<u8>, InvokeError> {
     if let Some(why) = &f.config.unavailable {
         return Err(InvokeError::Crashed(why.clone()));
@@ -149,7 +150,7 @@ async fn run(
         }
     };
     let outcome = instance
-        .invoke(event, f.config.timeout, INIT_GRACE, cold)
+        .invoke(event, client_context, f.config.timeout, INIT_GRACE, cold)
         .await;
     let keep = !f.retired.load(Ordering::SeqCst);
     match &outcome {
@@ -279,11 +280,22 @@ impl Host {
     /// The invocation runs in its own task: a caller that stops waiting (a client that
     /// disconnected) does not strand the instance, which finishes and goes back to the pool.
     pub async fn invoke(&self, name: &str, event: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        self.invoke_with_client_context(name, event, None).await
+    }
+
+    /// [`Host::invoke`] with a client context (JSON) for the function's context object, as
+    /// Lambda's Invoke API passes `X-Amz-Client-Context` on (`Lambda-Runtime-Client-Context`).
+    pub async fn invoke_with_client_context(
+        &self,
+        name: &str,
+        event: Vec<u8>,
+        client_context: Option<String>,
+    ) -> Result<Vec<u8>, InvokeError> {
         let f = self
             .function(name)
             .ok_or_else(|| InvokeError::UnknownFunction(name.to_string()))?;
         let ids = Arc::clone(&self.next_instance);
-        tokio::spawn(run(f, ids, self.reaper.clone(), event))
+        tokio::spawn(run(f, ids, self.reaper.clone(), event, client_context))
             .await
             .unwrap_or_else(|e| Err(InvokeError::Crashed(format!("the invocation failed: {e}"))))
     }

@@ -237,7 +237,7 @@ impl IdentityPools {
             ));
         }
         let now = now();
-        let token = self.signer.sign(&json!({
+        let token = self.signer().sign(&json!({
             "iss": format!("https://{}", super::FEDERATED),
             "aud": identity.pool_id,
             "sub": id,

@@ -12,6 +12,7 @@ export const handler = async (event, context) => {
     for (const k of ["functionName", "functionVersion", "invokedFunctionArn", "memoryLimitInMB",
       "awsRequestId", "logGroupName", "logStreamName", "callbackWaitsForEmptyEventLoop"]) fields[k] = context[k];
     fields.remainingMs = context.getRemainingTimeInMillis();
+    fields.clientContext = context.clientContext ?? null;
     return { statusCode: 200, body: JSON.stringify({ env: process.env, context: fields }) };
   }
   if (event.httpMethod === "PUT") {

@@ -16,6 +16,9 @@ def handler(event, context):
             "function_name", "function_version", "invoked_function_arn", "memory_limit_in_mb",
             "aws_request_id", "log_group_name", "log_stream_name")}
         fields["remaining_ms"] = context.get_remaining_time_in_millis()
+        cc = context.client_context
+        fields["client_context"] = None if cc is None else {
+            "custom": cc.custom, "env": cc.env, "client": vars(cc.client) if cc.client else None}
         return {"statusCode": 200, "body": json.dumps({"env": dict(os.environ), "context": fields})}
     if event["httpMethod"] == "PUT":
         table.put_item(Item={"id": item_id, "text": event["body"], "by": "python"})
