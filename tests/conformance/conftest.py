@@ -236,8 +236,22 @@ def moto():
 def admin(iam):
     """The local administrator's key pair of the module's `iam` stack, as `gatehouse credentials`
     prints it."""
+    return admin_of(iam)
+
+
+def lambda_signed(stack, function, body, headers=None):
+    """The headers of a call of the stack's Lambda Invoke API for `function`, signed (service
+    lambda) with the stack's administrator key pair, as boto3 signs it."""
+    url = f"{stack.api}/2015-03-31/functions/{function}/invocations"
+    r = AWSRequest(method="POST", url=url, data=body, headers=headers or {})
+    SigV4Auth(admin_of(stack), "lambda", "us-east-1").add_auth(r)
+    return dict(r.headers)
+
+
+def admin_of(stack):
+    """The local administrator's key pair of `stack`, as `gatehouse credentials` prints it."""
     out = subprocess.run([str(ROOT / "target" / "release" / "gatehouse"), "credentials", "--state-dir",
-                          str(iam.state_dir)], capture_output=True, text=True, check=True).stdout
+                          str(stack.state_dir)], capture_output=True, text=True, check=True).stdout
     env = dict(l.removeprefix("export ").split("=", 1) for l in out.splitlines() if l.startswith("export "))
     assert env["AWS_ACCESS_KEY_ID"].startswith("AKIA") and len(env["AWS_SECRET_ACCESS_KEY"]) == 40
     assert "[gatehouse]" in out

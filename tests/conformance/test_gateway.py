@@ -375,14 +375,23 @@ def test_aws_cli_lambda_invoke_reaches_the_function(stack, tmp_path):
     import subprocess
     fixture = ROOT / "functions" / "tests" / "fixtures" / "apigw-rest-cognito-authorized.json"
     out = tmp_path / "out.json"
+    from conftest import admin_of
+    admin = admin_of(stack)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=admin.access_key, AWS_SECRET_ACCESS_KEY=admin.secret_key)
     run = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "lambda", "invoke", "--endpoint-url", stack.api,
                           "--function-name", "AuthenticatedFunction", "--payload", f"file://{fixture}", str(out)],
-                         capture_output=True, text=True, timeout=60, env=dict(os.environ))
+                         capture_output=True, text=True, timeout=60, env=env)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["StatusCode"] == 200 and "FunctionError" not in json.loads(run.stdout)
     body = json.loads(json.loads(out.read_text())["body"])
     assert body["user"]["email"] == "test@example.com"
     bad = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "lambda", "invoke", "--endpoint-url", stack.api,
                           "--function-name", "AuthenticatedFunction", "--payload", "[1]", str(out)],
-                         capture_output=True, text=True, timeout=60, env=dict(os.environ))
+                         capture_output=True, text=True, timeout=60, env=env)
     assert json.loads(bad.stdout)["FunctionError"] == "Unhandled"
+    # Keys the local IAM does not know are refused before the function runs.
+    stranger = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "lambda", "invoke", "--endpoint-url", stack.api,
+                               "--function-name", "AuthenticatedFunction", "--payload", "{}", str(out)],
+                              capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, AWS_ACCESS_KEY_ID="AKIASTRANGERSTRANGER", AWS_SECRET_ACCESS_KEY="x" * 40))
+    assert stranger.returncode != 0 and "UnrecognizedClientException" in stranger.stderr, stranger.stderr

@@ -135,8 +135,10 @@ def test_an_sdk_invoke_passes_its_client_context_to_the_context_object(sdk):
     import base64
     import boto3
     import botocore.exceptions
+    from conftest import admin_of
+    admin = admin_of(sdk)
     c = boto3.client("lambda", endpoint_url=sdk.api, region_name="us-east-1",
-                     aws_access_key_id="local", aws_secret_access_key="local")
+                     aws_access_key_id=admin.access_key, aws_secret_access_key=admin.secret_key)
     sent = {"custom": {"tenant": "blue"}, "env": {"locale": "en-GB"},
             "client": {"installation_id": "i-1", "app_title": "notes"}}
     event = json.dumps({"pathParameters": {"id": "env"}, "httpMethod": "GET"}).encode()

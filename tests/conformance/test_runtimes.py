@@ -171,14 +171,11 @@ def test_a_second_start_installs_nothing(rt, tmp_path):
 
 
 COMPARE = ROOT / "tests" / "conformance" / "stacks" / "compare" / "template.yaml"
-SIGNED = ("AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, "
-          "SignedHeaders=host, Signature=00")
-
-
 def invoke(stack, function, event):
-    status, headers, body = stack.http(
-        "POST", f"/2015-03-31/functions/{function}/invocations",
-        {"Authorization": SIGNED, "Content-Type": "application/json"}, json.dumps(event).encode())
+    from conftest import lambda_signed
+    data = json.dumps(event).encode()
+    headers = lambda_signed(stack, function, data, {"Content-Type": "application/json"})
+    status, headers, body = stack.http("POST", f"/2015-03-31/functions/{function}/invocations", headers, data)
     assert status == 200, body
     return headers.get("X-Amz-Function-Error"), json.loads(body)
 

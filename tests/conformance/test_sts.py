@@ -5,6 +5,7 @@ trust policy checked, session tags for ABAC, AWS's error codes and texts)."""
 
 import json
 import pathlib
+import re
 
 import pytest
 from botocore.credentials import Credentials
@@ -80,6 +81,34 @@ def test_a_function_invokes_others_through_boto3s_lambda_client(iam):
     assert out["queued"] == 202
     assert out["thrown"] == "Unhandled"
     assert (out["error"]["errorType"], out["error"]["errorMessage"]) == ("ValueError", "no")
+    # A function its policies do not name: refused as Lambda refuses it, before it runs.
+    f = out["forbidden"]
+    assert (f["status"], f["code"]) == (403, "AccessDeniedException"), f
+    assert re.fullmatch(
+        rf"User: arn:aws:sts::{ACCOUNT}:assumed-role/[\w+=,.@-]*CallerRole[\w+=,.@-]*/[\w+=,.@-]+ "
+        rf"is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:{ACCOUNT}:function:Tagged "
+        "because no identity-based policy allows the lambda:InvokeFunction action", f["message"]), f
+
+
+def test_the_invoke_api_decides_lambda_invoke_function_with_the_callers_policies(iam, admin):
+    """From outside: the administrator may invoke; an unknown key may not; a role session
+    whose policies do not allow lambda:InvokeFunction may not."""
+    import boto3
+    import botocore.exceptions
+
+    def lam(access_key, secret, token=None):
+        return boto3.client("lambda", endpoint_url=iam.api, region_name="us-east-1", aws_access_key_id=access_key,
+                            aws_secret_access_key=secret, aws_session_token=token)
+    out = lam(admin.access_key, admin.secret_key).invoke(FunctionName="Callee", Payload=b'{"n": 4}')
+    assert json.loads(out["Payload"].read()) == {"doubled": 8, "by": "Callee"}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        lam("AKIAUNKNOWNUNKNOWN12", "x" * 40).invoke(FunctionName="Callee", Payload=b"{}")
+    assert e.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    role = sts_client(iam, admin).assume_role(RoleArn=iam.outputs["TeamRoleArn"], RoleSessionName="tester")["Credentials"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        lam(role["AccessKeyId"], role["SecretAccessKey"], role["SessionToken"]).invoke(FunctionName="Callee", Payload=b"{}")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "because no identity-based policy allows the lambda:InvokeFunction action" in e.value.response["Error"]["Message"]
 
 
 def test_boto3_from_outside_gets_the_caller_and_a_role_session(iam, admin):
@@ -115,10 +144,12 @@ def test_sts_refuses_as_aws_does(iam, admin):
     assert e.value.response["Error"]["Message"] == "The security token included in the request is invalid."
 
 
-def test_no_sam_policy_template_grants_what_is_decided_locally():
-    """SAM policy templates are not expanded into the generated roles: that can refuse nothing
-    AWS allows only while none of them grants execute-api:Invoke, sts:AssumeRole or
-    sts:TagSession. Checked against aws-sam-translator's own policy_templates.json."""
+def test_sam_policy_templates_that_grant_what_is_decided_locally_are_the_ones_expanded():
+    """SAM policy templates are expanded into the generated roles only where they grant an action
+    decided locally (execute-api:Invoke, sts:AssumeRole, sts:TagSession, lambda:InvokeFunction):
+    that refuses nothing AWS allows only while LambdaInvokePolicy is the one such template, with
+    the document crates/sam/src/roles.rs writes. Checked against aws-sam-translator's own
+    policy_templates.json."""
     import fnmatch
     import samtranslator
 
@@ -130,8 +161,15 @@ def test_no_sam_policy_template_grants_what_is_decided_locally():
         for st in t["Definition"]["Statement"]:
             actions = st.get("Action", [])
             for a in [actions] if isinstance(actions, str) else actions:
-                for local in ("execute-api:Invoke", "sts:AssumeRole", "sts:TagSession"):
+                for local in ("execute-api:Invoke", "sts:AssumeRole", "sts:TagSession", "lambda:InvokeFunction"):
                     if isinstance(a, str) and fnmatch.fnmatch(local.lower(), a.lower()):
                         granted.append((name, a))
             assert "NotAction" not in st, name
-    assert granted == []
+    assert granted == [("LambdaInvokePolicy", "lambda:InvokeFunction")]
+    # Its document, as roles.rs expands it: one statement, that action, on the function's ARN
+    # with a trailing `*`.
+    (st,) = templates["LambdaInvokePolicy"]["Definition"]["Statement"]
+    assert (st["Effect"], st["Action"]) == ("Allow", ["lambda:InvokeFunction"])
+    assert st["Resource"] == {"Fn::Sub": ["arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${functionName}*",
+                                          {"functionName": {"Ref": "FunctionName"}}]}
+    assert list(templates["LambdaInvokePolicy"]["Parameters"]) == ["FunctionName"]

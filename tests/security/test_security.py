@@ -27,7 +27,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "conformance"))
-from conftest import Stack, unique_email  # noqa: E402
+from conftest import Stack, lambda_signed, unique_email  # noqa: E402
 
 GATEWAY = ROOT / "tests" / "conformance" / "stacks" / "gateway.yaml"
 SIGNED = ("AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, "
@@ -128,7 +128,20 @@ def test_invoke_api_wants_a_signature_and_refuses_browsers(gw):
                     {"Content-Type": "application/x-www-form-urlencoded", "Authorization": SIGNED}):
         status, headers, _ = invoke(gw, browser)
         assert status == 403 and headers["x-amzn-ErrorType"] == "AccessDeniedException", browser
-    status, _, body = invoke(gw, {"Content-Type": "application/json", "Authorization": SIGNED})
+    # A signature-shaped header that signs nothing (no date): refused as AWS refuses it.
+    status, headers, body = invoke(gw, {"Content-Type": "application/json", "Authorization": SIGNED})
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "IncompleteSignatureException"), body
+    # A real signature by a key the local IAM does not know: refused before anything runs.
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    r = AWSRequest(method="POST", url=gw.api + "/2015-03-31/functions/Echo/invocations", data=b"{}",
+                   headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials("AKIASTRANGERSTRANGER", "x" * 40), "lambda", "us-east-1").add_auth(r)
+    status, headers, body = invoke(gw, dict(r.headers))
+    assert (status, headers["x-amzn-ErrorType"]) == (403, "UnrecognizedClientException"), body
+    # The administrator's signature: served.
+    status, _, body = invoke(gw, lambda_signed(gw, "Echo", b"{}", {"Content-Type": "application/json"}))
     assert status == 200, body
 
 

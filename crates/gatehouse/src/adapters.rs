@@ -194,10 +194,15 @@ impl sam::Provisioner for Provision<'_> {
 #[derive(Debug)]
 pub struct Iam(pub Arc<iam::Iam>);
 
-impl gateway::protect::Iam for Iam {
-    fn invoke(
+impl Iam {
+    /// `req`'s signature for `service`, then `action` on `req.resource` under the caller's
+    /// policies; `denial` words a refusal (the caller's ARN, whether the deny was explicit).
+    fn decide(
         &self,
         req: &gateway::protect::SignedRequest<'_>,
+        service: &str,
+        action: &str,
+        denial: impl Fn(&str, bool) -> String,
     ) -> Result<gateway::protect::IamCaller, gateway::protect::IamRefusal> {
         use gateway::protect::IamRefusal;
         let signed = iam::sigv4::Request {
@@ -210,7 +215,7 @@ impl gateway::protect::Iam for Iam {
         let now = i64::try_from(common::date::now_secs()).unwrap_or(i64::MAX);
         let who = self
             .0
-            .authenticate(&signed, "execute-api", now)
+            .authenticate(&signed, service, now)
             .map_err(|r| IamRefusal {
                 error_type: r.error_type.into(),
                 message: r.message,
@@ -218,20 +223,11 @@ impl gateway::protect::Iam for Iam {
         let p = &who.key.principal;
         let denied = |explicit: bool| IamRefusal {
             error_type: "AccessDeniedException".into(),
-            message: format!(
-                "User: {} is not authorized to perform: execute-api:Invoke on resource: {}{}",
-                p.arn,
-                req.resource,
-                if explicit {
-                    " with an explicit deny"
-                } else {
-                    ""
-                }
-            ),
+            message: denial(&p.arn, explicit),
         };
         match self.0.authorize(
             Some(&who),
-            "execute-api:Invoke",
+            action,
             req.resource,
             req.source_ip,
             req.resource_policy,
@@ -265,6 +261,46 @@ impl gateway::protect::Iam for Iam {
                 Err(denied(false))
             }
         }
+    }
+}
+
+impl gateway::protect::Iam for Iam {
+    fn invoke(
+        &self,
+        req: &gateway::protect::SignedRequest<'_>,
+    ) -> Result<gateway::protect::IamCaller, gateway::protect::IamRefusal> {
+        self.decide(req, "execute-api", "execute-api:Invoke", |arn, explicit| {
+            format!(
+                "User: {arn} is not authorized to perform: execute-api:Invoke on resource: {}{}",
+                req.resource,
+                if explicit {
+                    " with an explicit deny"
+                } else {
+                    ""
+                }
+            )
+        })
+    }
+
+    /// Lambda's wording of a denial ("… because no identity-based policy allows the
+    /// lambda:InvokeFunction action", the form AWS's access-denied messages have had since 2021;
+    /// the explicit form "with an explicit deny in an identity-based policy" is the same family's).
+    fn lambda_invoke(
+        &self,
+        req: &gateway::protect::SignedRequest<'_>,
+    ) -> Result<gateway::protect::IamCaller, gateway::protect::IamRefusal> {
+        const ACTION: &str = "lambda:InvokeFunction";
+        self.decide(req, "lambda", ACTION, |arn, explicit| {
+            let why = if explicit {
+                "with an explicit deny in an identity-based policy".to_string()
+            } else {
+                format!("because no identity-based policy allows the {ACTION} action")
+            };
+            format!(
+                "User: {arn} is not authorized to perform: {ACTION} on resource: {} {why}",
+                req.resource
+            )
+        })
     }
 
     fn anonymous(

@@ -9,7 +9,7 @@
 pub mod engine;
 pub mod snapshot;
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use http_body_util::{BodyExt, Full};
@@ -22,38 +22,7 @@ use serde_json::{Value as Json, json};
 /// How long one call may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The credentials gatehouse signs its own calls to the endpoint with (the functions sign
-/// theirs with their role sessions).
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    /// `AWS_ACCESS_KEY_ID`.
-    pub access_key: String,
-    /// `AWS_SECRET_ACCESS_KEY`.
-    pub secret_key: String,
-    /// `AWS_SESSION_TOKEN`, if any.
-    pub session_token: Option<String>,
-}
-
-impl Credentials {
-    /// The environment's `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else `local`/`local`.
-    pub fn from_env() -> Credentials {
-        match (
-            std::env::var("AWS_ACCESS_KEY_ID"),
-            std::env::var("AWS_SECRET_ACCESS_KEY"),
-        ) {
-            (Ok(a), Ok(s)) if !a.is_empty() && !s.is_empty() => Credentials {
-                access_key: a,
-                secret_key: s,
-                session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
-            },
-            _ => Credentials {
-                access_key: "local".into(),
-                secret_key: "local".into(),
-                session_token: None,
-            },
-        }
-    }
-}
+pub use crate::signing::Credentials;
 
 /// What happened to one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +180,7 @@ impl Endpoint {
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amz-target", &target)
             .body(Full::new(Bytes::from(body.clone())))?;
-        self.sign(&mut req, &body)?;
+        crate::signing::sign(&mut req, &body, &self.credentials, &self.region, "dynamodb")?;
         let resp = tokio::time::timeout(TIMEOUT, self.client.request(req))
             .await
             .map_err(|_| anyhow::anyhow!("{operation} did not answer within {TIMEOUT:?}"))?
@@ -232,41 +201,5 @@ impl Endpoint {
             .unwrap_or_default()
             .to_string();
         Ok(Err(Refused { kind, message }))
-    }
-
-    fn sign(&self, req: &mut hyper::Request<Full<Bytes>>, body: &[u8]) -> anyhow::Result<()> {
-        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-        let c = &self.credentials;
-        let identity = aws_credential_types::Credentials::new(
-            &c.access_key,
-            &c.secret_key,
-            c.session_token.clone(),
-            None,
-            "gatehouse",
-        )
-        .into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("dynamodb")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()?
-            .into();
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
-        let uri = req.uri().to_string();
-        let signable = SignableRequest::new(
-            "POST",
-            &uri,
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(body),
-        )?;
-        let (instructions, _) = sign(signable, &params)?.into_parts();
-        instructions.apply_to_request_http1x(req);
-        Ok(())
     }
 }

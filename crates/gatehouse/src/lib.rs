@@ -12,6 +12,7 @@
 //! - [`summary`]: what `up` prints once it serves.
 //! - [`watch`]: `--watch`, rebuilding and reloading changed functions.
 //! - [`services`]: `--endpoint SERVICE=URL`, the door to services gatehouse does not serve.
+//! - [`signing`]: SigV4 on gatehouse's own calls.
 //! - [`local`]: what a running stack leaves in its state dir for the other commands.
 //! - [`console`]: the buffered log writer.
 //! - [`cli`]: the developer commands (login, users, outbox, outputs, invoke, tables).
@@ -27,6 +28,7 @@ pub mod functions;
 pub mod issuers;
 pub mod local;
 pub mod services;
+pub mod signing;
 pub mod stack;
 pub mod summary;
 mod watch;

@@ -14,6 +14,8 @@ pub struct Endpoints {
     pub cognito: String,
     /// The API's base (without stage).
     pub api: String,
+    /// The stack's region (what its signatures are scoped to).
+    pub region: String,
     /// The identity pools' ids.
     pub identity_pools: Vec<String>,
     /// The DynamoDB server the tables are on (the engine's, or `--dynamodb-endpoint`), with the
@@ -28,6 +30,7 @@ pub fn write_endpoints(dir: &Path, e: &Endpoints) -> anyhow::Result<()> {
     let text = serde_json::json!({
         "cognito": e.cognito,
         "api": e.api,
+        "region": e.region,
         "identity_pools": e.identity_pools,
         "dynamodb": e.dynamodb.as_ref().map(|(url, region)| serde_json::json!({"url": url, "region": region})),
         "tables": e.tables.iter().map(|(id, name)| serde_json::json!({"logicalId": id, "name": name})).collect::<Vec<_>>(),
@@ -51,6 +54,7 @@ pub fn endpoints(dir: &Path) -> anyhow::Result<Endpoints> {
     Ok(Endpoints {
         cognito: v["cognito"].as_str().unwrap_or_default().to_string(),
         api: v["api"].as_str().unwrap_or_default().to_string(),
+        region: v["region"].as_str().unwrap_or("us-east-1").to_string(),
         identity_pools: common::json::strings(&v["identity_pools"]),
         dynamodb: v["dynamodb"]["url"].as_str().map(|url| {
             (

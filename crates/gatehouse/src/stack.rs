@@ -291,6 +291,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         &crate::local::Endpoints {
             cognito: cognito_url.clone(),
             api: api_url.clone(),
+            region: config.region.clone(),
             identity_pools: app.identity_pools.iter().map(|p| p.id.clone()).collect(),
             dynamodb: dynamodb_url.clone().map(|url| (url, config.region.clone())),
             tables: tables

@@ -22,7 +22,16 @@ impl Gateway {
     /// queues the event and answers 202 with no body at once (the function runs in the
     /// background; its failure is logged, as Lambda would send it to a destination); `DryRun`
     /// answers 204 for a function that exists.
-    pub(crate) async fn invoke_direct(&self, name: &str, req: Request) -> Response {
+    ///
+    /// Before anything runs, the caller's signature is checked and its policies must allow
+    /// `lambda:InvokeFunction` on the function (as Lambda does; the local administrator's keys
+    /// may, a function's role session may when its policies say so).
+    pub(crate) async fn invoke_direct(
+        &self,
+        name: &str,
+        req: Request,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Response {
         let kind = req
             .headers()
             .get("x-amz-invocation-type")
@@ -42,8 +51,8 @@ impl Gateway {
             Ok(c) => c,
             Err(refused) => return *refused,
         };
-        let event = match common::server::read_body(req.into_body(), 6 * 1024 * 1024).await {
-            Ok(b) if b.is_empty() => b"{}".to_vec(),
+        let (parts, body) = req.into_parts();
+        let event = match common::server::read_body(body, 6 * 1024 * 1024).await {
             Ok(b) => b.to_vec(),
             Err(BodyError::Malformed) => return gateway_error(Gw::BadRequest),
             Err(BodyError::TooLarge) => {
@@ -53,6 +62,14 @@ impl Gateway {
                     Some("RequestTooLargeException"),
                 );
             }
+        };
+        if let Err(refused) = self.lambda_iam(&parts, &event, name, peer) {
+            return *refused;
+        }
+        let event = if event.is_empty() {
+            b"{}".to_vec()
+        } else {
+            event
         };
         if kind != "RequestResponse" {
             if !self.invoker.exists(name) {
@@ -206,6 +223,49 @@ fn json_payload(body: Vec<u8>) -> Response {
 
 /// Lambda's Invoke API is a management call: refused unless SigV4-signed, and refused from a
 /// browser (see `common::management`).
+impl Gateway {
+    /// The IAM decision on an Invoke API call: its signature (service `lambda`), then
+    /// `lambda:InvokeFunction` on the function's ARN. Without an IAM port, every call is
+    /// refused (never served unchecked).
+    fn lambda_iam(
+        &self,
+        parts: &axum::http::request::Parts,
+        body: &[u8],
+        function: &str,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Result<(), Box<Response>> {
+        let refuse = |error_type: &str, message: &str| {
+            tracing::info!(target: "gateway", "Lambda Invoke {function}: IAM refused: {error_type}: {message}");
+            Box::new(json_error(StatusCode::FORBIDDEN, message, Some(error_type)))
+        };
+        let Some(iam) = &self.iam else {
+            return Err(refuse(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        };
+        let arn = format!(
+            "arn:aws:lambda:{}:{}:function:{function}",
+            self.region, self.account_id
+        );
+        let headers = crate::protect::header_pairs(parts);
+        let ip = peer.map(|p| p.ip().to_string());
+        let req = crate::protect::SignedRequest {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &headers,
+            body,
+            resource: &arn,
+            source_ip: ip.as_deref(),
+            resource_policy: None,
+        };
+        iam.lambda_invoke(&req)
+            .map(|_| ())
+            .map_err(|r| refuse(&r.error_type, &r.message))
+    }
+}
+
 /// `X-Amz-Client-Context`: up to 3,583 bytes of base64 of a JSON object (Lambda's Invoke
 /// reference), given to the function as that JSON. Lambda's refusal of one that is not says
 /// "Client context must be a valid Base64-encoded JSON object" (as SDK users have quoted it);

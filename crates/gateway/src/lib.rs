@@ -325,7 +325,7 @@ impl Gateway {
                 return (refused, None, None);
             }
             let name = invoke::function_name(name);
-            return (self.invoke_direct(&name, req).await, Some(name), None);
+            return (self.invoke_direct(&name, req, peer).await, Some(name), None);
         }
         let mut segments = raw_path.trim_start_matches('/').splitn(2, '/');
         let stage = segments.next().unwrap_or_default();

@@ -82,6 +82,11 @@ pub trait Iam: Send + Sync + std::fmt::Debug + 'static {
     /// The caller, or the refusal.
     fn invoke(&self, req: &SignedRequest<'_>) -> Result<IamCaller, IamRefusal>;
 
+    /// A signed call of Lambda's Invoke API: the caller, when its signature holds (service
+    /// `lambda`) and its policies allow `lambda:InvokeFunction` on `req.resource` (the
+    /// function's ARN); else Lambda's refusal.
+    fn lambda_invoke(&self, req: &SignedRequest<'_>) -> Result<IamCaller, IamRefusal>;
+
     /// What a resource policy decides for a caller that is not IAM-signed (`anonymous`: no
     /// authorizer, or a Cognito or Lambda authorizer's caller) invoking `resource` from
     /// `source_ip`.

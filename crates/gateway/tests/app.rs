@@ -16,7 +16,7 @@ use common::jwt::SigningKey;
 use gateway::spec::{Authorization, Authorizer, AuthorizerKind, RestApi, RestCors as Cors, Route};
 use gateway::{Gateway, Invoke, InvokeError};
 use serde_json::{Value as Json, json};
-use support::{CLIENT, Functions, OneKey, POOL, get, id_token, message, send};
+use support::{CLIENT, Functions, LocalKeyOnly, OneKey, POOL, get, id_token, message, send};
 
 const SIGNED: &str = "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00";
 
@@ -102,7 +102,8 @@ fn setup_with(authorize_preflight: bool, validation: Option<&str>) -> Setup {
         keys,
         "us-east-1",
         "123456789012",
-    );
+    )
+    .with_iam(Arc::new(LocalKeyOnly));
     Setup {
         app: gateway::app(Arc::new(gw)),
         functions,
@@ -324,6 +325,26 @@ async fn lambdas_invoke_api_reports_unknown_functions_and_errors_as_lambda_does(
         (v["errorType"].as_str(), v["errorMessage"].as_str()),
         (Some("Oops"), Some("it failed"))
     );
+}
+
+#[tokio::test]
+async fn lambdas_invoke_api_refuses_a_caller_iam_does_not_allow_before_running_anything() {
+    let s = setup(true);
+    let req = Request::post("/2015-03-31/functions/ok/invocations")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=stranger/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00",
+        )
+        .body(Body::from("{}"))
+        .expect("request");
+    let (status, headers, body) = send(&s.app, req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(headers["x-amzn-errortype"], "UnrecognizedClientException");
+    assert_eq!(
+        message(&body),
+        "The security token included in the request is invalid."
+    );
+    assert!(s.functions.events_of("ok").is_empty());
 }
 
 #[tokio::test]

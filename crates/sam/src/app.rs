@@ -309,14 +309,15 @@ impl Plan<'_> {
                 continue;
             }
             let id = format!("{}Role", f.logical_id);
-            // SAM policy templates are not expanded (see `roles`): they grant nothing decided
-            // here.
+            // SAM policy templates are expanded where they grant what is decided here (see
+            // `roles`).
             let (role, _templates) = roles::generated(
                 &id,
                 &reference(&id),
                 &attr(&id, "Arn"),
                 &attr(&id, "RoleId"),
                 props,
+                (&self.stack.pseudo.region, &self.stack.pseudo.account_id),
             );
             f.role_arn = Some(role.arn.clone());
             out.push(role);

@@ -4,9 +4,11 @@
 //! `Role`: the Lambda trust policy, `AWSLambdaBasicExecutionRole`, and the function's
 //! `Policies` (a managed policy name or ARN, an inline document, or a SAM policy template).
 //!
-//! SAM policy templates are not expanded: none of SAM's 81 templates grants an action the
-//! local stack decides (`execute-api:Invoke`, `sts:AssumeRole`, `sts:TagSession`); a
-//! conformance test holds that against aws-sam-translator's `policy_templates.json`.
+//! SAM policy templates are expanded where they grant an action the local stack decides:
+//! only `LambdaInvokePolicy` does (`lambda:InvokeFunction`); none of the others grants
+//! `execute-api:Invoke`, `sts:AssumeRole`, `sts:TagSession` or `lambda:InvokeFunction`, so the
+//! rest are not. A conformance test holds both against aws-sam-translator's
+//! `policy_templates.json`.
 
 use serde_json::Value as Json;
 
@@ -86,14 +88,17 @@ pub fn from_resource(logical_id: &str, name: &str, arn: &str, id: &str, props: &
     }
 }
 
-/// The role SAM generates for a function (`props` with its Globals), named `name`.
-/// `Policies` entries that are SAM policy templates are returned by name in the second value.
+/// The role SAM generates for a function (`props` with its Globals), named `name`, in
+/// `region` and `account`. `Policies` entries that are SAM policy templates are returned by
+/// name in the second value (those that grant a locally decided action are also expanded into
+/// the role's policies).
 pub fn generated(
     logical_id: &str,
     name: &str,
     arn: &str,
     id: &str,
     props: &Json,
+    (region, account): (&str, &str),
 ) -> (Role, Vec<String>) {
     let mut role = Role {
         logical_id: logical_id.into(),
@@ -121,11 +126,38 @@ pub fn generated(
             Json::String(s) if s.starts_with("arn:") => role.managed.push(s.clone()),
             Json::String(s) => role.managed.push(format!("arn:aws:iam::aws:policy/{s}")),
             Json::Object(m) if m.contains_key("Statement") => role.policies.push(p.clone()),
-            Json::Object(m) => templates.extend(m.keys().cloned()),
+            Json::Object(m) => {
+                for (name, params) in m {
+                    templates.push(name.clone());
+                    role.policies
+                        .extend(expand_template(name, params, region, account));
+                }
+            }
             _ => {}
         }
     }
     (role, templates)
+}
+
+/// A SAM policy template that grants an action decided locally, as the document
+/// aws-sam-translator's `policy_templates.json` defines: `LambdaInvokePolicy` is
+/// `lambda:InvokeFunction` on `arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:
+/// function:${FunctionName}*`. Others: none.
+fn expand_template(name: &str, params: &Json, region: &str, account: &str) -> Option<Json> {
+    match name {
+        "LambdaInvokePolicy" => Some(serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": ["lambda:InvokeFunction"],
+                "Resource": format!(
+                    "arn:aws:lambda:{region}:{account}:function:{}*",
+                    template::json_text(&params["FunctionName"])
+                ),
+            }],
+        })),
+        _ => None,
+    }
 }
 
 /// A policy document given as an object or as JSON text.
@@ -163,7 +195,8 @@ mod tests {
             "AmazonDynamoDBReadOnlyAccess",
             "arn:aws:iam::123456789012:policy/Mine",
             {"Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}]},
-            {"DynamoDBCrudPolicy": {"TableName": "t"}}
+            {"DynamoDBCrudPolicy": {"TableName": "t"}},
+            {"LambdaInvokePolicy": {"FunctionName": "other"}}
         ]});
         let (role, templates) = generated(
             "FnRole",
@@ -171,6 +204,7 @@ mod tests {
             "arn:aws:iam::1:role/stack-FnRole-X",
             "AROAX",
             &props,
+            ("eu-west-1", "123456789012"),
         );
         assert_eq!(role.trust, lambda_trust());
         assert_eq!(
@@ -181,9 +215,22 @@ mod tests {
                 "arn:aws:iam::123456789012:policy/Mine"
             ]
         );
-        assert_eq!(role.policies.len(), 1);
-        assert_eq!(templates, ["DynamoDBCrudPolicy"]);
-        let (one, _) = generated("F", "n", "a", "i", &json!({"Policies": "AWSLambdaExecute"}));
+        // The inline document, and LambdaInvokePolicy expanded (it grants what is decided
+        // locally); DynamoDBCrudPolicy is not.
+        assert_eq!(role.policies.len(), 2);
+        assert_eq!(
+            role.policies[1]["Statement"][0]["Resource"],
+            "arn:aws:lambda:eu-west-1:123456789012:function:other*"
+        );
+        assert_eq!(templates, ["DynamoDBCrudPolicy", "LambdaInvokePolicy"]);
+        let (one, _) = generated(
+            "F",
+            "n",
+            "a",
+            "i",
+            &json!({"Policies": "AWSLambdaExecute"}),
+            ("us-east-1", "1"),
+        );
         assert_eq!(one.managed[1], "arn:aws:iam::aws:policy/AWSLambdaExecute");
     }
 

@@ -37,21 +37,31 @@ pub async fn run(args: InvokeArgs) -> anyhow::Result<()> {
         Some(p) => std::fs::read(p)
             .with_context(|| format!("cannot read the event file {}", p.display()))?,
     };
-    let api = local::endpoints(&args.state.state_dir)?.api;
+    let endpoints = local::endpoints(&args.state.state_dir)?;
+    let api = endpoints.api;
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let req = hyper::Request::post(format!(
+    let mut req = hyper::Request::post(format!(
         "{api}/2015-03-31/functions/{}/invocations",
         args.function
     ))
     .header(hyper::header::CONTENT_TYPE, "application/json")
-    // The local stack wants a SigV4 header on management calls and accepts any credentials
-    // (it has no IAM): these name local ones.
-    .header(
-        hyper::header::AUTHORIZATION,
-        "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/lambda/aws4_request, SignedHeaders=content-type;host, Signature=0000000000000000000000000000000000000000000000000000000000000000",
-    )
-    .body(Full::new(Bytes::from(event)))
+    .header(hyper::header::HOST, api.trim_start_matches("http://"))
+    .body(Full::new(Bytes::from(event.clone())))
     .context("the function name cannot be part of a URL")?;
+    // Signed with the local administrator's key pair, as `aws lambda invoke` would be with it:
+    // the Invoke API decides lambda:InvokeFunction with the caller's policies.
+    let (key, secret) = iam::admin_credentials(&args.state.state_dir).with_context(|| {
+        format!(
+            "cannot read the local administrator's key pair in {}",
+            args.state.state_dir.display()
+        )
+    })?;
+    let creds = crate::signing::Credentials {
+        access_key: key,
+        secret_key: secret,
+        session_token: None,
+    };
+    crate::signing::sign(&mut req, &event, &creds, &endpoints.region, "lambda")?;
     let resp = client.request(req).await.with_context(|| {
         format!("cannot reach the local stack at {api}: is `gatehouse up` running?")
     })?;

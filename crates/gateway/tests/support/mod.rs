@@ -141,3 +141,50 @@ pub fn body_json(body: &[u8]) -> Json {
 pub fn message(body: &[u8]) -> Json {
     body_json(body)["message"].clone()
 }
+
+/// An IAM port for the Invoke API's tests: a request whose `Authorization` names the key
+/// `local` is that caller and may invoke; any other is refused as Lambda refuses an unknown key.
+/// (The real decision, signatures and policies, is the `iam` crate's, tested against real
+/// clients in the conformance tests.)
+#[derive(Debug)]
+pub struct LocalKeyOnly;
+
+impl gateway::protect::Iam for LocalKeyOnly {
+    fn invoke(
+        &self,
+        req: &gateway::protect::SignedRequest<'_>,
+    ) -> Result<gateway::protect::IamCaller, gateway::protect::IamRefusal> {
+        self.lambda_invoke(req)
+    }
+
+    fn lambda_invoke(
+        &self,
+        req: &gateway::protect::SignedRequest<'_>,
+    ) -> Result<gateway::protect::IamCaller, gateway::protect::IamRefusal> {
+        let local = req.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("authorization") && v.contains("Credential=local/")
+        });
+        if !local {
+            return Err(gateway::protect::IamRefusal {
+                error_type: "UnrecognizedClientException".into(),
+                message: "The security token included in the request is invalid.".into(),
+            });
+        }
+        Ok(gateway::protect::IamCaller {
+            access_key: "local".into(),
+            account_id: "123456789012".into(),
+            user_id: "AIDALOCAL".into(),
+            user_arn: "arn:aws:iam::123456789012:user/local".into(),
+            cognito: None,
+        })
+    }
+
+    fn anonymous(
+        &self,
+        _resource: &str,
+        _source_ip: Option<&str>,
+        _policy: &Json,
+    ) -> gateway::protect::PolicyDecision {
+        gateway::protect::PolicyDecision::ImplicitDeny
+    }
+}

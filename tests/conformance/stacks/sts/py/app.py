@@ -59,8 +59,15 @@ def call_others(event, context):
     answered = json.loads(out["Payload"].read())
     queued = lam.invoke(FunctionName=os.environ["CALLEE"], InvocationType="Event", Payload=b'{"n": 2}')
     thrown = lam.invoke(FunctionName=os.environ["THROWER"], Payload=b"{}")
+    try:
+        lam.invoke(FunctionName=os.environ["FORBIDDEN"], Payload=b"{}")
+        forbidden = None
+    except lam.exceptions.ClientError as e:
+        forbidden = {"code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"],
+                     "status": e.response["ResponseMetadata"]["HTTPStatusCode"]}
     return answer(200, {"answered": answered, "status": out["StatusCode"], "queued": queued["StatusCode"],
-                        "thrown": thrown.get("FunctionError"), "error": json.loads(thrown["Payload"].read())})
+                        "thrown": thrown.get("FunctionError"), "error": json.loads(thrown["Payload"].read()),
+                        "forbidden": forbidden})
 
 
 def callee(event, context):
