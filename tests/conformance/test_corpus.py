@@ -7,9 +7,9 @@ on the DynamoDB engine it starts itself.
 For each template: the route table gatehouse serves, then the status an unauthenticated request
 to each route gets, as API Gateway gives it: 401 from a Cognito, JWT or Lambda authorizer that
 has no token or identity (without invoking anything), 403 for what no route takes, and for an
-open route whatever the function answers. Where the function's answer depends on services
-outside the stack (a table behind an SDK too old to be pointed elsewhere), the test pins that
-the request reached the function rather than a status."""
+open route whatever the function answers. Where the function's answer depends on what the test
+does not set up (an item it would have to write first, a service outside the stack), the test
+pins that the request reached the function rather than a status."""
 
 import json
 import re

@@ -239,18 +239,18 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
     let mut not_emulated = app.not_emulated.clone();
     let mut embedded = None;
     if let Some(url) = &dynamodb_url {
-        let mut ready = None;
-        let endpoint = match &mut engine {
-            Some(e) => {
-                ready = Some(e.ready().await?);
-                e.endpoint.clone()
-            }
+        let endpoint = match &engine {
+            Some(e) => e.endpoint.clone(),
             None => crate::dynamodb::Endpoint::new(
                 url,
                 &config.region,
                 crate::dynamodb::Credentials::from_env(),
             )?,
         };
+        if let Some(mut e) = engine.take() {
+            let ready = e.ready().await?;
+            embedded = Some((e, ready));
+        }
         let outcomes = endpoint.ensure(&app.tables).await?;
         for (t, o) in app.tables.iter().zip(outcomes) {
             tables.push((
@@ -259,7 +259,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
                 o == crate::dynamodb::Outcome::Created,
             ));
         }
-        if engine.is_some() {
+        if embedded.is_some() {
             let names: Vec<String> = app.tables.iter().map(|t| t.name.clone()).collect();
             let (n, items) =
                 crate::dynamodb::snapshot::restore(&endpoint, &config.state_dir, &names).await?;
@@ -267,7 +267,6 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
                 tracing::info!("DynamoDB: {items} items of {n} tables restored from the last stop");
             }
         }
-        embedded = engine.take().zip(ready);
         not_emulated.retain(|n| !app.tables.iter().any(|t| t.logical_id == n.logical_id));
     }
     for line in &report.versions {
