@@ -80,39 +80,6 @@ pub fn parse(raw: &str) -> anyhow::Result<(String, String)> {
     Ok((id, url.trim_end_matches('/').to_string()))
 }
 
-/// The service whose SDK a function would call for a resource of `type_name`, when it is one
-/// an endpoint can stand in for.
-pub fn of_resource_type(type_name: &str) -> Option<&'static str> {
-    if type_name == "AWS::Serverless::StateMachine" {
-        return Some("SFN");
-    }
-    if type_name == "AWS::Serverless::SimpleTable" {
-        return Some("DYNAMODB");
-    }
-    let namespace = type_name.strip_prefix("AWS::")?.split("::").next()?;
-    Some(match namespace {
-        "SQS" => "SQS",
-        "SNS" => "SNS",
-        "S3" => "S3",
-        "Events" => "EVENTBRIDGE",
-        "Scheduler" => "SCHEDULER",
-        "SecretsManager" => "SECRETS_MANAGER",
-        "SSM" => "SSM",
-        "Kinesis" => "KINESIS",
-        "KinesisFirehose" => "FIREHOSE",
-        "StepFunctions" => "SFN",
-        "Logs" => "CLOUDWATCH_LOGS",
-        "CloudWatch" => "CLOUDWATCH",
-        "KMS" => "KMS",
-        "SES" => "SES",
-        "AppSync" => "APPSYNC",
-        "DynamoDB" => "DYNAMODB",
-        "ElastiCache" => "ELASTICACHE",
-        "RDS" => "RDS",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,17 +110,5 @@ mod tests {
         }
         let sts = parse("sts=http://127.0.0.1:1").err().map(|e| e.to_string());
         assert!(sts.is_some_and(|e| e.contains("gatehouse serves STS")));
-    }
-
-    #[test]
-    fn resource_types_name_their_service() {
-        assert_eq!(of_resource_type("AWS::SQS::Queue"), Some("SQS"));
-        assert_eq!(of_resource_type("AWS::Events::Rule"), Some("EVENTBRIDGE"));
-        assert_eq!(
-            of_resource_type("AWS::Serverless::StateMachine"),
-            Some("SFN")
-        );
-        assert_eq!(of_resource_type("AWS::IAM::Role"), None);
-        assert_eq!(of_resource_type("Custom::Thing"), None);
     }
 }

@@ -97,7 +97,7 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
 fn other_services(not_emulated: &[sam::NotEmulated], endpoints: &[(String, String)]) -> String {
     let mut services: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for n in not_emulated {
-        if let Some(s) = crate::services::of_resource_type(&n.type_name) {
+        if let Some(s) = sam::services::of_resource_type(&n.type_name) {
             services.entry(s).or_default().push(&n.logical_id);
         }
     }

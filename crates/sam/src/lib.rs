@@ -45,6 +45,7 @@ pub mod rawapi;
 pub mod rawhttp;
 pub mod responses;
 pub mod roles;
+pub mod services;
 pub mod usage;
 
 use std::collections::BTreeMap;
