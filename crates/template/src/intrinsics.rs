@@ -246,7 +246,21 @@ impl Stack {
                 )))
             }
             "Fn::FindInMap" => {
-                let items = args(3)?;
+                // A fourth item `{DefaultValue: …}` (AWS::LanguageExtensions) is what a
+                // missing key gives.
+                let (items, default) = match &arg.value {
+                    Value::Seq(items) if items.len() == 4 => {
+                        let Some(d) = items[3].get("DefaultValue") else {
+                            return Err(self.error(
+                                line,
+                                res,
+                                "Fn::FindInMap's fourth value must be {DefaultValue: …}".into(),
+                            ));
+                        };
+                        (&items[..3], Some(d))
+                    }
+                    _ => (args(3)?, None),
+                };
                 let mut keys = Vec::with_capacity(3);
                 for item in items {
                     keys.push(json_text(&self.eval(item, ph, res)?.unwrap_or(Json::Null)));
@@ -257,6 +271,7 @@ impl Stack {
                     .and_then(|m| m.get(&keys[0]))
                     .and_then(|m| m.get(&keys[1]))
                     .and_then(|m| m.get(&keys[2]))
+                    .or(default)
                     .ok_or_else(|| {
                         self.error(line, res, format!("no mapping value at {}", keys.join(".")))
                     })?;

@@ -6,10 +6,12 @@
 //! # Layout
 //! - [`node`]: YAML with line numbers; short tags turned into long-form intrinsics.
 //! - [`Stack`] (this file): parameters, conditions, resources, outputs, and [`Stack::resolve`].
+//! - [`extensions`]: the `AWS::LanguageExtensions` transform (`Fn::ForEach` written out).
 //! - [`intrinsics`]: what each intrinsic function and condition evaluates to.
 //!
 //! Every error names the file, the line and, where there is one, the resource.
 
+mod extensions;
 mod intrinsics;
 mod nested;
 pub mod node;
@@ -118,6 +120,8 @@ pub struct Stack {
     pub parameters: BTreeMap<String, Json>,
     /// Parameter name -> its `Type` (`String` when the template gives none).
     pub parameter_types: BTreeMap<String, String>,
+    /// The template's `Transform` names, in order (`AWS::LanguageExtensions` is applied here).
+    pub transforms: Vec<String>,
     /// Condition name -> truth.
     pub conditions: HashMap<String, bool>,
     /// Resources whose condition holds, in template order.
@@ -210,11 +214,16 @@ impl Stack {
             return Err(err(root.line, None, "the template is not a mapping".into()));
         }
 
+        let transforms = extensions::transforms(&root);
+        let enabled = transforms.iter().any(|t| t == extensions::TRANSFORM);
+        extensions::check(&root, enabled, path)?;
+
         let mut stack = Stack {
             file: path.into(),
             pseudo,
             parameters: BTreeMap::new(),
             parameter_types: BTreeMap::new(),
+            transforms,
             conditions: HashMap::new(),
             resources: Vec::new(),
             outputs: Vec::new(),
@@ -295,6 +304,9 @@ impl Stack {
             };
             stack.parameters.insert(name.clone(), value);
         }
+
+        // AWS::LanguageExtensions, before anything reads Conditions, Resources or Outputs.
+        extensions::apply(&mut root, &stack.parameters, path)?;
 
         // Conditions, each evaluated once (they may refer to each other).
         if let Some(conds) = root.get("Conditions").and_then(Node::entries) {

@@ -321,3 +321,135 @@ fn aws_include_brings_in_a_local_file() {
     assert!(e.message.contains("cannot be read locally"), "{e}");
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+const EXT: &str = "Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]\n";
+
+#[test]
+fn for_each_writes_out_resources_and_nested_output_loops() {
+    // The shape of CloudFormation's own Fn::ForEach examples: a loop of resources, and outputs
+    // from a loop nested in a loop, naming the attribute through `!Ref` of the inner item.
+    let text = format!(
+        "{EXT}Parameters:\n  Names:\n    Type: CommaDelimitedList\n    Default: A,B\nResources:\n  Fn::ForEach::Buckets:\n    - Name\n    - !Ref Names\n    - Bucket${{Name}}:\n        Type: AWS::S3::Bucket\n        Properties:\n          BucketName: !Sub 'b-${{Name}}-${{AWS::Region}}'\n          Tag: !Ref Name\nOutputs:\n  Fn::ForEach::Outer:\n    - Name\n    - [A, B]\n    - Fn::ForEach::Inner:\n        - Attr\n        - [Arn, DomainName]\n        - Bucket${{Name}}${{Attr}}:\n            Value: !GetAtt [!Sub 'Bucket${{Name}}', !Ref Attr]\n"
+    );
+    let s = stack(&text, &[]).expect("loads");
+    let ids: Vec<&str> = s.resources.iter().map(|r| r.logical_id.as_str()).collect();
+    assert_eq!(ids, ["BucketA", "BucketB"]);
+    assert_eq!(s.transforms[0], "AWS::LanguageExtensions");
+    let mut ph = Physical::default();
+    for id in ["BucketA", "BucketB"] {
+        ph.insert(
+            id,
+            id.to_lowercase(),
+            &[
+                ("Arn", Json::String(format!("arn:{id}"))),
+                ("DomainName", Json::String(format!("{id}.s3"))),
+            ],
+        );
+    }
+    let v = s
+        .resolve(&s.resources[1].properties, &ph, "BucketB")
+        .expect("ok");
+    assert_eq!(v["BucketName"], "b-B-us-east-1");
+    assert_eq!(v["Tag"], "B");
+    let out = s.resolved_outputs(&ph).expect("outputs");
+    let names: Vec<&str> = out.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "BucketAArn",
+            "BucketADomainName",
+            "BucketBArn",
+            "BucketBDomainName"
+        ]
+    );
+    assert_eq!(out["BucketBDomainName"], "BucketB.s3");
+}
+
+#[test]
+fn for_each_ampersand_form_drops_what_is_not_alphanumeric_and_loops_in_properties_and_conditions() {
+    let text = format!(
+        "{EXT}Mappings:\n  Nets:\n    Cidrs:\n      List: [10.0.2.0/24, 10.0.3.0/24]\nConditions:\n  Fn::ForEach::Envs:\n    - Env\n    - [dev, prod]\n    - Is${{Env}}: !Equals [!Ref AWS::Region, us-east-1]\nResources:\n  Fn::ForEach::Subnets:\n    - Cidr\n    - !FindInMap [Nets, Cidrs, List]\n    - Subnet&{{Cidr}}:\n        Type: AWS::EC2::Subnet\n        Condition: Isprod\n        Properties:\n          CidrBlock: !Ref Cidr\n          Fn::ForEach::Tags:\n            - T\n            - [x, y]\n            - Tag${{T}}: '&{{Cidr}}-${{T}}'\n"
+    );
+    let s = stack(&text, &[]).expect("loads");
+    assert_eq!(s.conditions.get("Isdev"), Some(&true));
+    let ids: Vec<&str> = s.resources.iter().map(|r| r.logical_id.as_str()).collect();
+    assert_eq!(ids, ["Subnet1002024", "Subnet1003024"]);
+    let v = s
+        .resolve(
+            &s.resources[0].properties,
+            &Physical::default(),
+            "Subnet1002024",
+        )
+        .expect("ok");
+    assert_eq!(v["CidrBlock"], "10.0.2.0/24");
+    assert_eq!(v["Tagx"], "1002024-x");
+    assert_eq!(v["Tagy"], "1002024-y");
+}
+
+#[test]
+fn for_each_errors_say_what_is_wrong_and_where() {
+    let plain =
+        "Resources:\n  Fn::ForEach::L:\n    - N\n    - [a]\n    - R${N}:\n        Type: X\n";
+    let e = stack(plain, &[])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("t.yaml:3") && e.contains("needs the AWS::LanguageExtensions transform"),
+        "{e}"
+    );
+    let same_key = format!(
+        "{EXT}Resources:\n  Fn::ForEach::L:\n    - N\n    - [a, b]\n    - R:\n        Type: X\n"
+    );
+    let e = stack(&same_key, &[])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("t.yaml:6") && e.contains("does not contain ${N} or &{N}"),
+        "{e}"
+    );
+    let twice = format!(
+        "{EXT}Resources:\n  Ra:\n    Type: X\n  Fn::ForEach::L:\n    - N\n    - [a]\n    - R${{N}}:\n        Type: X\n"
+    );
+    let e = stack(&twice, &[])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("already there (line 3)"), "{e}");
+    let not_list = format!(
+        "{EXT}Parameters:\n  P:\n    Type: String\n    Default: a\nResources:\n  Fn::ForEach::L:\n    - N\n    - !Ref P\n    - R${{N}}:\n        Type: X\n"
+    );
+    let e = stack(&not_list, &[])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("t.yaml:9") && e.contains("parameter P is not a list"),
+        "{e}"
+    );
+    let in_params = format!(
+        "{EXT}Parameters:\n  Fn::ForEach::L:\n    - N\n    - [a]\n    - P${{N}}: {{Type: String}}\nResources:\n  R:\n    Type: X\n"
+    );
+    let e = stack(&in_params, &[])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("cannot be used in the Parameters section"),
+        "{e}"
+    );
+}
+
+#[test]
+fn find_in_map_default_value_is_what_a_missing_key_gives() {
+    let text = format!(
+        "{EXT}Mappings:\n  M:\n    a:\n      k: found\nResources:\n  R:\n    Type: X\n    Properties:\n      Found: !FindInMap [M, a, k, {{DefaultValue: d}}]\n      Missing: !FindInMap [M, b, k, {{DefaultValue: d}}]\n"
+    );
+    let s = stack(&text, &[]).expect("loads");
+    let v = s
+        .resolve(&s.resources[0].properties, &Physical::default(), "R")
+        .expect("ok");
+    assert_eq!(v["Found"], "found");
+    assert_eq!(v["Missing"], "d");
+}
