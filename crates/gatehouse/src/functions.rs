@@ -156,7 +156,7 @@ async fn prepare(
     let mut config = base_config(f, ctx);
     let runnable = |config: FunctionConfig| Runnable {
         config,
-        cargo_binary: f.cargo_binary.clone(),
+        cargo_binary: None,
         source_dir: f.code_dir.clone(),
         staged: None,
     };
@@ -164,8 +164,15 @@ async fn prepare(
     if let Some(why) = code_missing(f) {
         return Ok(runnable(unavailable(config, why)));
     }
-    if f.cargo_binary.is_some() {
-        return Ok(runnable(config));
+    if let Some(sam::Build::Cargo { binary }) = &f.build {
+        let mut r = runnable(config);
+        r.cargo_binary = Some(match binary {
+            Some(b) => b.clone(),
+            None => lambda::build::only_binary(&f.code_dir)
+                .await
+                .with_context(|| format!("{}: which binary to build", f.logical_id))?,
+        });
+        return Ok(r);
     }
     // Inline code is written out as the file Lambda makes of it, `index.py` / `index.js`; a
     // CodeUri naming one file (which `sam deploy` zips alone) is copied into a folder of its own.

@@ -32,6 +32,83 @@ pub async fn cargo_build(dir: &Path, binary: &str) -> Result<PathBuf, BuildError
     Ok(built.paths.remove(0))
 }
 
+/// The binary cargo-lambda builds in `dir` when `sam build` names none: the only `bin` target
+/// of the package there (of the workspace's members, for a virtual manifest); more than one, or
+/// none, is an error that lists them. Asks `cargo metadata`, which reads manifests as cargo does
+/// (`[[bin]]`, `src/main.rs`, `src/bin/*`, `autobins`).
+pub async fn only_binary(dir: &Path) -> Result<String, BuildError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(BuildError::Cargo)?;
+    let failed = |output: String| BuildError::Failed {
+        binary: "(the package's binary)".into(),
+        dir: dir.display().to_string(),
+        output,
+    };
+    if !out.status.success() {
+        return Err(failed(String::from_utf8_lossy(&out.stderr).into_owned()));
+    }
+    let meta: Json = serde_json::from_slice(&out.stdout)
+        .map_err(|e| failed(format!("cargo metadata answered what is not JSON: {e}")))?;
+    let manifest = dir.join("Cargo.toml");
+    let packages = meta["packages"].as_array().cloned().unwrap_or_default();
+    let here: Vec<&Json> = packages
+        .iter()
+        .filter(|p| {
+            p["manifest_path"]
+                .as_str()
+                .is_some_and(|m| same_file(Path::new(m), &manifest))
+        })
+        .collect();
+    let chosen: Vec<&Json> = if here.is_empty() {
+        packages.iter().collect()
+    } else {
+        here
+    };
+    let bins: Vec<String> = chosen
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+        })
+        .filter_map(|t| t["name"].as_str().map(str::to_string))
+        .collect();
+    match bins.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(failed(
+            "the package has no binary target: add src/main.rs or a [[bin]], as cargo-lambda needs one"
+                .into(),
+        )),
+        several => Err(failed(format!(
+            "the package has {} binaries ({}): name one with Metadata.BuildProperties.Binary, as `sam build` needs",
+            several.len(),
+            several.join(", ")
+        ))),
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// What a cargo run made.
 #[derive(Debug)]
 pub struct Built {

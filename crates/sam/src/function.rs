@@ -33,8 +33,8 @@ pub struct Function {
     pub code_in_s3: Option<String>,
     /// `Layers`: their ARNs (a layer of this template resolves to its own).
     pub layers: Vec<String>,
-    /// `Metadata.BuildMethod: rust-cargolambda`: the binary to build with cargo.
-    pub cargo_binary: Option<String>,
+    /// How `sam build` builds it (`Metadata.BuildMethod`), where gatehouse builds it too.
+    pub build: Option<Build>,
     /// `Environment.Variables`, as text.
     pub env: Vec<(String, String)>,
     /// `Timeout`, seconds (Lambda's default 3).
@@ -52,6 +52,17 @@ fn int(props: &Json, key: &str) -> Option<u64> {
     props[key]
         .as_u64()
         .or_else(|| props[key].as_str().and_then(|s| s.parse().ok()))
+}
+
+/// A function's `Metadata.BuildMethod`, for the methods gatehouse runs as `sam build` does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Build {
+    /// `rust-cargolambda`: the binary `BuildProperties.Binary` names, or (`None`) the
+    /// package's only binary, as cargo-lambda picks it without `--bin`.
+    Cargo {
+        /// `BuildProperties.Binary`.
+        binary: Option<String>,
+    },
 }
 
 impl Function {
@@ -87,11 +98,10 @@ impl Function {
                 .unwrap_or(Json::Null),
             None => Json::Null,
         };
-        let cargo_binary = (metadata["BuildMethod"] == "rust-cargolambda").then(|| {
-            metadata["BuildProperties"]["Binary"]
+        let build = (metadata["BuildMethod"] == "rust-cargolambda").then(|| Build::Cargo {
+            binary: metadata["BuildProperties"]["Binary"]
                 .as_str()
-                .unwrap_or(&r.logical_id)
-                .to_string()
+                .map(str::to_string),
         });
         let env = props["Environment"]["Variables"]
             .as_object()
@@ -119,7 +129,7 @@ impl Function {
                 .as_array()
                 .map(|l| l.iter().map(template::json_text).collect())
                 .unwrap_or_default(),
-            cargo_binary,
+            build,
             env,
             timeout_secs: int(props, "Timeout").unwrap_or(3),
             memory_mb: int(props, "MemorySize")

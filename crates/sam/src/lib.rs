@@ -57,7 +57,7 @@ pub use template::{Stack, TemplateError};
 
 pub use apispec::{AuthorizerKind, HttpApi, RestApi};
 
-pub use function::{Function, Layer};
+pub use function::{Build, Function, Layer};
 
 /// What a resource is to the local stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -179,16 +179,21 @@ fn the_project_template_plans_provisions_and_resolves() {
     assert_eq!(client["ClientName"], "UserPoolTokenClient");
     assert_eq!(fake.requests[2].1["Username"], "test@example.com");
 
-    let f: Vec<(&str, Option<&str>)> = app
+    let f: Vec<(&str, Option<crate::Build>)> = app
         .functions
         .iter()
-        .map(|f| (f.name.as_str(), f.cargo_binary.as_deref()))
+        .map(|f| (f.name.as_str(), f.build.clone()))
         .collect();
+    let cargo = |b: &str| {
+        Some(crate::Build::Cargo {
+            binary: Some(b.to_string()),
+        })
+    };
     assert_eq!(
         f,
         [
-            ("OpenFunction", Some("open")),
-            ("AuthenticatedFunction", Some("authenticated"))
+            ("OpenFunction", cargo("open")),
+            ("AuthenticatedFunction", cargo("authenticated"))
         ]
     );
     let open = &app.functions[0];
