@@ -77,7 +77,8 @@ class Stack:
         # The log lives in the state dir, private like everything there.
         log = os.fdopen(os.open(self.state_dir / "gatehouse.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
         self.proc = subprocess.Popen(
-            [str(BIN), "up", "--template", str(self.template), "--state-dir", str(self.state_dir),
+            [str(BIN), "up", *(["--template", str(self.template)] if self.template else []),
+             "--state-dir", str(self.state_dir),
              "--cognito-port", str(self.port), "--api-port", str(self.api_port), *self.extra_args],
             stdout=subprocess.PIPE, stderr=log,
             text=True, cwd=ROOT, env=env,

@@ -11,6 +11,7 @@
 //!   server, its items saved between starts) or on `--dynamodb-endpoint`.
 //! - [`summary`]: what `up` prints once it serves.
 //! - [`watch`]: `--watch`, rebuilding and reloading changed functions.
+//! - [`cdk`]: CDK cloud assemblies (`--app cdk.out`): which stack's template to serve.
 //! - [`services`]: `--endpoint SERVICE=URL`, the door to services gatehouse does not serve.
 //! - [`signing`]: SigV4 on gatehouse's own calls.
 //! - [`local`]: what a running stack leaves in its state dir for the other commands.
@@ -20,6 +21,7 @@
 //! The arrows point down: this crate -> {sam, userpool, gateway, lambda} -> template, common.
 
 pub mod adapters;
+pub mod cdk;
 pub mod cli;
 pub mod console;
 pub mod credentials;

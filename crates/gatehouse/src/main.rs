@@ -1,6 +1,6 @@
 //! The `gatehouse` command line: flags, then each subcommand handed to the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -61,9 +61,18 @@ enum Command {
 /// Flags of `gatehouse up`.
 #[derive(Debug, clap::Args)]
 struct UpArgs {
-    /// The SAM/CloudFormation template.
-    #[arg(long, default_value = "template.yaml")]
-    template: PathBuf,
+    /// The SAM/CloudFormation template [default: template.yaml; in a CDK app's folder (with
+    /// cdk.json), its synthesized cdk.out].
+    #[arg(long)]
+    template: Option<PathBuf>,
+    /// A CDK cloud assembly to serve (`cdk synth`'s output folder, e.g. cdk.out), in place of a
+    /// template.
+    #[arg(long, value_name = "DIR", conflicts_with = "template")]
+    app: Option<PathBuf>,
+    /// The CDK assembly's stack to serve when it has several (its id, display name or stack
+    /// name).
+    #[arg(long, value_name = "NAME")]
+    stack: Option<String>,
     /// Template parameters, as `Name=Value` (several may follow one flag).
     #[arg(long, num_args = 1.., value_name = "NAME=VALUE")]
     parameter_overrides: Vec<String>,
@@ -189,6 +198,36 @@ fn env_overrides(
     Ok(out)
 }
 
+/// The template to serve: `--template`; a CDK assembly's stack (`--app`, or the `cdk.out` of a
+/// CDK app in the current folder when there is no template.yaml); else template.yaml.
+fn template_of(
+    template: Option<PathBuf>,
+    app: Option<PathBuf>,
+    stack: Option<&str>,
+) -> anyhow::Result<PathBuf> {
+    use gatehouse::cdk;
+    if let Some(t) = template {
+        return Ok(t);
+    }
+    if let Some(app) = app {
+        return Ok(cdk::choose(&app, stack)?.template);
+    }
+    let default = PathBuf::from("template.yaml");
+    if !default.exists()
+        && let Some(found) = cdk::beside(Path::new("."))
+    {
+        let (assembly, note) = found?;
+        if let Some(note) = note {
+            eprintln!("note: {note}");
+        }
+        return Ok(cdk::choose(&assembly, stack)?.template);
+    }
+    if stack.is_some() {
+        bail!("--stack chooses a stack of a CDK app: give the assembly with --app DIR");
+    }
+    Ok(default)
+}
+
 fn parse_overrides(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     raw.iter()
         .flat_map(|s| s.split_whitespace())
@@ -226,7 +265,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
     }
     let config = gatehouse::Config {
         parameter_overrides: parse_overrides(&args.parameter_overrides)?,
-        template: args.template,
+        template: template_of(args.template, args.app, args.stack.as_deref())?,
         state_dir: args.state_dir,
         region: args.region,
         watch: args.watch,

@@ -134,6 +134,7 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
     // Planning is pure; provisioning writes the store: both off the async thread.
     let local = sam::Local {
         api_url: api_url.clone(),
+        cognito_url: cognito_url.clone(),
     };
     let p = Arc::clone(&pools);
     let app = tokio::task::spawn_blocking(move || {

@@ -39,6 +39,17 @@ impl Plan<'_> {
                     .map_err(|m| self.error(r, m))?;
                     functions.push((f, props));
                 }
+                Kind::LambdaFunction => {
+                    let props = function::sam_shaped(self.resolve(r, &r.properties)?);
+                    let f = function::Function::from_props(
+                        self.stack,
+                        r,
+                        &props,
+                        &dir_of(self.stack, &r.logical_id),
+                    )
+                    .map_err(|m| self.error(r, m))?;
+                    functions.push((f, props));
+                }
                 Kind::HttpApi => {
                     let props = self.with_globals(r, Kind::HttpApi)?;
                     let id = self.physical.refs[&r.logical_id].clone();
@@ -186,11 +197,19 @@ impl Plan<'_> {
         }
         let (roles, managed_policies) = self.roles(&mut functions, &mut warnings)?;
         let identity_pools = self.identity_pools(&mut warnings)?;
-        let outputs = self.outputs(&apis, &http_apis, local)?;
+        let domains = self.domains();
+        let outputs = self.outputs(&apis, &http_apis, &domains, local)?;
         // A function that calls an API of its own stack by its AWS URL calls the local one.
         for (f, _) in &mut functions {
             for (_, v) in &mut f.env {
-                localize(v, &apis, &http_apis, &self.stack.pseudo.region, local);
+                localize(
+                    v,
+                    &apis,
+                    &http_apis,
+                    &domains,
+                    &self.stack.pseudo.region,
+                    local,
+                );
             }
         }
         Ok(App {
@@ -409,22 +428,43 @@ impl Plan<'_> {
         &self,
         apis: &[RestApi],
         http_apis: &[httpapi::HttpApi],
+        domains: &[String],
         local: &Local,
     ) -> Result<BTreeMap<String, String>, TemplateError> {
         let mut outputs = self.stack.resolved_outputs(&self.physical)?;
         for v in outputs.values_mut() {
-            localize(v, apis, http_apis, &self.stack.pseudo.region, local);
+            localize(
+                v,
+                apis,
+                http_apis,
+                domains,
+                &self.stack.pseudo.region,
+                local,
+            );
         }
         Ok(outputs)
+    }
+
+    /// The prefixes of the template's user pool domains.
+    fn domains(&self) -> Vec<String> {
+        self.order
+            .iter()
+            .filter(|&&i| self.kinds[i] == Kind::UserPoolDomain)
+            .filter_map(|&i| self.physical.refs.get(&self.stack.resources[i].logical_id))
+            .cloned()
+            .collect()
     }
 }
 
 /// `https://<api id>.execute-api.<region>.amazonaws.com…` of one of `apis` becomes the local
-/// URL (`<api_url>…`); anything else is left as it is.
+/// URL (`<api_url>…`), and `https://<domain>.auth.<region>.amazoncognito.com…` of one of the
+/// template's user pool domains the local hosted UI (`<cognito_url>/<domain>…`); anything else
+/// is left as it is.
 fn localize(
     v: &mut String,
     apis: &[RestApi],
     http_apis: &[httpapi::HttpApi],
+    domains: &[String],
     region: &str,
     local: &Local,
 ) {
@@ -436,6 +476,16 @@ fn localize(
         let aws = format!("https://{id}.execute-api.{region}.amazonaws.com");
         if v.starts_with(&aws) {
             *v = v.replacen(&aws, &local.api_url, 1);
+            return;
+        }
+    }
+    if local.cognito_url.is_empty() {
+        return;
+    }
+    for d in domains {
+        let aws = format!("https://{d}.auth.{region}.amazoncognito.com");
+        if v.starts_with(&aws) {
+            *v = v.replacen(&aws, &format!("{}/{d}", local.cognito_url), 1);
             return;
         }
     }

@@ -1,5 +1,5 @@
-//! `AWS::Serverless::Function`, its Globals merged in: what the Lambda host needs to build and
-//! run it.
+//! `AWS::Serverless::Function`, its Globals merged in, and `AWS::Lambda::Function`: what the
+//! Lambda host needs to build and run it.
 
 use std::path::Path;
 use std::path::PathBuf;
@@ -52,6 +52,36 @@ fn int(props: &Json, key: &str) -> Option<u64> {
     props[key]
         .as_u64()
         .or_else(|| props[key].as_str().and_then(|s| s.parse().ok()))
+}
+
+/// `AWS::Lambda::Function`'s resolved properties in the shape [`Function::from_props`] reads:
+/// `Code` as a local path (CDK's asset, see `template`), `{ZipFile}` (inline code) or
+/// `{S3Bucket, S3Key}` (code in S3) becomes `CodeUri`/`InlineCode`; the rest is the same.
+pub fn sam_shaped(mut props: Json) -> Json {
+    let code = props.get_mut("Code").map(Json::take).unwrap_or(Json::Null);
+    let Json::Object(o) = &mut props else {
+        return props;
+    };
+    match code {
+        Json::String(path) => {
+            o.insert("CodeUri".into(), Json::String(path));
+        }
+        Json::Object(mut c) => {
+            if let Some(zip) = c.remove("ZipFile") {
+                o.insert("InlineCode".into(), zip);
+            } else if let Some(bucket) = c.remove("S3Bucket") {
+                let key = c.remove("S3Key").unwrap_or(Json::Null);
+                o.insert(
+                    "CodeUri".into(),
+                    serde_json::json!({"Bucket": bucket, "Key": key}),
+                );
+            } else if let Some(image) = c.remove("ImageUri") {
+                o.insert("ImageUri".into(), image);
+            }
+        }
+        _ => {}
+    }
+    props
 }
 
 /// A function's `Metadata.BuildMethod`, for the methods gatehouse runs as `sam build` does.

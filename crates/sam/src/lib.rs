@@ -91,6 +91,9 @@ pub enum Kind {
     /// `AWS::Serverless::Application`, `AWS::CloudFormation::Stack`: a nested stack, served as
     /// part of this one when its template is a local file (else not emulated).
     NestedStack,
+    /// `AWS::Lambda::Function`: CloudFormation's own function (what CDK writes), run like a
+    /// SAM function (no `Globals`, no `Events`, nothing generated).
+    LambdaFunction,
     /// Anything else: not emulated; its `Ref`/`GetAtt` resolve to AWS-shaped values.
     NotEmulated,
 }
@@ -107,6 +110,7 @@ impl Kind {
             "AWS::Cognito::UserPoolDomain" => Kind::UserPoolDomain,
             "AWS::Cognito::UserPoolResourceServer" => Kind::ResourceServer,
             "AWS::Serverless::Function" => Kind::Function,
+            "AWS::Lambda::Function" => Kind::LambdaFunction,
             "AWS::Serverless::Api" => Kind::RestApi,
             "AWS::Serverless::HttpApi" => Kind::HttpApi,
             "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => Kind::Layer,
@@ -200,6 +204,9 @@ pub trait Provisioner {
 pub struct Local {
     /// The API base URL, e.g. `http://127.0.0.1:3000`.
     pub api_url: String,
+    /// The Cognito endpoint's base URL (the hosted UI is at `<cognito_url>/<domain>`); empty
+    /// when not known.
+    pub cognito_url: String,
 }
 
 /// A resource the local stack does not emulate, and what references to it resolve to.
@@ -361,13 +368,15 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
         let r = &stack.resources[i];
         match plan.kinds[i] {
             k if k.is_provisioned() => {}
-            Kind::Function => {
+            Kind::Function | Kind::LambdaFunction => {
                 let name = plan.name_property(r, "FunctionName");
                 let arn = identity::function_arn(&stack.pseudo, &name);
                 plan.physical
                     .insert(&r.logical_id, name.clone(), &[("Arn", Json::String(arn))]);
-                let alias = plan.function_property(r, "AutoPublishAlias");
-                plan.insert_generated(r, Kind::Function, &name, None, alias.as_deref());
+                if plan.kinds[i] == Kind::Function {
+                    let alias = plan.function_property(r, "AutoPublishAlias");
+                    plan.insert_generated(r, Kind::Function, &name, None, alias.as_deref());
+                }
             }
             Kind::RestApi => {
                 let id = api::api_id(&r.logical_id);

@@ -92,6 +92,7 @@ fn app(text: &str) -> (App, Fake) {
     plan.provision(&mut fake).expect("provisions");
     let local = Local {
         api_url: "http://127.0.0.1:3000".into(),
+        cognito_url: "http://127.0.0.1:3001".into(),
     };
     (plan.resolve_app(&local).expect("resolves"), fake)
 }
@@ -1211,6 +1212,7 @@ fn load_app(path: &Path, overrides: &[(String, String)]) -> Result<App, Template
     plan.provision(&mut Fake::default())?;
     plan.resolve_app(&Local {
         api_url: "http://127.0.0.1:3000".into(),
+        cognito_url: "http://127.0.0.1:3001".into(),
     })
 }
 
@@ -1311,6 +1313,7 @@ fn a_nested_stack_with_a_local_template_is_served_as_part_of_the_stack() {
     let app = plan
         .resolve_app(&Local {
             api_url: "http://127.0.0.1:3000".into(),
+            cognito_url: "http://127.0.0.1:3001".into(),
         })
         .expect("resolves");
 
@@ -1593,5 +1596,61 @@ Outputs:
     assert_eq!(kinds, ["Pool", "domain", "resource server", "Client"]);
     let (_, client) = &fake.requests[3];
     assert_eq!(client["AllowedOAuthScopes"], json!(["orders/read"]));
+    assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
+}
+
+#[test]
+fn cloudformations_own_functions_run_from_inline_code_a_cdk_asset_or_not_from_s3() {
+    let (app, _) = app(r#"
+Resources:
+  Inline:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/r
+      Code:
+        ZipFile: "def handler(e, c): return 1"
+  Asset:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/r
+      Timeout: 9
+      Code:
+        S3Bucket: !Sub cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}
+        S3Key: 498c68e7.zip
+    Metadata:
+      aws:asset:path: asset.498c68e7
+      aws:asset:property: Code
+  InS3:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: index.handler
+      Role: arn:aws:iam::123456789012:role/r
+      Code: {S3Bucket: my-bucket, S3Key: code.zip}
+Outputs:
+  Arn:
+    Value: !GetAtt Asset.Arn
+"#);
+    let by = |id: &str| app.functions.iter().find(|f| f.logical_id == id).expect(id);
+    assert_eq!(
+        by("Inline").inline_code.as_deref(),
+        Some("def handler(e, c): return 1")
+    );
+    let asset = by("Asset");
+    assert!(
+        asset.code_dir.ends_with("asset.498c68e7"),
+        "{:?}",
+        asset.code_dir
+    );
+    assert_eq!((asset.code_in_s3.as_deref(), asset.timeout_secs), (None, 9));
+    assert_eq!(
+        by("InS3").code_in_s3.as_deref(),
+        Some("s3://my-bucket/code.zip")
+    );
+    assert_eq!(app.outputs["Arn"], asset.arn);
     assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
 }

@@ -343,15 +343,20 @@ impl Stack {
                     }
                 }
             }
+            let mut properties = body.get("Properties").cloned().unwrap_or(Node {
+                line: body.line,
+                value: Value::Null,
+            });
+            let metadata = body.get("Metadata").cloned();
+            if let Some(m) = &metadata {
+                local_asset(&mut properties, m);
+            }
             all.push(Resource {
                 logical_id: id.clone(),
                 kind: kind.to_string(),
                 line: body.line.saturating_sub(1).max(1),
-                properties: body.get("Properties").cloned().unwrap_or(Node {
-                    line: body.line,
-                    value: Value::Null,
-                }),
-                metadata: body.get("Metadata").cloned(),
+                properties,
+                metadata,
                 depends_on: match body.get("DependsOn").map(|d| &d.value) {
                     Some(Value::Str(s)) => vec![s.clone()],
                     Some(Value::Seq(items)) => items
@@ -528,6 +533,42 @@ fn duplicate_warnings(file: &Path, duplicates: &[node::Duplicate], out: &mut Vec
             d.last
         ));
     }
+}
+
+/// CDK's asset metadata, read as `sam` reads a synthesized template: a resource whose
+/// `Metadata` has `aws:asset:path` and `aws:asset:property` (`Code`, `Content`, `TemplateURL`,
+/// `BodyS3Location`, or a dotted path like `Code.ImageUri`) has that property replaced by the
+/// asset's local path (relative to the template's folder, or absolute), where the template
+/// itself names the S3 object `cdk deploy` uploads it to.
+fn local_asset(properties: &mut Node, metadata: &Node) {
+    let (Some(path), Some(property)) = (
+        metadata.get("aws:asset:path").and_then(Node::as_str),
+        metadata.get("aws:asset:property").and_then(Node::as_str),
+    ) else {
+        return;
+    };
+    let mut at = properties;
+    for key in property.split('.') {
+        let Value::Map(entries) = &mut at.value else {
+            return;
+        };
+        let line = at.line;
+        let i = match entries.iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                entries.push((
+                    key.to_string(),
+                    Node {
+                        line,
+                        value: Value::Null,
+                    },
+                ));
+                entries.len() - 1
+            }
+        };
+        at = &mut entries[i].1;
+    }
+    at.value = Value::Str(path.to_string());
 }
 
 /// Replaces every `{"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": …}}}`
