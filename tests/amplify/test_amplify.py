@@ -7,7 +7,6 @@ tests/browser/test_amplify_browser.py. aws-amplify comes from this folder's pack
 
 import json
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -16,6 +15,7 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "conformance"))
+import conftest  # noqa: E402
 from conftest import Stack, unique_email  # noqa: E402
 
 STACK = ROOT / "tests" / "conformance" / "stacks" / "identity" / "template.yaml"
@@ -24,13 +24,7 @@ PASSWORD = "Amplify-Passw0rd!"
 
 def npm_ci():
     """node_modules from the lock file (once)."""
-    if (HERE / "node_modules" / "aws-amplify").exists():
-        return
-    if shutil.which("npm") is None:
-        pytest.fail("npm is missing: tests/amplify needs aws-amplify from npm")
-    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, f"npm ci in tests/amplify failed:\n{done.stdout}\n{done.stderr}"
+    conftest.npm_ci(HERE, "aws-amplify")
 
 
 def flow_config(stack):

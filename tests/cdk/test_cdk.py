@@ -19,6 +19,7 @@ import requests
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "conformance"))
+import conftest  # noqa: E402
 from conftest import Stack, unique_email  # noqa: E402
 
 PASSWORD = "Cdk-Passw0rd!"
@@ -26,13 +27,7 @@ PASSWORD = "Cdk-Passw0rd!"
 
 def npm_ci():
     """node_modules from the lock file (once)."""
-    if (HERE / "node_modules" / "aws-cdk-lib").exists():
-        return
-    if shutil.which("npm") is None:
-        pytest.fail("npm is missing: tests/cdk needs aws-cdk-lib from npm")
-    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, f"npm ci in tests/cdk failed:\n{done.stdout}\n{done.stderr}"
+    conftest.npm_ci(HERE, "aws-cdk-lib")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -272,3 +273,16 @@ def signed(creds, method, url, body=b"", headers=None):
     r = AWSRequest(method=method, url=url, data=body, headers=headers or {})
     SigV4Auth(creds, "execute-api", "us-east-1").add_auth(r)
     return dict(r.headers)
+
+
+def npm_ci(folder, marker):
+    """A test folder's node_modules from its package-lock.json (`npm ci`, once: when
+    node_modules/<marker> is missing)."""
+    folder = pathlib.Path(folder)
+    if (folder / "node_modules" / marker).exists():
+        return
+    if shutil.which("npm") is None:
+        pytest.fail(f"npm is missing: {folder.name} needs {marker} from npm")
+    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, f"npm ci in {folder} failed:\n{done.stdout}\n{done.stderr}"

@@ -28,19 +28,11 @@ impl Plan<'_> {
         for &i in &self.order {
             let r = &self.stack.resources[i];
             match self.kinds[i] {
-                Kind::Function => {
-                    let props = self.with_globals(r, Kind::Function)?;
-                    let f = function::Function::from_props(
-                        self.stack,
-                        r,
-                        &props,
-                        &dir_of(self.stack, &r.logical_id),
-                    )
-                    .map_err(|m| self.error(r, m))?;
-                    functions.push((f, props));
-                }
-                Kind::LambdaFunction => {
-                    let props = function::sam_shaped(self.resolve(r, &r.properties)?);
+                kind @ (Kind::Function | Kind::LambdaFunction) => {
+                    let props = match kind {
+                        Kind::Function => self.with_globals(r, Kind::Function)?,
+                        _ => function::sam_shaped(self.resolve(r, &r.properties)?),
+                    };
                     let f = function::Function::from_props(
                         self.stack,
                         r,

@@ -24,15 +24,7 @@ const LOOP: &str = "Fn::ForEach::";
 
 /// The template's `Transform` names, in order.
 pub fn transforms(root: &Node) -> Vec<String> {
-    match root.get("Transform").map(|t| &t.value) {
-        Some(Value::Str(s)) => vec![s.clone()],
-        Some(Value::Seq(items)) => items
-            .iter()
-            .filter_map(Node::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    }
+    root.get("Transform").map(Node::strings).unwrap_or_default()
 }
 
 /// Refuses a loop the transform would refuse, before anything reads the template: one without

@@ -357,15 +357,7 @@ impl Stack {
                 line: body.line.saturating_sub(1).max(1),
                 properties,
                 metadata,
-                depends_on: match body.get("DependsOn").map(|d| &d.value) {
-                    Some(Value::Str(s)) => vec![s.clone()],
-                    Some(Value::Seq(items)) => items
-                        .iter()
-                        .filter_map(Node::as_str)
-                        .map(str::to_string)
-                        .collect(),
-                    _ => Vec::new(),
-                },
+                depends_on: body.get("DependsOn").map(Node::strings).unwrap_or_default(),
             });
         }
         stack.resources = all;

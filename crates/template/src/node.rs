@@ -49,6 +49,19 @@ impl Node {
         }
     }
 
+    /// A string, or the strings of a list (`DependsOn`, `Transform`: one name or several).
+    pub fn strings(&self) -> Vec<String> {
+        match &self.value {
+            Value::Str(s) => vec![s.clone()],
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(Node::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The mapping's entries, when this is a mapping.
     pub fn entries(&self) -> Option<&[(String, Node)]> {
         match &self.value {
