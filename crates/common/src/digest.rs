@@ -1,4 +1,5 @@
-//! SHA-256, HMAC-SHA256 and constant-time comparison (aws-lc-rs).
+//! SHA-256, HMAC-SHA256, SHA-1 for formats defined by it, and constant-time comparison
+//! (aws-lc-rs).
 
 /// SHA-256 of the concatenated parts.
 pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
@@ -8,6 +9,15 @@ pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     }
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// SHA-1 of `data`: not for security, only where a format is defined by it (the logical ids
+/// SAM's translator derives, `sha1(name)[:10]`).
+pub fn sha1(data: &[u8]) -> [u8; 20] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(d.as_ref());
     out
 }
 

@@ -97,7 +97,7 @@ pub(crate) fn order(stack: &Stack, kinds: &[Kind]) -> Result<Vec<usize>, Templat
                 crate::globals_of(stack, crate::scope_of(&r.logical_id)),
             )
             .into_iter()
-            .map(|g| (g, r.logical_id.clone()))
+            .map(|(g, _)| (g, r.logical_id.clone()))
         })
         .collect();
     let deps: Vec<Vec<usize>> = stack

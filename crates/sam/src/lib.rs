@@ -337,16 +337,41 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
         let name = scoped(&scope, httpapi::IMPLICIT_HTTP_API);
         let id = api::api_id(&name);
         let attrs = identity::http_api_attributes(&stack.pseudo, &id);
-        plan.physical.insert(&name, id, &attrs);
+        plan.physical.insert(&name, id.clone(), &attrs);
+        // What SAM generates for it: its `$default` stage.
+        for g in [
+            format!("{name}.Stage"),
+            scoped(
+                &scope,
+                &format!("{}ApiGatewayDefaultStage", httpapi::IMPLICIT_HTTP_API),
+            ),
+        ] {
+            let (reference, attrs) =
+                generated::identity(&stack.pseudo, &g, "Stage", &id, Some("$default"), None);
+            plan.physical.insert(&g, reference, &attrs);
+        }
     }
     for scope in api::implicit_api_scopes(stack) {
         let name = scoped(&scope, api::IMPLICIT_API);
         let id = api::api_id(&name);
         plan.physical.insert(
             &name,
-            id,
+            id.clone(),
             &[("RootResourceId", Json::String("root".into()))],
         );
+        // What SAM generates for it: the `Prod` stage and its deployment.
+        for (g, what) in [
+            (format!("{name}.Stage"), "Stage"),
+            (
+                scoped(&scope, &format!("{}ProdStage", api::IMPLICIT_API)),
+                "Stage",
+            ),
+            (format!("{name}.Deployment"), "Deployment"),
+        ] {
+            let (reference, attrs) =
+                generated::identity(&stack.pseudo, &g, what, &id, Some("Prod"), None);
+            plan.physical.insert(&g, reference, &attrs);
+        }
     }
     // The attributes the template reads, for resources whose attributes are not all known.
     let mut read = std::collections::HashSet::new();
@@ -580,12 +605,12 @@ impl<'s> Plan<'s> {
         stage: Option<&str>,
         alias: Option<&str>,
     ) {
-        for g in generated::ids(r, kind, globals_of(self.stack, scope_of(&r.logical_id))) {
+        for (g, what) in generated::ids(r, kind, globals_of(self.stack, scope_of(&r.logical_id))) {
             if self.stack.resources.iter().any(|x| x.logical_id == g) {
                 continue; // the template defines a resource of that name itself
             }
             let (reference, attrs) =
-                generated::identity(&self.stack.pseudo, &r.logical_id, &g, name, stage, alias);
+                generated::identity(&self.stack.pseudo, &g, what, name, stage, alias);
             self.physical.insert(&g, reference, &attrs);
         }
     }

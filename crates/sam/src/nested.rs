@@ -86,11 +86,11 @@ fn own_names(child: &Stack) -> HashSet<String> {
         .map(|r| r.logical_id.clone())
         .collect();
     for r in &child.resources {
-        names.extend(crate::generated::ids(
-            r,
-            Kind::of(&r.kind),
-            child.globals.as_ref(),
-        ));
+        names.extend(
+            crate::generated::ids(r, Kind::of(&r.kind), child.globals.as_ref())
+                .into_iter()
+                .map(|(g, _)| g),
+        );
     }
     names.insert(api::IMPLICIT_API.to_string());
     names.insert(httpapi::IMPLICIT_HTTP_API.to_string());

@@ -1654,3 +1654,70 @@ Outputs:
     assert_eq!(app.outputs["Arn"], asset.arn);
     assert!(app.not_emulated.is_empty(), "{:?}", app.not_emulated);
 }
+
+#[test]
+fn the_ids_sam_generates_resolve_as_the_translator_spells_them() {
+    // Spellings from aws-sam-translator 1.115 (api_generator.py, http_api_generator.py,
+    // sam_resources.py, implicit_rest_api_plugin.py).
+    let (app, _) = app(r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  MyApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        UsagePlan:
+          CreateUsagePlan: PER_API
+  DotApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1.0
+  Http:
+    Type: AWS::Serverless::HttpApi
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      InlineCode: "def handler(e, c): pass"
+      AutoPublishAlias: live-v_1
+      Events:
+        Get:
+          Type: Api
+          Properties: {Path: /x, Method: get}
+Outputs:
+  Stage:
+    Value: !Ref MyApiProdStage
+  DotStage:
+    Value: !Ref DotApiStagea851fa3556
+  HttpStage:
+    Value: !Ref HttpApiGatewayDefaultStage
+  Implicit:
+    Value: !Ref ServerlessRestApiProdStage
+  Plan:
+    Value: !Ref MyApiUsagePlan
+  Key:
+    Value: !Ref MyApiApiKey
+  Alias:
+    Value: !Ref FnAliasliveDvU1
+  Role:
+    Value: !GetAtt FnRole.Arn
+"#);
+    let o = &app.outputs;
+    assert_eq!(o["Stage"], "Prod");
+    assert_eq!(o["DotStage"], "v1.0");
+    assert_eq!(o["HttpStage"], "$default");
+    assert_eq!(o["Implicit"], "Prod");
+    assert!(
+        o["Alias"].ends_with(":function:Fn:live-v_1"),
+        "{}",
+        o["Alias"]
+    );
+    assert!(
+        o["Role"].starts_with("arn:aws:iam::123456789012:role/"),
+        "{}",
+        o["Role"]
+    );
+    assert!(!o["Plan"].is_empty() && !o["Key"].is_empty() && o["Plan"] != o["Key"]);
+}
