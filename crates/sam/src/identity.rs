@@ -70,31 +70,62 @@ pub fn not_emulated(
     logical_id: &str,
     props: &Json,
     wanted: &[&str],
-) -> (String, BTreeMap<String, Json>) {
+) -> Result<(String, BTreeMap<String, Json>), String> {
+    use crate::attributes::{AttrKind, Lookup, lookup};
     let (reference, mut attrs) = known(p, type_name, logical_id, props);
     for w in wanted {
         if attrs.contains_key(*w) {
             continue;
         }
-        let value = if w.ends_with("Arn") {
-            let mut parts = type_name.split("::").skip(1);
-            let service = parts.next().unwrap_or("unknown").to_lowercase();
-            let resource = parts.next().unwrap_or("resource").to_lowercase();
-            format!(
-                "arn:aws:{service}:{}:{}:{resource}/{}",
-                p.region,
-                p.account_id,
-                generated_name(p, logical_id)
-            )
-        } else if w.ends_with("Id") {
-            let digest = sha256(&[p.stack_name.as_bytes(), logical_id.as_bytes(), w.as_bytes()]);
-            stable_id(&digest, b"abcdefghijklmnopqrstuvwxyz0123456789", 13)
-        } else {
-            generated_name(p, &format!("{logical_id}{w}"))
+        let kind = match lookup(type_name, w) {
+            Lookup::Has(kind) => kind,
+            Lookup::UnknownType => AttrKind::String,
+            Lookup::Not(real) => {
+                return Err(format!(
+                    "Fn::GetAtt {logical_id}.{w}: resource {logical_id} does not support attribute type {w} in Fn::GetAtt (a {type_name} has {})",
+                    if real.is_empty() {
+                        "none".to_string()
+                    } else {
+                        real.join(", ")
+                    }
+                ));
+            }
         };
-        attrs.insert((*w).to_string(), Json::String(value));
+        let text = || {
+            if w.ends_with("Arn") {
+                let mut parts = type_name.split("::").skip(1);
+                let service = parts.next().unwrap_or("unknown").to_lowercase();
+                let resource = parts.next().unwrap_or("resource").to_lowercase();
+                format!(
+                    "arn:aws:{service}:{}:{}:{resource}/{}",
+                    p.region,
+                    p.account_id,
+                    generated_name(p, logical_id)
+                )
+            } else if w.ends_with("Id") || w.ends_with("Ids") {
+                let digest =
+                    sha256(&[p.stack_name.as_bytes(), logical_id.as_bytes(), w.as_bytes()]);
+                stable_id(&digest, b"abcdefghijklmnopqrstuvwxyz0123456789", 13)
+            } else {
+                generated_name(p, &format!("{logical_id}{w}"))
+            }
+        };
+        let value = match kind {
+            // A VPC endpoint's DNS entries are `<hosted zone>:<name>` (what templates split).
+            AttrKind::List if *w == "DnsEntries" => Json::Array(vec![Json::String(format!(
+                "Z7HUB22UULQXV:vpce-{}.{}.vpce.amazonaws.com",
+                text(),
+                p.region
+            ))]),
+            AttrKind::List => Json::Array(vec![Json::String(text())]),
+            AttrKind::Integer | AttrKind::Number => Json::from(1),
+            AttrKind::Boolean => Json::Bool(false),
+            AttrKind::Object => Json::Object(serde_json::Map::new()),
+            AttrKind::String | AttrKind::Json => Json::String(text()),
+        };
+        attrs.insert((*w).to_string(), value);
     }
-    (reference, attrs)
+    Ok((reference, attrs))
 }
 
 /// `Ref` and the attributes this file knows for `type_name`.

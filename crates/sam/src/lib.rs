@@ -12,6 +12,8 @@
 //! - [`generated`]: the resources SAM generates that a template may name (`MyApi.Stage`,
 //!   `MyFunctionRole`, ...).
 //! - [`identity`]: what `Ref`/`GetAtt` give for each resource type, AWS-shaped.
+//! - [`attributes`]: every resource type's `GetAtt` attributes and their JSON types (the
+//!   CloudFormation schemas, as cfn-lint ships them).
 //! - [`cognito`]: user pool resources as the Cognito API requests that create them.
 //! - [`dynamodb`]: tables as the `CreateTable` requests for a DynamoDB-compatible endpoint.
 //! - [`function`]: `AWS::Serverless::Function` with its Globals.
@@ -30,6 +32,7 @@
 
 pub mod api;
 mod app;
+pub mod attributes;
 pub mod cognito;
 pub mod dynamodb;
 pub mod function;
@@ -566,7 +569,8 @@ impl<'s> Plan<'s> {
         };
         let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
         let (reference, attributes) =
-            identity::not_emulated(&self.stack.pseudo, &r.kind, &r.logical_id, &props, &wanted);
+            identity::not_emulated(&self.stack.pseudo, &r.kind, &r.logical_id, &props, &wanted)
+                .map_err(|m| self.error(r, m))?;
         let attrs: Vec<(&str, Json)> = attributes
             .iter()
             .map(|(k, v)| (k.as_str(), v.clone()))

@@ -1721,3 +1721,46 @@ Outputs:
     );
     assert!(!o["Plan"].is_empty() && !o["Key"].is_empty() && o["Plan"] != o["Key"]);
 }
+
+#[test]
+fn a_not_emulated_resources_attributes_have_the_types_cloudformation_gives() {
+    let (app, _) = app(r#"
+Resources:
+  Endpoint:
+    Type: AWS::EC2::VPCEndpoint
+    Properties: {ServiceName: com.amazonaws.us-east-1.execute-api, VpcId: vpc-1}
+  Cache:
+    Type: AWS::MemoryDB::Cluster
+    Properties: {ClusterName: c, NodeType: db.t4g.small, ACLName: open-access}
+Outputs:
+  Host:
+    Value: !Select ['1', !Split [':', !Select ['0', !GetAtt Endpoint.DnsEntries]]]
+  Count:
+    Value: !Length [!GetAtt Endpoint.NetworkInterfaceIds]
+  Port:
+    Value: !GetAtt Cache.ClusterEndpoint.Port
+"#);
+    assert!(
+        app.outputs["Host"].starts_with("vpce-")
+            && app.outputs["Host"].ends_with(".vpce.amazonaws.com"),
+        "{}",
+        app.outputs["Host"]
+    );
+    assert_eq!(app.outputs["Count"], "1");
+    assert_eq!(app.outputs["Port"], "1");
+    let ep = app
+        .not_emulated
+        .iter()
+        .find(|n| n.logical_id == "Endpoint")
+        .expect("listed");
+    assert!(ep.attributes["DnsEntries"].is_array());
+
+    let s = stack(
+        "Resources:\n  Endpoint:\n    Type: AWS::EC2::VPCEndpoint\nOutputs:\n  X:\n    Value: !GetAtt Endpoint.DnsEntry\n",
+    );
+    let e = plan(&s).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        e.contains("does not support attribute type DnsEntry in Fn::GetAtt (a AWS::EC2::VPCEndpoint has CreationTimestamp, DnsEntries, Id, NetworkInterfaceIds)"),
+        "{e}"
+    );
+}
