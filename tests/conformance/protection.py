@@ -87,7 +87,32 @@ def _dates_as_strings(node):
 
 
 def _load(path):
-    return _dates_as_strings(yaml_parse(pathlib.Path(path).read_text()))
+    sam = _dates_as_strings(yaml_parse(pathlib.Path(path).read_text()))
+    transforms = sam.get("Transform")
+    transforms = transforms if isinstance(transforms, list) else [transforms]
+    if LANGUAGE_EXTENSIONS in transforms:
+        sam = _language_extensions(path)
+        sam["Transform"] = [t for t in transforms if t != LANGUAGE_EXTENSIONS]
+    return sam
+
+
+LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
+
+
+def _language_extensions(path):
+    """The template with AWS::LanguageExtensions applied by cfn-lint's implementation of it (the
+    translator does not apply it; CloudFormation does, before SAM). cfn-lint substitutes a loop's
+    `${Id}` only inside `Fn::Sub` (a plain string keeps it); CloudFormation's documentation says
+    every instance is replaced, which is what gatehouse does: the routes do not depend on it."""
+    from cfnlint.decode import decode
+    from cfnlint.template import Template
+    from cfnlint.template.transforms._language_extensions import language_extension
+
+    parsed, errors = decode(str(path))
+    assert not errors, errors
+    problems, out = language_extension(Template(str(path), parsed, regions=["us-east-1"]))
+    assert out is not None and not problems, problems
+    return _dates_as_strings(json.loads(json.dumps(out, default=str)))
 
 
 def _is_local(value):

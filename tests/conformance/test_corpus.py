@@ -234,6 +234,33 @@ CORPUS = {
         ],
         [],
     ),
+    # AWS::LanguageExtensions: a Fn::ForEach of three functions, each with its Api event and
+    # its own CodeUri folder (`endpoints/${Endpoint}/`), served as the loop writes them out.
+    "samcli-foreach-start-api": (
+        [], False,
+        [("GET", "/Prod/users", "-", 200), ("GET", "/Prod/products", "-", 200),
+         ("GET", "/Prod/orders", "-", 200)],
+        [],
+    ),
+    # Two nested Fn::ForEach loops: four functions (devUsersFunction ... prodOrdersFunction), no
+    # routes.
+    "samcli-foreach-nested": ([], False, [], []),
+    # `DependsOn`/`!Ref UsagePlanAPIProdStage` (the stage SAM generates for StageName Prod) and
+    # the same id in an output's Fn::Sub; API keys required on both methods.
+    "sp-apigw-usage-plans": (
+        [], False,
+        [("GET", "/Prod/plantest", "api-key", 403), ("POST", "/Prod/plantest", "api-key", 403)],
+        [],
+    ),
+    # A private REST API whose resource policy allows only its VPC endpoint; outputs split the
+    # endpoint's `DnsEntries` (a list on AWS) with Fn::Select/Fn::Split.
+    "sp-apigw-private-cdn-private-ca": (
+        ["--parameter-overrides", "VpcIdParameter=vpc-0123456789abcdef0",
+         "VpcEndpointSubnetIdsParameter=subnet-0123456789abcdef0,subnet-0fedcba9876543210",
+         "ApiVPCESecurityGroup=sg-0123456789abcdef0"], False,
+        [("GET", "/prod/mypath", "policy", 403)],
+        [],
+    ),
 }
 
 

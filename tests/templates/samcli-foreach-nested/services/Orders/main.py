@@ -1,0 +1,5 @@
+"""Orders service handler."""
+
+
+def handler(event, context):
+    return {"statusCode": 200, "body": {"service": "Orders"}}

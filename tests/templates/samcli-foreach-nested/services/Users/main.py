@@ -1,0 +1,5 @@
+"""Users service handler."""
+
+
+def handler(event, context):
+    return {"statusCode": 200, "body": {"service": "Users"}}
