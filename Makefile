@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 # The suites that take minutes: real templates, the README's clone-and-build, the model fuzz,
 # the browser, the bench. `make test-fast` leaves them out.
-SLOW_TESTS := tests/conformance/test_corpus.py tests/conformance/test_readme.py \
+SLOW_TESTS := tests/conformance/test_corpus.py tests/conformance/test_generated_ids.py tests/cdk/test_cdk.py tests/conformance/test_readme.py \
 	tests/conformance/test_model_fuzz.py tests/browser tests/bench
 
 .PHONY: test test-fast check-rust lint lambda release bench micro local build deploy outputs teardown venv clean

@@ -317,6 +317,19 @@ def parameters_of(args):
     return params, imports
 
 
+def command_line(args, tmp_path):
+    """A corpus entry's arguments for `gatehouse up`: `--import-values` as a file in tmp_path."""
+    extra = []
+    for a in args:
+        if isinstance(a, dict):
+            f = tmp_path / "imports.json"
+            f.write_text(json.dumps(a))
+            extra.append(str(f))
+        else:
+            extra.append(a)
+    return extra
+
+
 KEYS = ("api", "kind", "stage", "method", "path")
 
 
@@ -352,14 +365,7 @@ def request_path(path):
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_a_real_template_starts_as_written_and_answers_as_api_gateway(name, tmp_path, request):
     args, needs_tables, routes, log_lines = CORPUS[name]
-    extra = []
-    for a in args:
-        if isinstance(a, dict):
-            f = tmp_path / "imports.json"
-            f.write_text(json.dumps(a))
-            extra.append(str(f))
-        else:
-            extra.append(a)
+    extra = command_line(args, tmp_path)
     s = Stack(tmp_path / "state", template=template_of(name), extra_args=extra).start()
     try:
         served = route_table(s.summary)

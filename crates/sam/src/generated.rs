@@ -9,7 +9,7 @@
 use common::digest::sha256;
 use common::id::stable_id;
 use serde_json::Value as Json;
-use template::{Pseudo, Resource};
+use template::{Node, Pseudo, Resource, Stack};
 
 use crate::Kind;
 
@@ -22,12 +22,9 @@ const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 /// (`MyApiProdStage`, `MyFunctionAliaslive`, `MyApiUsagePlan`; see [`stage_id`]). The ids SAM
 /// derives from a hash of what it deploys (`<Api>Deployment<hash>`, `<Fn>Version<hash>`) cannot
 /// be computed here; their dotted forms can be referred to.
-pub(crate) fn ids(
-    r: &Resource,
-    kind: Kind,
-    globals: Option<&template::Node>,
-) -> Vec<(String, &'static str)> {
+pub(crate) fn ids(stack: &Stack, r: &Resource, kind: Kind) -> Vec<(String, &'static str)> {
     let id = &r.logical_id;
+    let globals = crate::globals_of(stack, crate::scope_of(id));
     let global_alias = || {
         globals
             .and_then(|g| g.get("Function"))
@@ -50,6 +47,7 @@ pub(crate) fn ids(
                     out.push((format!("{id}Alias{name}"), "Alias"));
                 }
             }
+            out.extend(event_ids(stack, r));
             out
         }
         Kind::RestApi => {
@@ -63,12 +61,23 @@ pub(crate) fn ids(
                 "BasePathMapping",
             ]);
             out.extend(stage_id(id, r.properties.get("StageName"), false).map(|s| (s, "Stage")));
-            let plan = r
-                .properties
-                .get("Auth")
-                .and_then(|a| a.get("UsagePlan"))
+            // `Globals.Api.Auth` is merged key by key into the API's own `Auth`.
+            let auth = |key: &str| {
+                r.properties
+                    .get("Auth")
+                    .and_then(|a| a.get(key))
+                    .or_else(|| {
+                        globals
+                            .and_then(|g| g.get("Api"))
+                            .and_then(|a| a.get("Auth"))
+                            .and_then(|a| a.get(key))
+                    })
+            };
+            out.extend(authorizer_permissions(id, auth("Authorizers"), false));
+            let plan = auth("UsagePlan")
                 .and_then(|u| u.get("CreateUsagePlan"))
-                .and_then(template::Node::as_str);
+                .and_then(|n| literal(stack, n));
+            let plan = plan.as_deref();
             let owner = match plan {
                 Some("PER_API") => Some(id.as_str()),
                 Some("SHARED") => Some("Serverless"),
@@ -84,10 +93,191 @@ pub(crate) fn ids(
         Kind::HttpApi => {
             let mut out = dotted(&["Stage", "DomainName", "ApiMapping"]);
             out.extend(stage_id(id, r.properties.get("StageName"), true).map(|s| (s, "Stage")));
+            let authorizers = r
+                .properties
+                .get("Auth")
+                .and_then(|a| a.get("Authorizers"))
+                .or_else(|| {
+                    globals
+                        .and_then(|g| g.get("HttpApi"))
+                        .and_then(|a| a.get("Auth"))
+                        .and_then(|a| a.get("Authorizers"))
+                });
+            out.extend(authorizer_permissions(id, authorizers, true));
             out
         }
+        _ if r.kind == "AWS::Serverless::Connector" => connector_ids(stack, r),
         _ => Vec::new(),
     }
+}
+
+/// A string as written, or the value of the parameter a `Ref` names.
+fn literal(stack: &Stack, node: &Node) -> Option<String> {
+    match node.intrinsic() {
+        Some(("Ref", p)) => stack
+            .parameters
+            .get(p.as_str()?)
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        _ => node.as_str().map(str::to_string),
+    }
+}
+
+/// What an `AWS::Serverless::Connector` `<C>` becomes (sam_resources.py): an IAM policy
+/// `<C>Policy` on the role of a source that has one (a function, a state machine); for other
+/// sources the destination's resource policy, `<C>TopicPolicy` or `<C>QueuePolicy`. A list
+/// of destinations numbers them: `<C>PolicyDestination<i>`. (A Lambda destination's
+/// `<C><Category>LambdaPermission` is not modelled.)
+fn connector_ids(stack: &Stack, r: &Resource) -> Vec<(String, &'static str)> {
+    let id = &r.logical_id;
+    let kind_of = |end: Option<&Node>| -> String {
+        let Some(end) = end else {
+            return String::new();
+        };
+        if let Some(t) = end.get("Type").and_then(Node::as_str) {
+            return t.to_string();
+        }
+        let target = end.get("Id").and_then(Node::as_str).unwrap_or_default();
+        let target = crate::scoped(crate::scope_of(id), target);
+        stack
+            .resources
+            .iter()
+            .find(|x| x.logical_id == target)
+            .map(|x| x.kind.clone())
+            .unwrap_or_default()
+    };
+    let source = kind_of(r.properties.get("Source"));
+    let with_role = matches!(
+        source.as_str(),
+        "AWS::Serverless::Function"
+            | "AWS::Lambda::Function"
+            | "AWS::Serverless::StateMachine"
+            | "AWS::StepFunctions::StateMachine"
+    );
+    let destination = r.properties.get("Destination");
+    let (destinations, listed): (Vec<&Node>, bool) = match destination.map(|d| &d.value) {
+        Some(template::Value::Seq(items)) => (items.iter().collect(), true),
+        _ => (destination.into_iter().collect(), false),
+    };
+    let mut out = Vec::new();
+    for (i, d) in destinations.into_iter().enumerate() {
+        let what = if with_role {
+            "Policy"
+        } else {
+            match kind_of(Some(d)).as_str() {
+                "AWS::SNS::Topic" => "TopicPolicy",
+                "AWS::SQS::Queue" => "QueuePolicy",
+                _ => continue,
+            }
+        };
+        let suffix = if listed {
+            format!("Destination{i}")
+        } else {
+            String::new()
+        };
+        out.push((format!("{id}{what}{suffix}"), "Policy"));
+    }
+    out
+}
+
+/// What SAM generates for a function's events (push.py, pull.py, cloudwatchlogs.py,
+/// scheduler.py; `<E>` is `<Fn><EventName>`): `<E>Permission<stage>` for an `Api` event (the
+/// stage of the API it names, `Prod` for the implicit one; see [`permission_suffix`]),
+/// `<E>Permission` for HTTP API, S3, SNS, CloudWatch Logs, IoT and Alexa events, `<E>` for the
+/// rule, subscription, filter or event source mapping, and one `<Fn>CognitoPermission` for all
+/// its Cognito events.
+fn event_ids(stack: &Stack, r: &Resource) -> Vec<(String, &'static str)> {
+    let id = &r.logical_id;
+    let mut out = Vec::new();
+    let Some(events) = r.properties.get("Events").and_then(Node::entries) else {
+        return out;
+    };
+    for (name, event) in events {
+        let e = format!("{id}{name}");
+        let props = event.get("Properties");
+        match event.get("Type").and_then(Node::as_str).unwrap_or_default() {
+            "Api" => {
+                let suffix = permission_suffix(stack, r, props.and_then(|p| p.get("RestApiId")));
+                out.push((format!("{e}Permission{suffix}"), "Permission"));
+            }
+            "HttpApi" | "S3" | "AlexaSkill" => out.push((format!("{e}Permission"), "Permission")),
+            "Schedule" | "CloudWatchEvent" | "EventBridgeRule" | "SNS" | "CloudWatchLogs"
+            | "IoTRule" => {
+                out.push((e.clone(), "Event"));
+                out.push((format!("{e}Permission"), "Permission"));
+            }
+            "ScheduleV2" => {
+                out.push((e.clone(), "Event"));
+                out.push((format!("{e}Role"), "Role"));
+            }
+            "SQS" | "Kinesis" | "DynamoDB" | "MSK" | "MQ" | "SelfManagedKafka" | "DocumentDB" => {
+                out.push((e, "EventSourceMapping"))
+            }
+            "Cognito" => out.push((format!("{id}CognitoPermission"), "Permission")),
+            _ => {}
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// The suffix of an `Api` event's permission (push.py): the named API's `StageName` when it
+/// is alphanumeric, its first 10 hex of sha1 when it is not, `Stage` when it is an intrinsic or
+/// the API has none of its own (a raw `AWS::ApiGateway::RestApi`); `Prod` for the implicit API.
+fn permission_suffix(stack: &Stack, r: &Resource, rest_api: Option<&Node>) -> String {
+    let Some(target) = rest_api else {
+        return "Prod".into();
+    };
+    let name = match target.intrinsic() {
+        Some(("Ref", n)) => n.as_str().unwrap_or_default(),
+        _ => return "Stage".into(),
+    };
+    let api = crate::scoped(crate::scope_of(&r.logical_id), name);
+    let stage = stack
+        .resources
+        .iter()
+        .find(|x| x.logical_id == api && x.kind == "AWS::Serverless::Api")
+        .and_then(|x| x.properties.get("StageName"))
+        .and_then(Node::as_str);
+    match stage {
+        Some(s) if !s.is_empty() && s.chars().all(char::is_alphanumeric) => s.to_string(),
+        Some(s) => sha1_hex10(s),
+        None => "Stage".into(),
+    }
+}
+
+/// `<Api><Authorizer>AuthorizerPermission` for each Lambda authorizer of an API's `Auth`
+/// (api_generator.py: unless `DisableFunctionDefaultPermissions`; http_api_generator.py: only
+/// with `EnableFunctionDefaultPermissions`).
+fn authorizer_permissions(
+    api: &str,
+    authorizers: Option<&Node>,
+    http: bool,
+) -> Vec<(String, &'static str)> {
+    let Some(authorizers) = authorizers.and_then(Node::entries) else {
+        return Vec::new();
+    };
+    authorizers
+        .iter()
+        .filter(|(_, a)| a.get("FunctionArn").is_some())
+        .filter(|(_, a)| {
+            let flag = |k: &str| {
+                a.get(k)
+                    .is_some_and(|v| matches!(v.value, template::Value::Bool(true)))
+            };
+            if http {
+                flag("EnableFunctionDefaultPermissions")
+            } else {
+                !flag("DisableFunctionDefaultPermissions")
+            }
+        })
+        .map(|(name, _)| (format!("{api}{name}AuthorizerPermission"), "Permission"))
+        .collect()
+}
+
+fn sha1_hex10(s: &str) -> String {
+    let hash = common::digest::sha1(s.as_bytes());
+    hash.iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The logical id of the stage SAM generates for the API `api` with `StageName` `stage`
@@ -109,9 +299,7 @@ pub(crate) fn stage_id(api: &str, stage: Option<&template::Node>, http: bool) ->
     } else if !name.is_empty() && name.chars().all(char::is_alphanumeric) {
         format!("{api}{name}Stage")
     } else {
-        let hash = common::digest::sha1(name.as_bytes());
-        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{api}Stage{}", &hex[..10])
+        format!("{api}Stage{}", sha1_hex10(name))
     })
 }
 

@@ -91,13 +91,9 @@ pub(crate) fn order(stack: &Stack, kinds: &[Kind]) -> Result<Vec<usize>, Templat
         .iter()
         .zip(kinds)
         .flat_map(|(r, k)| {
-            crate::generated::ids(
-                r,
-                *k,
-                crate::globals_of(stack, crate::scope_of(&r.logical_id)),
-            )
-            .into_iter()
-            .map(|(g, _)| (g, r.logical_id.clone()))
+            crate::generated::ids(stack, r, *k)
+                .into_iter()
+                .map(|(g, _)| (g, r.logical_id.clone()))
         })
         .collect();
     let deps: Vec<Vec<usize>> = stack

@@ -484,6 +484,7 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                     .collect();
                 let entry = plan.not_emulated_identity(r, wanted, false)?;
                 plan.not_emulated.push(entry);
+                plan.insert_generated(r, plan.kinds[i], &r.logical_id, None, None);
             }
         }
     }
@@ -609,7 +610,7 @@ impl<'s> Plan<'s> {
         stage: Option<&str>,
         alias: Option<&str>,
     ) {
-        for (g, what) in generated::ids(r, kind, globals_of(self.stack, scope_of(&r.logical_id))) {
+        for (g, what) in generated::ids(self.stack, r, kind) {
             if self.stack.resources.iter().any(|x| x.logical_id == g) {
                 continue; // the template defines a resource of that name itself
             }

@@ -87,7 +87,7 @@ fn own_names(child: &Stack) -> HashSet<String> {
         .collect();
     for r in &child.resources {
         names.extend(
-            crate::generated::ids(r, Kind::of(&r.kind), child.globals.as_ref())
+            crate::generated::ids(child, r, Kind::of(&r.kind))
                 .into_iter()
                 .map(|(g, _)| g),
         );
