@@ -10,13 +10,12 @@
 //! CloudFormation also takes intrinsics in `DeletionPolicy`/`UpdateReplacePolicy` under this
 //! transform; nothing here reads those attributes, so they need nothing.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::TemplateError;
 use crate::node::{Node, Value};
+use crate::{Physical, ResolveError, Stack, TemplateError};
 
 /// The name that switches the transform on.
 pub const TRANSFORM: &str = "AWS::LanguageExtensions";
@@ -60,19 +59,10 @@ pub(crate) fn check(root: &Node, enabled: bool, file: &Path) -> Result<(), Templ
     Ok(())
 }
 
-/// Writes out every `Fn::ForEach` of the template (after [`check`]). `parameters` are the
-/// parameters' values (a collection may be a `Ref` to a list parameter).
-pub(crate) fn apply(
-    root: &mut Node,
-    parameters: &BTreeMap<String, Json>,
-    file: &Path,
-) -> Result<(), TemplateError> {
-    let mappings = root.get("Mappings").cloned();
-    let x = Expander {
-        parameters,
-        mappings: mappings.as_ref(),
-        file,
-    };
+/// Writes out every `Fn::ForEach` of the template (after [`check`]). `stack` has the
+/// parameters and mappings a loop's collection may read.
+pub(crate) fn apply(root: &mut Node, stack: &Stack) -> Result<(), TemplateError> {
+    let x = Expander { stack };
     let Value::Map(sections) = &mut root.value else {
         return Ok(());
     };
@@ -85,8 +75,8 @@ pub(crate) fn apply(
 }
 
 /// The line of the key whose value is `value`: a block mapping starts on the line after its
-/// key (the convention resources' lines follow too).
-fn key_line(value: &Node) -> usize {
+/// key (resources' lines are read so too).
+pub(crate) fn key_line(value: &Node) -> usize {
     match value.value {
         Value::Map(_) => value.line.saturating_sub(1).max(1),
         _ => value.line,
@@ -109,15 +99,13 @@ fn first_loop(node: &Node) -> Option<usize> {
 }
 
 struct Expander<'a> {
-    parameters: &'a BTreeMap<String, Json>,
-    mappings: Option<&'a Node>,
-    file: &'a Path,
+    stack: &'a Stack,
 }
 
 impl Expander<'_> {
     fn error(&self, line: usize, message: String) -> TemplateError {
         TemplateError {
-            file: self.file.into(),
+            file: self.stack.file.clone(),
             line,
             resource: None,
             message,
@@ -207,17 +195,11 @@ impl Expander<'_> {
         Ok(out)
     }
 
-    /// The items of a loop's collection: a list, a `Ref` to a list parameter, or a
-    /// `Fn::FindInMap` that gives a list.
+    /// The items of a loop's collection: what it evaluates to, with the template's parameters
+    /// and mappings (a list, a `Ref` to a list parameter, a `Fn::FindInMap` that gives a list),
+    /// which must be a list of strings.
     fn collection(&self, name: &str, node: &Node) -> Result<Vec<String>, TemplateError> {
-        let scalar = |n: &Node| match &n.value {
-            Value::Str(s) => Some(s.clone()),
-            Value::Int(i) => Some(i.to_string()),
-            Value::Float(f) => Some(f.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        };
-        let not_a_list = |what: String| {
+        let not_a_list = |what: &str| {
             self.error(
                 node.line,
                 format!(
@@ -225,71 +207,35 @@ impl Expander<'_> {
                 ),
             )
         };
-        let from_json = |v: &Json, what: &str| match v {
-            Json::Array(items) => Ok(items.iter().map(crate::json_text).collect()),
-            _ => Err(not_a_list(format!("{what} is not a list"))),
+        let what = match node.intrinsic() {
+            Some(("Ref", p)) => format!("parameter {}", p.as_str().unwrap_or_default()),
+            _ => "value".to_string(),
         };
-        match (&node.value, node.intrinsic()) {
-            (Value::Seq(items), _) => items
-                .iter()
-                .map(|i| {
-                    scalar(i).ok_or_else(|| not_a_list("has an item that is not a string".into()))
-                })
-                .collect(),
-            (_, Some(("Ref", target))) => {
-                let target = target.as_str().unwrap_or_default();
-                let value = self.parameters.get(target).ok_or_else(|| {
-                    not_a_list(format!("refers to {target:?}, which is not a parameter"))
-                })?;
-                from_json(value, &format!("parameter {target}"))
-            }
-            (
-                _,
-                Some((
-                    "Fn::FindInMap",
-                    Node {
-                        value: Value::Seq(keys),
-                        ..
-                    },
-                )),
-            ) => {
-                let mut path = Vec::new();
-                for k in keys.iter().take(3) {
-                    let text = match k.intrinsic() {
-                        Some(("Ref", p)) => p
-                            .as_str()
-                            .and_then(|p| self.parameters.get(p))
-                            .map(crate::json_text),
-                        _ => scalar(k),
-                    };
-                    path.push(text.ok_or_else(|| {
-                        not_a_list("is a Fn::FindInMap whose keys are not strings".into())
-                    })?);
+        let value =
+            match self
+                .stack
+                .resolve(node, &Physical::default(), &format!("Fn::ForEach::{name}"))
+            {
+                Ok(v) => v,
+                Err(ResolveError::Invalid(e)) => return Err(e),
+                Err(ResolveError::Unresolved { logical_id }) => {
+                    return Err(not_a_list(&format!(
+                        "reads the resource {logical_id}, which a loop cannot"
+                    )));
                 }
-                let found = path
-                    .iter()
-                    .try_fold(self.mappings, |m, k| m.and_then(|m| m.get(k)).map(Some))
-                    .flatten()
-                    .ok_or_else(|| {
-                        not_a_list(format!(
-                            "names {}, which Mappings does not have",
-                            path.join(".")
-                        ))
-                    })?;
-                match &found.value {
-                    Value::Seq(items) => items
-                        .iter()
-                        .map(|i| {
-                            scalar(i).ok_or_else(|| {
-                                not_a_list("has an item that is not a string".into())
-                            })
-                        })
-                        .collect(),
-                    _ => Err(not_a_list(format!("at {} is not a list", path.join(".")))),
+            };
+        let Json::Array(items) = value else {
+            return Err(not_a_list(&format!("{what} is not a list")));
+        };
+        items
+            .iter()
+            .map(|i| match i {
+                Json::Array(_) | Json::Object(_) | Json::Null => {
+                    Err(not_a_list("has an item that is not a string"))
                 }
-            }
-            _ => Err(not_a_list("is neither".into())),
-        }
+                _ => Ok(crate::json_text(i)),
+            })
+            .collect()
     }
 }
 

@@ -306,7 +306,7 @@ impl Stack {
         }
 
         // AWS::LanguageExtensions, before anything reads Conditions, Resources or Outputs.
-        extensions::apply(&mut root, &stack.parameters, path)?;
+        extensions::apply(&mut root, &stack)?;
 
         // Conditions, each evaluated once (they may refer to each other).
         if let Some(conds) = root.get("Conditions").and_then(Node::entries) {
@@ -354,7 +354,7 @@ impl Stack {
             all.push(Resource {
                 logical_id: id.clone(),
                 kind: kind.to_string(),
-                line: body.line.saturating_sub(1).max(1),
+                line: extensions::key_line(body),
                 properties,
                 metadata,
                 depends_on: body.get("DependsOn").map(Node::strings).unwrap_or_default(),
