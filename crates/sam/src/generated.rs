@@ -1,10 +1,11 @@
-//! The resources SAM generates that a template may name ("Referencing generated AWS
-//! CloudFormation resources" in SAM's documentation): a function's `<Function>Role` when it
-//! gives no `Role`, `<Function>.Alias` and `<Function>.Version` with `AutoPublishAlias`, an
-//! API's `<Api>.Stage`, `<Api>.Deployment`, `<Api>.UsagePlan`, `<Api>.UsagePlanKey`,
-//! `<Api>.ApiKey`, `<Api>.DomainName` and `<Api>.BasePathMapping` (an HTTP API's `.Stage`,
-//! `.DomainName` and `.ApiMapping`). None of them is emulated: references to them resolve to
-//! AWS-shaped values, and order after the resource that generates them.
+//! The resources SAM generates that a template may name, as aws-sam-translator 1.115 names
+//! them ("Referencing generated AWS CloudFormation resources" in SAM's documentation, and the
+//! translator's source for the rest): the referenceable properties (`MyApi.Stage`,
+//! `MyFunction.Alias`, ...) and the ids themselves: functions' roles and aliases, APIs' stages
+//! and usage plans, the permissions, rules and event source mappings of functions' events,
+//! Lambda authorizers' permissions, connectors' policies, and the implicit APIs' stages. None
+//! of them is emulated: references to them resolve to AWS-shaped values, and order after the
+//! resource that generates them.
 
 use common::digest::sha256;
 use common::id::stable_id;
@@ -42,7 +43,7 @@ pub(crate) fn ids(stack: &Stack, r: &Resource, kind: Kind) -> Vec<(String, &'sta
             if let Some(alias) = r.properties.get("AutoPublishAlias").or_else(global_alias) {
                 out.extend(dotted(&["Alias", "Version"]));
                 // `<Fn>Alias<name>`, `-` written `D` and `_` written `U` (sam_resources.py).
-                if let Some(name) = alias.as_str() {
+                if let Some(name) = text(stack, r, alias) {
                     let name = name.replace('-', "D").replace('_', "U");
                     out.push((format!("{id}Alias{name}"), "Alias"));
                 }
@@ -61,22 +62,14 @@ pub(crate) fn ids(stack: &Stack, r: &Resource, kind: Kind) -> Vec<(String, &'sta
                 "BasePathMapping",
             ]);
             out.extend(stage_id(id, r.properties.get("StageName"), false).map(|s| (s, "Stage")));
-            // `Globals.Api.Auth` is merged key by key into the API's own `Auth`.
-            let auth = |key: &str| {
-                r.properties
-                    .get("Auth")
-                    .and_then(|a| a.get(key))
-                    .or_else(|| {
-                        globals
-                            .and_then(|g| g.get("Api"))
-                            .and_then(|a| a.get("Auth"))
-                            .and_then(|a| a.get(key))
-                    })
-            };
-            out.extend(authorizer_permissions(id, auth("Authorizers"), false));
-            let plan = auth("UsagePlan")
+            out.extend(authorizer_permissions(
+                id,
+                auth(r, globals, "Api", "Authorizers"),
+                false,
+            ));
+            let plan = auth(r, globals, "Api", "UsagePlan")
                 .and_then(|u| u.get("CreateUsagePlan"))
-                .and_then(|n| literal(stack, n));
+                .and_then(|n| text(stack, r, n));
             let plan = plan.as_deref();
             let owner = match plan {
                 Some("PER_API") => Some(id.as_str()),
@@ -93,16 +86,7 @@ pub(crate) fn ids(stack: &Stack, r: &Resource, kind: Kind) -> Vec<(String, &'sta
         Kind::HttpApi => {
             let mut out = dotted(&["Stage", "DomainName", "ApiMapping"]);
             out.extend(stage_id(id, r.properties.get("StageName"), true).map(|s| (s, "Stage")));
-            let authorizers = r
-                .properties
-                .get("Auth")
-                .and_then(|a| a.get("Authorizers"))
-                .or_else(|| {
-                    globals
-                        .and_then(|g| g.get("HttpApi"))
-                        .and_then(|a| a.get("Auth"))
-                        .and_then(|a| a.get("Authorizers"))
-                });
+            let authorizers = auth(r, globals, "HttpApi", "Authorizers");
             out.extend(authorizer_permissions(id, authorizers, true));
             out
         }
@@ -111,16 +95,30 @@ pub(crate) fn ids(stack: &Stack, r: &Resource, kind: Kind) -> Vec<(String, &'sta
     }
 }
 
-/// A string as written, or the value of the parameter a `Ref` names.
-fn literal(stack: &Stack, node: &Node) -> Option<String> {
-    match node.intrinsic() {
-        Some(("Ref", p)) => stack
-            .parameters
-            .get(p.as_str()?)
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-        _ => node.as_str().map(str::to_string),
-    }
+/// `key` of an API's `Auth`, or of `Globals.<section>.Auth` (SAM merges the two key by key).
+fn auth<'a>(
+    r: &'a Resource,
+    globals: Option<&'a Node>,
+    section: &str,
+    key: &str,
+) -> Option<&'a Node> {
+    r.properties
+        .get("Auth")
+        .and_then(|a| a.get(key))
+        .or_else(|| {
+            globals
+                .and_then(|g| g.get(section))
+                .and_then(|a| a.get("Auth"))
+                .and_then(|a| a.get(key))
+        })
+}
+
+/// A property SAM reads at translation time (a string, or a parameter's value), resolved.
+fn text(stack: &Stack, r: &Resource, node: &Node) -> Option<String> {
+    let v = stack
+        .resolve(node, &template::Physical::default(), &r.logical_id)
+        .ok()?;
+    v.as_str().map(str::to_string)
 }
 
 /// What an `AWS::Serverless::Connector` `<C>` becomes (sam_resources.py): an IAM policy
@@ -286,21 +284,37 @@ fn sha1_hex10(s: &str) -> String {
 /// intrinsic; an HTTP API's `$default` (also when it gives none) is
 /// `<Api>ApiGatewayDefaultStage`.
 pub(crate) fn stage_id(api: &str, stage: Option<&template::Node>, http: bool) -> Option<String> {
-    let name = match stage {
-        None if http => return Some(format!("{api}ApiGatewayDefaultStage")),
-        None => return None,
-        Some(n) => match n.as_str() {
-            Some(s) => s,
-            None => return Some(format!("{api}Stage")),
-        },
-    };
-    Some(if http && name == "$default" {
+    match stage.map(Node::as_str) {
+        None if http => Some(format!("{api}ApiGatewayDefaultStage")),
+        None => None,
+        Some(None) => Some(format!("{api}Stage")),
+        Some(Some(name)) => Some(named_stage_id(api, name, http)),
+    }
+}
+
+fn named_stage_id(api: &str, name: &str, http: bool) -> String {
+    if http && name == "$default" {
         format!("{api}ApiGatewayDefaultStage")
     } else if !name.is_empty() && name.chars().all(char::is_alphanumeric) {
         format!("{api}{name}Stage")
     } else {
         format!("{api}Stage{}", sha1_hex10(name))
-    })
+    }
+}
+
+/// What SAM generates for an implicit API (`api`: `ServerlessRestApi` or `ServerlessHttpApi`,
+/// in its scope) that a template can name: its stage (`Prod`; an HTTP API's `$default`) in
+/// both spellings, and a REST API's `.Deployment`.
+pub(crate) fn implicit_api_ids(api: &str, http: bool) -> Vec<(String, &'static str)> {
+    let stage = if http { "$default" } else { "Prod" };
+    let mut out = vec![
+        (format!("{api}.Stage"), "Stage"),
+        (named_stage_id(api, stage, http), "Stage"),
+    ];
+    if !http {
+        out.push((format!("{api}.Deployment"), "Deployment"));
+    }
+    out
 }
 
 /// What `Ref` (and, for the role, `GetAtt`) gives for the generated resource `generated`, a

@@ -341,18 +341,7 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
         let id = api::api_id(&name);
         let attrs = identity::http_api_attributes(&stack.pseudo, &id);
         plan.physical.insert(&name, id.clone(), &attrs);
-        // What SAM generates for it: its `$default` stage.
-        for g in [
-            format!("{name}.Stage"),
-            scoped(
-                &scope,
-                &format!("{}ApiGatewayDefaultStage", httpapi::IMPLICIT_HTTP_API),
-            ),
-        ] {
-            let (reference, attrs) =
-                generated::identity(&stack.pseudo, &g, "Stage", &id, Some("$default"), None);
-            plan.physical.insert(&g, reference, &attrs);
-        }
+        plan.insert_implicit_generated(&name, &id, true);
     }
     for scope in api::implicit_api_scopes(stack) {
         let name = scoped(&scope, api::IMPLICIT_API);
@@ -362,19 +351,7 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
             id.clone(),
             &[("RootResourceId", Json::String("root".into()))],
         );
-        // What SAM generates for it: the `Prod` stage and its deployment.
-        for (g, what) in [
-            (format!("{name}.Stage"), "Stage"),
-            (
-                scoped(&scope, &format!("{}ProdStage", api::IMPLICIT_API)),
-                "Stage",
-            ),
-            (format!("{name}.Deployment"), "Deployment"),
-        ] {
-            let (reference, attrs) =
-                generated::identity(&stack.pseudo, &g, what, &id, Some("Prod"), None);
-            plan.physical.insert(&g, reference, &attrs);
-        }
+        plan.insert_implicit_generated(&name, &id, false);
     }
     // The attributes the template reads, for resources whose attributes are not all known.
     let mut read = std::collections::HashSet::new();
@@ -602,6 +579,17 @@ impl<'s> Plan<'s> {
     }
 
     /// Records what references to the resources SAM generates for `r` resolve to.
+    /// Records what the ids SAM generates for the implicit API `name` (with id `id`) resolve
+    /// to.
+    fn insert_implicit_generated(&mut self, name: &str, id: &str, http: bool) {
+        let stage = if http { "$default" } else { "Prod" };
+        for (g, what) in generated::implicit_api_ids(name, http) {
+            let (reference, attrs) =
+                generated::identity(&self.stack.pseudo, &g, what, id, Some(stage), None);
+            self.physical.insert(&g, reference, &attrs);
+        }
+    }
+
     fn insert_generated(
         &mut self,
         r: &Resource,

@@ -92,8 +92,17 @@ fn own_names(child: &Stack) -> HashSet<String> {
                 .map(|(g, _)| g),
         );
     }
-    names.insert(api::IMPLICIT_API.to_string());
-    names.insert(httpapi::IMPLICIT_HTTP_API.to_string());
+    for (api, http) in [
+        (api::IMPLICIT_API, false),
+        (httpapi::IMPLICIT_HTTP_API, true),
+    ] {
+        names.insert(api.to_string());
+        names.extend(
+            crate::generated::implicit_api_ids(api, http)
+                .into_iter()
+                .map(|(g, _)| g),
+        );
+    }
     names
 }
 
