@@ -406,3 +406,22 @@ def test_a_real_template_starts_as_written_and_answers_as_api_gateway(name, tmp_
             assert line in log, f"{line!r} not in the log of {name}"
     finally:
         s.stop()
+
+
+def test_an_es_module_authorizer_built_by_esbuild_decides(tmp_path):
+    """sp-apigw-lambda-authorizer-custom-header's authorizer is an ES module with no
+    package.json, built with `BuildMethod: esbuild` (default format cjs): bundled as `sam build`
+    bundles it, it runs and its policy decides."""
+    s = Stack(tmp_path / "state", template=template_of("sp-apigw-lambda-authorizer-custom-header")).start()
+    try:
+        assert re.search(r"AuthorizerFunction \(esbuild, [\d.]+ s\)", "\n".join(s.summary)), "\n".join(s.summary)
+        status, _, body = s.http("GET", "/Prod", {"AuthorizationToken": "deny"})
+        assert status == 403, body
+        assert json.loads(body) == {"Message": "User is not authorized to access this resource with an explicit deny"}
+        status, _, body = s.http("GET", "/Prod", {"AuthorizationToken": "unauthorized"})
+        assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+        status, _, body = s.http("GET", "/Prod", {"AuthorizationToken": "allow"})
+        assert status not in (401, 403), body
+        s.wait_log(r"AuthorizerFunction")
+    finally:
+        s.stop()

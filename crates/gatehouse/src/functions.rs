@@ -74,6 +74,34 @@ pub struct Report {
     pub versions: Vec<String>,
     /// Functions that cannot run here, with why.
     pub unavailable: Vec<(String, String)>,
+    /// The builds: what was built (a function, or a crate's binaries), with which method, and
+    /// how long it took (`None`: unchanged since the last start, not run).
+    pub builds: Vec<(String, &'static str, Option<Duration>)>,
+}
+
+impl Report {
+    /// The start-up summary's line on the builds, when there were any:
+    /// `2 built in 1.3 s: Api (esbuild, 0.4 s), Jobs (makefile, unchanged)`.
+    pub fn builds_line(&self) -> Option<String> {
+        if self.builds.is_empty() {
+            return None;
+        }
+        let total: Duration = self.builds.iter().filter_map(|b| b.2).sum();
+        let each: Vec<String> = self
+            .builds
+            .iter()
+            .map(|(what, method, took)| match took {
+                Some(t) => format!("{what} ({method}, {:.1} s)", t.as_secs_f64()),
+                None => format!("{what} ({method}, unchanged)"),
+            })
+            .collect();
+        Some(format!(
+            "{} in {:.1} s: {}",
+            self.builds.len(),
+            total.as_secs_f64(),
+            each.join(", ")
+        ))
+    }
 }
 
 fn base_config(f: &sam::Function, ctx: &Context<'_>) -> FunctionConfig {
@@ -129,7 +157,7 @@ pub async fn build(app: &sam::App, ctx: &Context<'_>) -> anyhow::Result<(Vec<Run
         app.layers.iter().map(|l| (l.arn.as_str(), l)).collect();
     let mut runnable = Vec::with_capacity(app.functions.len());
     for f in &app.functions {
-        let r = prepare(f, ctx, &layers, &mut interp).await?;
+        let r = prepare(f, ctx, &layers, &mut interp, &mut report.builds).await?;
         if let Some(why) = &r.config.unavailable {
             tracing::warn!(
                 "{}:{}: {}: cannot run here: {why}; its routes answer 502",
@@ -142,16 +170,18 @@ pub async fn build(app: &sam::App, ctx: &Context<'_>) -> anyhow::Result<(Vec<Run
         runnable.push(r);
     }
     report.versions = interp.said;
-    build_rust(&mut runnable, ctx.state_dir).await?;
+    build_rust(&mut runnable, ctx.state_dir, &mut report.builds).await?;
     Ok((runnable, report))
 }
 
-/// One function, made runnable (its Rust binary, if any, is built by [`build_rust`]).
+/// One function, made runnable (its Rust binary, if any, is built by [`build_rust`]; an
+/// esbuild or makefile build runs here, and the function runs from what it made).
 async fn prepare(
     f: &sam::Function,
     ctx: &Context<'_>,
     layers: &BTreeMap<&str, &sam::Layer>,
     interp: &mut Interpreters,
+    builds: &mut Vec<(String, &'static str, Option<Duration>)>,
 ) -> anyhow::Result<Runnable> {
     let mut config = base_config(f, ctx);
     let runnable = |config: FunctionConfig| Runnable {
@@ -174,9 +204,21 @@ async fn prepare(
         });
         return Ok(r);
     }
+    let built = match &f.build {
+        Some(b @ (sam::Build::Esbuild { .. } | sam::Build::Makefile { .. })) => {
+            let (dir, took) = build_artifacts(f, b, ctx).await?;
+            builds.push((f.logical_id.clone(), b.method(), took));
+            Some(dir)
+        }
+        _ => None,
+    };
+    // What a build made is the whole of the function's code, as on Lambda: nothing more is
+    // installed into it.
+    let installs = built.is_none();
     // Inline code is written out as the file Lambda makes of it, `index.py` / `index.js`; a
     // CodeUri naming one file (which `sam deploy` zips alone) is copied into a folder of its own.
     let code_dir = match &f.inline_code {
+        _ if built.is_some() => built.clone().unwrap_or_default(),
         None if f.code_dir.is_file() => {
             let dir = ctx.state_dir.join("inline").join(&f.logical_id);
             common::fs::create_private_dir(&dir)?;
@@ -199,7 +241,11 @@ async fn prepare(
     };
     config.working_dir = code_dir.clone();
     let mut r = runnable(config);
-    r.source_dir = code_dir.clone();
+    r.source_dir = if built.is_some() {
+        f.code_dir.clone()
+    } else {
+        code_dir.clone()
+    };
     let config = &mut r.config;
     let own_layers: Vec<&sam::Layer> = f
         .layers
@@ -245,7 +291,7 @@ async fn prepare(
             let (bootstrap, _) = bootstraps(interp, ctx.state_dir)?;
             let mut path = Vec::new();
             let requirements = code_dir.join("requirements.txt");
-            if requirements.is_file() {
+            if installs && requirements.is_file() {
                 let target = deps_dir(ctx, "pip", &code_dir);
                 install(
                     &f.logical_id,
@@ -285,7 +331,10 @@ async fn prepare(
                 }
             };
             let (_, bootstrap) = bootstraps(interp, ctx.state_dir)?;
-            if code_dir.join("package.json").is_file() && !code_dir.join("node_modules").is_dir() {
+            if installs
+                && code_dir.join("package.json").is_file()
+                && !code_dir.join("node_modules").is_dir()
+            {
                 let target = deps_dir(ctx, "npm", &code_dir);
                 install(&f.logical_id, lambda::deps::npm(&code_dir, &target)).await?;
                 let stage = ctx.state_dir.join("stage").join(&f.logical_id);
@@ -326,6 +375,97 @@ async fn prepare(
         }
     }
     Ok(r)
+}
+
+/// Runs `f`'s esbuild or makefile build into `build/<LogicalId>` in the state dir, unless
+/// what it made is still current; returns that folder and how long the build took (`None`:
+/// not run).
+async fn build_artifacts(
+    f: &sam::Function,
+    build: &sam::Build,
+    ctx: &Context<'_>,
+) -> anyhow::Result<(PathBuf, Option<Duration>)> {
+    use lambda::build::{artifacts::Artifacts, esbuild, make};
+    let name = f.logical_id.replace('/', "-");
+    let out = ctx.state_dir.join("build").join(&name);
+    let source = f.code_dir.clone();
+    let fail = || {
+        format!(
+            "{}: BuildMethod {} did not build",
+            f.logical_id,
+            build.method()
+        )
+    };
+    let exe = match build {
+        sam::Build::Esbuild { .. } => {
+            Some(esbuild::executable(&source).await.with_context(fail)?.0)
+        }
+        _ => None,
+    };
+    let settings = match build {
+        sam::Build::Esbuild { properties } => format!(
+            "esbuild {} {}",
+            exe.as_deref().unwrap_or(Path::new("")).display(),
+            serde_json::Value::Object(properties.clone())
+        ),
+        sam::Build::Makefile { working_dir } => format!("makefile {working_dir:?}"),
+        sam::Build::Cargo { .. } => String::new(),
+    };
+    let src = source.clone();
+    let artifacts =
+        tokio::task::spawn_blocking(move || Artifacts::new(out, &src, &settings)).await?;
+    if artifacts.current() {
+        tracing::info!(
+            "{}: sources unchanged since the last {} build, not built",
+            f.logical_id,
+            build.method()
+        );
+        return Ok((artifacts.dir, None));
+    }
+    tracing::info!("{}: building ({})", f.logical_id, build.method());
+    let started = std::time::Instant::now();
+    match build {
+        sam::Build::Esbuild { properties } => {
+            // `sam build` installs the production dependencies first, for esbuild to bundle.
+            let node_path =
+                if source.join("package.json").is_file() && !source.join("node_modules").is_dir() {
+                    let target = deps_dir(ctx, "npm", &source);
+                    install(&f.logical_id, lambda::deps::npm(&source, &target)).await?;
+                    Some(target.join("node_modules"))
+                } else {
+                    None
+                };
+            let args = esbuild::args(&source, &artifacts.dir, properties).with_context(fail)?;
+            artifacts.fresh()?;
+            let exe = exe.unwrap_or_default();
+            esbuild::bundle(&exe, &source, &args, node_path.as_deref())
+                .await
+                .with_context(fail)?;
+        }
+        sam::Build::Makefile { working_dir } => {
+            let scratch = ctx.state_dir.join("scratch").join(&name);
+            // sam-cli: a WorkingDirectory inside the sources is the same folder in the copy.
+            let working = working_dir.as_ref().map(|w| match w.strip_prefix(&source) {
+                Ok(inside) => scratch.join(inside),
+                Err(_) => w.clone(),
+            });
+            let id = f.logical_id.rsplit('/').next().unwrap_or(&f.logical_id);
+            artifacts.fresh()?;
+            make::build(&source, id, &scratch, &artifacts.dir, working.as_deref())
+                .await
+                .with_context(fail)?;
+        }
+        sam::Build::Cargo { .. } => {}
+    }
+    artifacts.done();
+    let took = started.elapsed();
+    tracing::info!(
+        "{}: built ({}) in {:.1} s",
+        f.logical_id,
+        build.method(),
+        took.as_secs_f64()
+    );
+    Ok((artifacts.dir, Some(took)))
 }
 
 /// Why `f`'s code is not here to run, when it is not: it lives in S3, or its `CodeUri` folder
@@ -572,7 +712,11 @@ async fn node_for(interp: &mut Interpreters, runtime: &str) -> Result<Interprete
 
 /// Builds the Rust functions, one cargo run per crate (`builds.json` in `state_dir` records
 /// what was built from what, so unchanged sources skip cargo).
-async fn build_rust(runnable: &mut [Runnable], state_dir: &Path) -> anyhow::Result<()> {
+async fn build_rust(
+    runnable: &mut [Runnable],
+    state_dir: &Path,
+    builds: &mut Vec<(String, &'static str, Option<Duration>)>,
+) -> anyhow::Result<()> {
     let mut by_crate: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
     for f in runnable.iter() {
         if let Some(b) = &f.cargo_binary {
@@ -585,10 +729,14 @@ async fn build_rust(runnable: &mut [Runnable], state_dir: &Path) -> anyhow::Resu
     let mut built: BTreeMap<(PathBuf, String), PathBuf> = BTreeMap::new();
     let records = state_dir.join("builds.json");
     for (dir, binaries) in by_crate {
-        for (b, p) in binaries
-            .iter()
-            .zip(build_crate(&dir, &binaries, &records).await?)
-        {
+        let started = std::time::Instant::now();
+        let (paths, ran) = build_crate(&dir, &binaries, &records).await?;
+        builds.push((
+            binaries.join(", "),
+            "rust-cargolambda",
+            ran.then(|| started.elapsed()),
+        ));
+        for (b, p) in binaries.iter().zip(paths) {
             built.insert((dir.clone(), b.clone()), p);
         }
     }
@@ -602,12 +750,13 @@ async fn build_rust(runnable: &mut [Runnable], state_dir: &Path) -> anyhow::Resu
     Ok(())
 }
 
-/// Builds `binaries` of the crate in `dir` (or finds them unchanged since the last build).
+/// Builds `binaries` of the crate in `dir` (or finds them unchanged since the last build);
+/// also says whether cargo ran.
 async fn build_crate(
     dir: &Path,
     binaries: &[String],
     records: &Path,
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> anyhow::Result<(Vec<PathBuf>, bool)> {
     let what = binaries.join(", ");
     let (d, b, r) = (dir.to_path_buf(), binaries.to_vec(), records.to_path_buf());
     let unchanged =
@@ -617,7 +766,7 @@ async fn build_crate(
             .flatten();
     if let Some(paths) = unchanged {
         tracing::info!("{what}: sources unchanged since the last build, cargo not run");
-        return Ok(paths);
+        return Ok((paths, false));
     }
     tracing::info!("building {what} (cargo build --release)");
     let bar = progress(&what);
@@ -636,7 +785,7 @@ async fn build_crate(
     let (d, b, r) = (dir.to_path_buf(), binaries.to_vec(), records.to_path_buf());
     Ok(tokio::task::spawn_blocking(move || {
         lambda::build::record(&d, &b, &paths, &r);
-        paths.paths
+        (paths.paths, true)
     })
     .await?)
 }

@@ -92,6 +92,12 @@ pub struct Running {
     pub endpoints: Vec<(String, String)>,
     /// Functions that cannot run here, and why.
     pub unavailable: Vec<(String, String)>,
+    /// The summary's line on the builds (`functions::Report::builds_line`), if any ran.
+    pub builds: Option<String>,
+    /// The template's transforms.
+    pub transforms: Vec<String>,
+    /// The ids SAM generates that the template refers to.
+    pub generated_used: Vec<String>,
     /// The function host (instances, pids).
     pub host: Arc<lambda::Host>,
     /// The user pools.
@@ -362,7 +368,10 @@ pub async fn start(config: Config, listeners: Listeners) -> anyhow::Result<Runni
         dynamodb_endpoint: dynamodb_url,
         engine: embedded,
         endpoints: config.endpoints.clone(),
+        builds: report.builds_line(),
         unavailable: report.unavailable,
+        transforms: app.transforms,
+        generated_used: app.generated_used,
         host,
         state_dir: config.state_dir,
         pools,

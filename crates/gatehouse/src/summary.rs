@@ -27,6 +27,21 @@ pub fn render(elapsed_ms: u128, r: &crate::stack::Running) -> String {
         "  state             {} (outputs.json, outbox.jsonl)\n",
         state_dir.display()
     ));
+    if !r.transforms.is_empty() {
+        out.push_str(&format!(
+            "  transforms        {}\n",
+            r.transforms.join(", ")
+        ));
+    }
+    if !r.generated_used.is_empty() {
+        out.push_str(&format!(
+            "  generated ids     {} (SAM's, as the template refers to them)\n",
+            r.generated_used.join(", ")
+        ));
+    }
+    if let Some(builds) = &r.builds {
+        out.push_str(&format!("  built             {builds}\n"));
+    }
     out.push_str("  routes:\n");
     for r in routes {
         let (method, path, function, auth) = (&r.method, &r.path, &r.function, &r.protection);

@@ -94,7 +94,7 @@ pub(crate) async fn run_tool(mut cmd: Command, tool: &str, what: &str) -> Result
 }
 
 /// Makes `target` empty (a failed or outdated install goes).
-fn fresh(target: &Path) -> Result<(), DepsError> {
+pub(crate) fn fresh(target: &Path) -> Result<(), DepsError> {
     if target.exists() {
         std::fs::remove_dir_all(target).map_err(|e| io(target, e))?;
     }
@@ -212,7 +212,7 @@ pub fn stage(code: &Path, modules: &Path, stage: &Path) -> Result<(), DepsError>
     std::fs::write(stage.join(".gatehouse-source"), stamp).map_err(|e| io(stage, e))
 }
 
-fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<(), DepsError> {
+pub(crate) fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<(), DepsError> {
     for e in std::fs::read_dir(from).map_err(|e| io(from, e))?.flatten() {
         let name = e.file_name();
         if skip.iter().any(|s| name == *s) {

@@ -6,7 +6,8 @@
 //!   waits for its answer within the function's Timeout.
 //! - [`instance`]: one process and its own Runtime API listener (`/2018-06-01/runtime/...`):
 //!   the listener knows which process holds which request, so a timeout kills the right one.
-//! - [`build`]: building Rust functions with cargo before they start.
+//! - [`build`]: building functions as `sam build` does before they start: Rust with cargo,
+//!   Node.js with esbuild, anything with a Makefile.
 //! - [`runtime`]: how each runtime's process starts (our Python and Node.js bootstraps).
 //! - [`environment`]: the variables a function's process starts with, as Lambda sets them.
 //! - [`sdk`]: the AWS SDK each runtime ships, installed once into a shared cache.

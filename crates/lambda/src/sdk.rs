@@ -86,7 +86,7 @@ impl std::fmt::Display for Packages {
 
 /// A folder in the cache, installed by `job` into a temporary sibling and renamed into place
 /// unless it is there already. Returns whether it installed.
-async fn cached<F>(
+pub(crate) async fn cached<F>(
     dir: &Path,
     packages: &Packages,
     job: impl FnOnce(PathBuf) -> F,
@@ -203,7 +203,7 @@ pub async fn aws_sdk_v3(packages: &BTreeSet<String>) -> Result<(PathBuf, bool), 
 }
 
 /// `npm install <packages>` into `dir`.
-async fn npm(dir: PathBuf, packages: Packages) -> Result<(), DepsError> {
+pub(crate) async fn npm(dir: PathBuf, packages: Packages) -> Result<(), DepsError> {
     std::fs::create_dir_all(&dir).map_err(|e| DepsError::Io(format!("{}: {e}", dir.display())))?;
     std::fs::write(dir.join("package.json"), b"{\"private\": true}\n")
         .map_err(|e| DepsError::Io(format!("{}: {e}", dir.display())))?;

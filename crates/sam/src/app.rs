@@ -204,8 +204,11 @@ impl Plan<'_> {
                 );
             }
         }
+        let generated_used = self.generated_used();
         Ok(App {
             tables,
+            transforms: self.stack.transforms.clone(),
+            generated_used,
             file: self.stack.file.clone(),
             functions: functions.into_iter().map(|(f, _)| f).collect(),
             apis,
@@ -228,6 +231,34 @@ impl Plan<'_> {
             managed_policies,
             identity_pools,
         })
+    }
+
+    /// The ids SAM generates that the template refers to (`Ref`, `Fn::GetAtt`, `Fn::Sub`,
+    /// `DependsOn`, in resources, Globals and Outputs), sorted.
+    fn generated_used(&self) -> Vec<String> {
+        let defined: std::collections::HashSet<&str> = self
+            .stack
+            .resources
+            .iter()
+            .map(|r| r.logical_id.as_str())
+            .collect();
+        let mut refs = std::collections::HashSet::new();
+        for r in &self.stack.resources {
+            template::references(&r.properties, &mut refs);
+            refs.extend(r.depends_on.iter().cloned());
+        }
+        for (_, _, v) in &self.stack.outputs {
+            template::references(v, &mut refs);
+        }
+        if let Some(g) = &self.stack.globals {
+            template::references(g, &mut refs);
+        }
+        let mut used: Vec<String> = refs
+            .into_iter()
+            .filter(|n| !defined.contains(n.as_str()) && self.physical.refs.contains_key(n))
+            .collect();
+        used.sort();
+        used
     }
 
     /// The template's identity pools, each with the roles its attachments give it.

@@ -93,6 +93,67 @@ pub enum Build {
         /// `BuildProperties.Binary`.
         binary: Option<String>,
     },
+    /// `esbuild`: `BuildProperties` with sam-cli's `snake_case` keys, `entry_points`
+    /// defaulted as sam-cli does (the handler's file part) when absent.
+    Esbuild {
+        /// The normalised properties.
+        properties: serde_json::Map<String, Json>,
+    },
+    /// `makefile`: `make build-<LogicalId>` with `ARTIFACTS_DIR`.
+    Makefile {
+        /// `Metadata.WorkingDirectory`, joined to the template's folder.
+        working_dir: Option<PathBuf>,
+    },
+}
+
+impl Build {
+    /// The `BuildMethod` as the template spells it.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Build::Cargo { .. } => "rust-cargolambda",
+            Build::Esbuild { .. } => "esbuild",
+            Build::Makefile { .. } => "makefile",
+        }
+    }
+
+    /// The build `metadata` asks for, for a function whose `Handler` is `handler`; `None` for
+    /// the methods that are the runtime's own (`python3.12`, `nodejs20.x`: dependencies only).
+    fn of(metadata: &Json, handler: &str, dir: &Path) -> Option<Build> {
+        let props = &metadata["BuildProperties"];
+        match metadata["BuildMethod"].as_str()? {
+            "rust-cargolambda" => Some(Build::Cargo {
+                binary: props["Binary"].as_str().map(str::to_string),
+            }),
+            "esbuild" => {
+                let mut properties: serde_json::Map<String, Json> = props
+                    .as_object()
+                    .map(|o| o.iter().map(|(k, v)| (snake_case(k), v.clone())).collect())
+                    .unwrap_or_default();
+                if props.get("EntryPoints").is_none() {
+                    let file = handler.split('.').next().unwrap_or(handler);
+                    properties.insert("entry_points".into(), Json::from(vec![file]));
+                }
+                Some(Build::Esbuild { properties })
+            }
+            "makefile" => Some(Build::Makefile {
+                working_dir: metadata["WorkingDirectory"].as_str().map(|w| dir.join(w)),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// sam-cli's normalisation of a `BuildProperties` key (`EntryPoints` → `entry_points`):
+/// an underscore before every capital but the first, then lower case.
+fn snake_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for (i, c) in key.chars().enumerate() {
+        if i > 0 && c.is_ascii_uppercase() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 impl Function {
@@ -128,11 +189,8 @@ impl Function {
                 .unwrap_or(Json::Null),
             None => Json::Null,
         };
-        let build = (metadata["BuildMethod"] == "rust-cargolambda").then(|| Build::Cargo {
-            binary: metadata["BuildProperties"]["Binary"]
-                .as_str()
-                .map(str::to_string),
-        });
+        let handler = props["Handler"].as_str().unwrap_or("bootstrap").to_string();
+        let build = Build::of(&metadata, &handler, dir);
         let env = props["Environment"]["Variables"]
             .as_object()
             .map(|m| {
@@ -151,7 +209,7 @@ impl Function {
             name,
             line: r.line,
             runtime: props["Runtime"].as_str().unwrap_or_default().to_string(),
-            handler: props["Handler"].as_str().unwrap_or("bootstrap").to_string(),
+            handler,
             code_dir,
             inline_code,
             code_in_s3,

@@ -247,6 +247,10 @@ pub struct Plan<'s> {
 pub struct App {
     /// The template file (for messages).
     pub file: PathBuf,
+    /// The template's `Transform`s, in its order.
+    pub transforms: Vec<String>,
+    /// The ids SAM generates (`MyApiProdStage`, `ServerlessRestApi`, …) the template refers to.
+    pub generated_used: Vec<String>,
     /// Functions, in dependency order.
     pub functions: Vec<Function>,
     /// REST APIs with their routes.

@@ -1764,3 +1764,61 @@ Outputs:
         "{e}"
     );
 }
+
+#[test]
+fn build_methods_are_read_as_sam_cli_reads_them() {
+    let (app, _) = app(r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Bundled:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Handler: app.handler, Runtime: nodejs22.x}
+    Metadata:
+      BuildMethod: esbuild
+      BuildProperties: {Minify: false, Target: es2022, Format: esm, OutExtension: [.js=.mjs], EntryPoints: [app.ts]}
+  Defaulted:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Handler: handlers/get.lambdaHandler, Runtime: nodejs22.x}
+    Metadata: {BuildMethod: esbuild}
+  Made:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: py/, Handler: app.handler, Runtime: python3.12}
+    Metadata: {BuildMethod: makefile, WorkingDirectory: py/sub}
+  Plain:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: py/, Handler: app.handler, Runtime: python3.12}
+    Metadata: {BuildMethod: python3.12}
+"#);
+    let build = |id: &str| {
+        app.functions
+            .iter()
+            .find(|f| f.logical_id == id)
+            .and_then(|f| f.build.clone())
+    };
+    let Some(crate::Build::Esbuild { properties }) = build("Bundled") else {
+        panic!("esbuild");
+    };
+    assert_eq!(
+        serde_json::Value::Object(properties),
+        serde_json::json!({"minify": false, "target": "es2022", "format": "esm",
+                           "out_extension": [".js=.mjs"], "entry_points": ["app.ts"]})
+    );
+    let Some(crate::Build::Esbuild { properties }) = build("Defaulted") else {
+        panic!("esbuild");
+    };
+    assert_eq!(
+        properties["entry_points"],
+        serde_json::json!(["handlers/get"])
+    );
+    assert_eq!(
+        build("Made"),
+        Some(crate::Build::Makefile {
+            working_dir: Some(Path::new("/app/py/sub").to_path_buf())
+        })
+    );
+    assert_eq!(
+        build("Plain"),
+        None,
+        "the runtime's own method installs dependencies only"
+    );
+}

@@ -8,23 +8,7 @@ use serde_json::Value as Json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-/// A failed build, with what the compiler said.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// cargo could not be run.
-    #[error("cannot run cargo: {0} (is the Rust toolchain on PATH?)")]
-    Cargo(std::io::Error),
-    /// The build failed.
-    #[error("cargo build of {binary} in {dir} failed:\n{output}")]
-    Failed {
-        /// The binary.
-        binary: String,
-        /// The crate folder.
-        dir: String,
-        /// The compiler's messages.
-        output: String,
-    },
-}
+use super::BuildError;
 
 /// Builds `binary` of the crate in `dir` (release) and returns the executable's path.
 pub async fn cargo_build(dir: &Path, binary: &str) -> Result<PathBuf, BuildError> {
