@@ -12,8 +12,34 @@ const apigw = require('aws-cdk-lib/aws-apigateway');
 const apigwv2 = require('aws-cdk-lib/aws-apigatewayv2');
 const { HttpUserPoolAuthorizer } = require('aws-cdk-lib/aws-apigatewayv2-authorizers');
 const { HttpLambdaIntegration } = require('aws-cdk-lib/aws-apigatewayv2-integrations');
+const { PythonFunction } = require('@aws-cdk/aws-lambda-python-alpha');
 
 const fn = (...p) => path.join(__dirname, 'functions', ...p);
+
+// A stack of its own holding a PythonFunction behind an HTTP API. A PythonFunction bundles in
+// Docker; this stack is left out of the stacks that bundle (the aws:cdk:bundling-stacks
+// context below, as `cdk synth` leaves out the stacks it was not asked for), so its asset is
+// the source folder as written: what the bundle of a function with no requirements.txt holds.
+class GatehouseCdkPythonStack extends cdk.Stack {
+  constructor(scope, id, props) {
+    super(scope, id, props);
+    const pyFn = new PythonFunction(this, 'PythonFn', {
+      entry: fn('python-fn'),
+      runtime: lambda.Runtime.PYTHON_3_12,
+      environment: { STAGE_NAME: 'py' },
+      // The image the construct would otherwise build at construction time (with Docker) from
+      // this same base: named, it is pulled only when bundling runs, which here it does not.
+      bundling: { image: cdk.DockerImage.fromRegistry('public.ecr.aws/sam/build-python3.12') },
+    });
+    const api = new apigwv2.HttpApi(this, 'PythonApi', { apiName: 'gatehouse-cdk-python' });
+    api.addRoutes({
+      path: '/py',
+      methods: [apigwv2.HttpMethod.GET],
+      integration: new HttpLambdaIntegration('PythonIntegration', pyFn),
+    });
+    new cdk.CfnOutput(this, 'PythonApiUrl', { value: api.apiEndpoint });
+  }
+}
 
 class GatehouseCdkStack extends cdk.Stack {
   constructor(scope, id, props) {
@@ -138,10 +164,15 @@ const app = new cdk.App({
     'aws:cdk:enable-path-metadata': true,
     'aws:cdk:enable-asset-metadata': true,
     'aws:cdk:version-reporting': true,
-    'aws:cdk:bundling-stacks': ['**'],
+    // GatehouseCdkStack bundles (NodejsFunction with esbuild, locally); GatehouseCdkPythonStack
+    // does not (its PythonFunction would need Docker).
+    'aws:cdk:bundling-stacks': ['GatehouseCdkStack'],
   },
 });
 new GatehouseCdkStack(app, 'GatehouseCdkStack', {
   description: 'gatehouse CDK test app',
+});
+new GatehouseCdkPythonStack(app, 'GatehouseCdkPythonStack', {
+  description: 'gatehouse CDK test app: a PythonFunction',
 });
 app.synth();
