@@ -38,11 +38,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+#: What a corpus template's `gatehouse up` runs with: its Rust packages build into one target
+#: dir under the project's target/, not beside the public sources (or their copies), and once
+#: for every test that starts them.
+CORPUS_ENV = {"CARGO_TARGET_DIR": str(ROOT / "target" / "corpus")}
+
+
 class Stack:
     """One running `gatehouse up`."""
 
-    def __init__(self, state_dir, template=ROOT / "template.yaml", extra_args=()):
+    def __init__(self, state_dir, template=ROOT / "template.yaml", extra_args=(), env=None):
         self.state_dir = pathlib.Path(state_dir)
+        self.env = dict(env or {})
         self.template = template
         self.extra_args = list(extra_args)
         self.port = free_port()
@@ -75,6 +82,7 @@ class Stack:
         env = dict(os.environ)
         # Python bootstraps find the venv's interpreter (with awslambdaric) first.
         env["PATH"] = str(ROOT / ".venv" / "bin") + os.pathsep + env["PATH"]
+        env.update(self.env)
         # The log lives in the state dir, private like everything there.
         log = os.fdopen(os.open(self.state_dir / "gatehouse.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
         self.proc = subprocess.Popen(

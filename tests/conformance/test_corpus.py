@@ -13,10 +13,11 @@ pins that the request reached the function rather than a status."""
 
 import json
 import re
+import subprocess
 
 import pytest
 
-from conftest import ROOT, Stack
+from conftest import CORPUS_ENV, ROOT, Stack
 from protection import expected_routes, resource_policies, same_policy
 
 TEMPLATES = ROOT / "tests" / "templates"
@@ -252,6 +253,19 @@ CORPUS = {
         [("GET", "/Prod/plantest", "api-key", 403), ("POST", "/Prod/plantest", "api-key", 403)],
         [],
     ),
+    # A Rust package with a single bin (`[[bin]] handler`) and no BuildProperties.Binary: built
+    # as cargo-lambda picks it. The HTTP API sets X-Forwarded-For to the caller's address.
+    "sp-cloudfront-failover-apigw-http-api-lambda-rust": (
+        [], False,
+        [("GET", "/api", "-", 200), ("GET", "/api/{proxy+}", "-", 200)],
+        [],
+    ),
+    # TypeScript bundled by esbuild as an ES module (.mjs), its npm dependencies (the v3
+    # DynamoDB client) bundled; an SQS event, no routes (test below invokes it).
+    "sp-sqs-lambda-ddb-sam-ts": ([], True, [], []),
+    # A function and its layer each built by `make build-<LogicalId>` (pip inside the Makefile);
+    # no routes (test below invokes it).
+    "samcli-makefile-function-layer": ([], False, [], []),
     # A private REST API whose resource policy allows only its VPC endpoint; outputs split the
     # endpoint's `DnsEntries` (a list on AWS) with Fn::Select/Fn::Split.
     "sp-apigw-private-cdn-private-ca": (
@@ -366,7 +380,7 @@ def request_path(path):
 def test_a_real_template_starts_as_written_and_answers_as_api_gateway(name, tmp_path, request):
     args, needs_tables, routes, log_lines = CORPUS[name]
     extra = command_line(args, tmp_path)
-    s = Stack(tmp_path / "state", template=template_of(name), extra_args=extra).start()
+    s = Stack(tmp_path / "state", template=template_of(name), extra_args=extra, env=CORPUS_ENV).start()
     try:
         served = route_table(s.summary)
         assert sorted(served) == sorted((m, p, a) for m, p, a, _ in routes), "\n".join(s.summary)
@@ -412,7 +426,8 @@ def test_an_es_module_authorizer_built_by_esbuild_decides(tmp_path):
     """sp-apigw-lambda-authorizer-custom-header's authorizer is an ES module with no
     package.json, built with `BuildMethod: esbuild` (default format cjs): bundled as `sam build`
     bundles it, it runs and its policy decides."""
-    s = Stack(tmp_path / "state", template=template_of("sp-apigw-lambda-authorizer-custom-header")).start()
+    s = Stack(tmp_path / "state", template=template_of("sp-apigw-lambda-authorizer-custom-header"),
+              env=CORPUS_ENV).start()
     try:
         assert re.search(r"AuthorizerFunction \(esbuild, [\d.]+ s\)", "\n".join(s.summary)), "\n".join(s.summary)
         status, _, body = s.http("GET", "/Prod", {"AuthorizationToken": "deny"})
@@ -423,5 +438,65 @@ def test_an_es_module_authorizer_built_by_esbuild_decides(tmp_path):
         status, _, body = s.http("GET", "/Prod", {"AuthorizationToken": "allow"})
         assert status not in (401, 403), body
         s.wait_log(r"AuthorizerFunction")
+    finally:
+        s.stop()
+
+
+def invoke(s, function, event, tmp_path):
+    """`gatehouse invoke FUNCTION --event FILE` against the running stack: the function's answer."""
+    f = tmp_path / "event.json"
+    f.write_text(json.dumps(event))
+    done = subprocess.run([str(ROOT / "target" / "release" / "gatehouse"), "invoke", function, "--event", str(f),
+                           "--state-dir", str(s.state_dir)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_function_and_its_layer_built_by_their_makefiles_run_together(tmp_path):
+    """samcli-makefile-function-layer: each Makefile pip-installs into ARTIFACTS_DIR (the
+    layer under python/) and writes a file into its working directory, a copy of the sources."""
+    name = "samcli-makefile-function-layer"
+    s = Stack(tmp_path / "state", template=template_of(name), env=CORPUS_ENV).start()
+    try:
+        built = next(l for l in s.summary if l.strip().startswith("built "))
+        assert "HelloWorldLayer (makefile" in built and "HelloWorldFunction (makefile" in built, built
+        answer = invoke(s, "HelloWorldFunction", {}, tmp_path)
+        assert answer["statusCode"] == 200, answer
+        assert json.loads(answer["body"]) == {
+            "message": "function requests version: 2.23.0, layer six version: 1.16.0"}
+        for folder in ("makefile_function_create_new_file", "makefile_layer_create_new_file"):
+            assert not list((TEMPLATES / name / folder).glob("file-created-from-makefile-*")), \
+                "make ran in a copy, the sources are as they were"
+    finally:
+        s.stop()
+
+
+def test_an_esbuild_es_module_writes_what_sqs_sends_it_to_its_table(tmp_path):
+    """sp-sqs-lambda-ddb-sam-ts: app.ts bundled by esbuild (Format esm, OutExtension .mjs,
+    MainFields module,main) with the DynamoDB client it imports; an SQS batch as Lambda sends
+    it (AWS's documented sample record) lands in the SimpleTable."""
+    name = "sp-sqs-lambda-ddb-sam-ts"
+    s = Stack(tmp_path / "state", template=template_of(name), env=CORPUS_ENV).start()
+    try:
+        assert (s.state_dir / "build" / "IngressProcessingFunction" / "app.mjs").is_file()
+        record = {
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
+            "body": json.dumps({"id": "order-1", "amount": 3}),
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183",
+                           "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1545082649185"},
+            "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:IngressQueue",
+            "awsRegion": "us-east-1",
+        }
+        answer = invoke(s, "IngressProcessingFunction", {"Records": [record]}, tmp_path)
+        assert answer == {"batchItemFailures": []}, answer
+        table = s.outputs["TableName"]
+        done = subprocess.run([str(ROOT / "target" / "release" / "gatehouse"), "tables", "scan", table,
+                               "--state-dir", str(s.state_dir)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        items = [json.loads(l) for l in done.stdout.splitlines() if l.strip()]
+        assert [(i["id"], i["amount"]) for i in items] == [("order-1", 3)], items
+        assert items[0]["timestamps"]["sqs"] == "2018-12-17T21:37:29.183Z"
     finally:
         s.stop()

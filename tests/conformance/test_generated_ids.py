@@ -16,7 +16,7 @@ import shutil
 
 import pytest
 
-from conftest import Stack
+from conftest import CORPUS_ENV, Stack
 from protection import _dates_as_strings, _load, translate, yaml_parse
 from test_corpus import CORPUS, SAM_REFUSES, command_line, parameters_of, template_of
 
@@ -50,7 +50,8 @@ def test_every_id_sam_generates_resolves_in_gatehouse(name, tmp_path):
         names[f"GeneratedId{i}"] = g
         outputs[f"GeneratedId{i}"] = {"Value": {"Ref": g}}
     (folder / "generated-ids.json").write_text(json.dumps(doc))
-    s = Stack(tmp_path / "state", template=folder / "generated-ids.json", extra_args=command_line(args, tmp_path)).start()
+    s = Stack(tmp_path / "state", template=folder / "generated-ids.json", extra_args=command_line(args, tmp_path),
+              env=CORPUS_ENV).start()
     try:
         missing = sorted(g for k, g in names.items() if not s.outputs.get(k))
         assert not missing, f"{name}: SAM generates these, gatehouse does not resolve them: {missing}"

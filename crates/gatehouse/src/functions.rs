@@ -153,8 +153,26 @@ fn unavailable(mut config: FunctionConfig, why: String) -> FunctionConfig {
 pub async fn build(app: &sam::App, ctx: &Context<'_>) -> anyhow::Result<(Vec<Runnable>, Report)> {
     let mut interp = Interpreters::default();
     let mut report = Report::default();
+    // Layers built with a Makefile (`make build-<LayerId>`): their content is what it made.
+    let mut own_layers = Vec::with_capacity(app.layers.len());
+    for l in &app.layers {
+        if l.build_method.as_deref() == Some("makefile") {
+            let build = sam::Build::Makefile { working_dir: None };
+            let (dir, took) = build_artifacts(&l.logical_id, &l.content_dir, &build, ctx).await?;
+            report
+                .builds
+                .push((l.logical_id.clone(), build.method(), took));
+            own_layers.push(sam::Layer {
+                content_dir: dir,
+                build_method: None,
+                ..l.clone()
+            });
+        } else {
+            own_layers.push(l.clone());
+        }
+    }
     let layers: BTreeMap<&str, &sam::Layer> =
-        app.layers.iter().map(|l| (l.arn.as_str(), l)).collect();
+        own_layers.iter().map(|l| (l.arn.as_str(), l)).collect();
     let mut runnable = Vec::with_capacity(app.functions.len());
     for f in &app.functions {
         let r = prepare(f, ctx, &layers, &mut interp, &mut report.builds).await?;
@@ -206,7 +224,7 @@ async fn prepare(
     }
     let built = match &f.build {
         Some(b @ (sam::Build::Esbuild { .. } | sam::Build::Makefile { .. })) => {
-            let (dir, took) = build_artifacts(f, b, ctx).await?;
+            let (dir, took) = build_artifacts(&f.logical_id, &f.code_dir, b, ctx).await?;
             builds.push((f.logical_id.clone(), b.method(), took));
             Some(dir)
         }
@@ -377,22 +395,23 @@ async fn prepare(
     Ok(r)
 }
 
-/// Runs `f`'s esbuild or makefile build into `build/<LogicalId>` in the state dir, unless
-/// what it made is still current; returns that folder and how long the build took (`None`:
-/// not run).
+/// Runs the esbuild or makefile build of the function or layer `logical_id` from `source` into
+/// `build/<LogicalId>` in the state dir, unless what it made is still current; returns that
+/// folder and how long the build took (`None`: not run).
 async fn build_artifacts(
-    f: &sam::Function,
+    logical_id: &str,
+    source: &Path,
     build: &sam::Build,
     ctx: &Context<'_>,
 ) -> anyhow::Result<(PathBuf, Option<Duration>)> {
     use lambda::build::{artifacts::Artifacts, esbuild, make};
-    let name = f.logical_id.replace('/', "-");
+    let name = logical_id.replace('/', "-");
     let out = ctx.state_dir.join("build").join(&name);
-    let source = f.code_dir.clone();
+    let source = source.to_path_buf();
     let fail = || {
         format!(
             "{}: BuildMethod {} did not build",
-            f.logical_id,
+            logical_id,
             build.method()
         )
     };
@@ -417,12 +436,12 @@ async fn build_artifacts(
     if artifacts.current() {
         tracing::info!(
             "{}: sources unchanged since the last {} build, not built",
-            f.logical_id,
+            logical_id,
             build.method()
         );
         return Ok((artifacts.dir, None));
     }
-    tracing::info!("{}: building ({})", f.logical_id, build.method());
+    tracing::info!("{}: building ({})", logical_id, build.method());
     let started = std::time::Instant::now();
     match build {
         sam::Build::Esbuild { properties } => {
@@ -430,7 +449,7 @@ async fn build_artifacts(
             let node_path =
                 if source.join("package.json").is_file() && !source.join("node_modules").is_dir() {
                     let target = deps_dir(ctx, "npm", &source);
-                    install(&f.logical_id, lambda::deps::npm(&source, &target)).await?;
+                    install(logical_id, lambda::deps::npm(&source, &target)).await?;
                     Some(target.join("node_modules"))
                 } else {
                     None
@@ -449,7 +468,7 @@ async fn build_artifacts(
                 Ok(inside) => scratch.join(inside),
                 Err(_) => w.clone(),
             });
-            let id = f.logical_id.rsplit('/').next().unwrap_or(&f.logical_id);
+            let id = logical_id.rsplit('/').next().unwrap_or(logical_id);
             artifacts.fresh()?;
             make::build(&source, id, &scratch, &artifacts.dir, working.as_deref())
                 .await
@@ -461,7 +480,7 @@ async fn build_artifacts(
     let took = started.elapsed();
     tracing::info!(
         "{}: built ({}) in {:.1} s",
-        f.logical_id,
+        logical_id,
         build.method(),
         took.as_secs_f64()
     );
@@ -500,6 +519,21 @@ async fn node_sdk(
                 .unwrap_or_else(|| code_dir.join("node_modules"));
             let mut wanted = lambda::sdk::v3_imports(code_dir);
             wanted.retain(|p| !own.join(p).is_dir());
+            // An esbuild bundle holds the packages it imports, but for those it leaves external:
+            // only those are the runtime's to give (a bundled SDK names optional packages of its
+            // own that are no imports of the function's).
+            if let Some(sam::Build::Esbuild { properties }) = &f.build {
+                let external: Vec<&str> = properties
+                    .get("external")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|e| e.iter().filter_map(serde_json::Value::as_str).collect())
+                    .unwrap_or_default();
+                wanted.retain(|p| {
+                    external
+                        .iter()
+                        .any(|e| lambda::build::esbuild::external_matches(e, p))
+                });
+            }
             if wanted.is_empty() {
                 return Ok(None);
             }

@@ -102,6 +102,19 @@ pub fn args(
     Ok(args)
 }
 
+/// Whether esbuild's `--external:<pattern>` leaves the package `name` out of the bundle: the
+/// name itself, a `*` wildcard (`@aws-sdk/*`), or a path under it (`name/sub`).
+pub fn external_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len()
+                && name.starts_with(prefix)
+                && name.ends_with(suffix)
+        }
+        None => name == pattern || name.starts_with(&format!("{pattern}/")),
+    }
+}
+
 fn template_text(v: &Json) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
@@ -239,6 +252,18 @@ mod tests {
         )
         .expect("args");
         assert!(d.contains(&"--minify".into()) && d.contains(&"--format=cjs".into()));
+    }
+
+    #[test]
+    fn external_patterns_match_as_esbuild_matches_them() {
+        assert!(external_matches("@aws-sdk/*", "@aws-sdk/client-dynamodb"));
+        assert!(external_matches("@aws-sdk/client-s3", "@aws-sdk/client-s3"));
+        assert!(!external_matches(
+            "@aws-sdk/client-s3",
+            "@aws-sdk/client-sqs"
+        ));
+        assert!(!external_matches("aws-sdk", "@aws-sdk/client-s3"));
+        assert!(external_matches("*", "@aws-sdk/lib-dynamodb"));
     }
 
     #[test]
