@@ -243,6 +243,36 @@ pub struct Route {
     /// Added by a function's event (not only by an OpenAPI definition): how the SAM reader
     /// tells an event naming an operation again from a second definition of it.
     pub from_event: bool,
+    /// REST: the request validation of the method, when a validator applies to it.
+    pub validation: Option<Validation>,
+}
+
+/// Where a request parameter is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ParamIn {
+    /// `method.request.header.<name>` (OpenAPI `in: header`).
+    Header,
+    /// `method.request.path.<name>` (`in: path`).
+    Path,
+    /// `method.request.querystring.<name>` (`in: query`).
+    QueryString,
+}
+
+/// A REST method's request validation: its validator (`AWS::ApiGateway::RequestValidator`,
+/// `x-amazon-apigateway-request-validator(s)`, SAM's `RequestModel.Validate*`), the
+/// parameters it requires and the body models by content type.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Validation {
+    /// `validateRequestParameters`: the required parameters must be there, and not blank.
+    pub parameters: bool,
+    /// `validateRequestBody`: the body must match the model of its content type.
+    pub body: bool,
+    /// The required parameters, in the order API Gateway names them when missing (headers,
+    /// then path, then query string; each in the order declared).
+    pub required: Vec<(ParamIn, String)>,
+    /// Content type (`application/json`, `$default`) -> the model: a JSON Schema draft 4
+    /// document whose `$ref`s to other models point into its own `definitions`.
+    pub models: Vec<(String, serde_json::Value)>,
 }
 
 impl Route {
@@ -258,6 +288,7 @@ impl Route {
             scopes: Vec::new(),
             api_key_required: false,
             from_event: false,
+            validation: None,
         }
     }
 
@@ -324,6 +355,8 @@ pub struct RestApi {
     /// `Auth.ResourcePolicy`), as written: its resources may use the `execute-api:/<stage>/…`
     /// shorthand for the API's own ARN.
     pub resource_policy: Option<serde_json::Value>,
+    /// SAM's `Models` of the API (name -> JSON schema), as written; `Null` when it has none.
+    pub models: serde_json::Value,
     /// Routes.
     pub routes: Vec<Route>,
 }
@@ -344,6 +377,7 @@ impl RestApi {
             preflight_api_key: false,
             gateway_responses: BTreeMap::new(),
             resource_policy: None,
+            models: serde_json::Value::Null,
             routes: Vec::new(),
         }
     }

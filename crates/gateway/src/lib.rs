@@ -34,6 +34,7 @@ pub mod protect;
 mod rest;
 pub mod router;
 pub mod spec;
+mod validate;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -97,6 +98,8 @@ struct Served {
     router: Router,
     /// The resource policy with the API's ARN written out.
     policy: Option<Json>,
+    /// The validated methods' models, compiled, by route key.
+    models: std::collections::HashMap<String, validate::Models>,
 }
 
 /// One row of the start-up route table.
@@ -149,6 +152,7 @@ impl Gateway {
             .into_iter()
             .map(|spec| Served {
                 router: Router::new(&spec.routes),
+                models: validate::compile(&spec),
                 policy: spec.resource_policy.as_ref().map(|p| {
                     protect::expand_policy(
                         p,

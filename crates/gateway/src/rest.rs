@@ -1,6 +1,6 @@
 //! The REST API request path, stage by stage: the method of the matched resource (or the
 //! CORS preflight), its protection (refused constructs, IAM) and its authorizer, the API key,
-//! then the integration (mock, not emulated, or the function with the proxy event), and the
+//! the request validation, then the integration (mock, not emulated, or the function with the proxy event), and the
 //! gateway response stage over the gateway's own answers.
 
 use std::net::SocketAddr;
@@ -161,6 +161,17 @@ impl Gateway {
                 }
                 Err(refused) => return (key_refusal(refused), None, user),
             }
+        }
+        if let Some(v) = &route.validation
+            && let Some(refused) = crate::validate::check(
+                v,
+                here.api.models.get(&route.key()),
+                parts,
+                here.params,
+                &body,
+            )
+        {
+            return (refused, None, user);
         }
         match &route.integration {
             spec::Integration::Proxy => {}

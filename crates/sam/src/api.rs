@@ -238,6 +238,7 @@ impl FromSam for RestApi {
         api.gateway_responses = crate::responses::from_openapi(&props["DefinitionBody"]);
         api.gateway_responses
             .extend(crate::responses::from_sam(&props["GatewayResponses"]));
+        api.models = props["Models"].clone();
         if props["DefinitionBody"].is_object() {
             crate::openapi::import(&mut api, &props["DefinitionBody"], warnings)?;
         } else if props["DefinitionUri"].is_string() || props["DefinitionUri"].is_object() {
@@ -253,6 +254,10 @@ impl FromSam for RestApi {
         let method = event["Method"]
             .as_str()
             .ok_or("an Api event needs a Method")?;
+        let validation = match crate::validation::sam_event(event, method, path, &self.models)? {
+            Some((doc, op)) => crate::validation::from_openapi(&doc, path, &op)?,
+            None => None,
+        };
         let method = match method.to_ascii_uppercase().as_str() {
             "ANY" | "X-AMAZON-APIGATEWAY-ANY-METHOD" => "ANY".to_string(),
             m => m.to_string(),
@@ -315,11 +320,15 @@ impl FromSam for RestApi {
             if event["Auth"]["ApiKeyRequired"].is_boolean() {
                 existing.api_key_required = api_key_required;
             }
+            if validation.is_some() {
+                existing.validation = validation;
+            }
         } else {
             self.routes.push(Route {
                 authorization,
                 scopes,
                 api_key_required,
+                validation,
                 from_event: true,
                 ..Route::proxy(&method, &path, function, "1.0")
             });

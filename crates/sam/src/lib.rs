@@ -50,6 +50,7 @@ pub mod responses;
 pub mod roles;
 pub mod services;
 pub mod usage;
+pub mod validation;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -136,6 +137,10 @@ impl Kind {
             "AWS::ApiGateway::GatewayResponse" => {
                 Kind::ApiGateway(rawapi::PartKind::GatewayResponse)
             }
+            "AWS::ApiGateway::RequestValidator" => {
+                Kind::ApiGateway(rawapi::PartKind::RequestValidator)
+            }
+            "AWS::ApiGateway::Model" => Kind::ApiGateway(rawapi::PartKind::Model),
             _ => Kind::NotEmulated,
         }
     }
@@ -427,6 +432,10 @@ pub fn plan(stack: &Stack) -> Result<Plan<'_>, TemplateError> {
                     }
                     PartKind::Stage | PartKind::HttpStage => {
                         let name = plan.name_property(r, "StageName");
+                        plan.physical.insert(&r.logical_id, name, &[]);
+                    }
+                    PartKind::Model => {
+                        let name = plan.name_property(r, "Name");
                         plan.physical.insert(&r.logical_id, name, &[]);
                     }
                     _ => {

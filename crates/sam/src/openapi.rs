@@ -341,6 +341,8 @@ pub fn import(api: &mut RestApi, body: &Json, warnings: &mut Vec<String>) -> Res
         rest_scheme,
     );
     for (path, method, op) in operations(body) {
+        let validation = crate::validation::from_openapi(body, &path, op)
+            .map_err(|e| format!("{method} {path}: {e}"))?;
         let integration = &op["x-amazon-apigateway-integration"];
         let (function, integration) = route_target(api, &path, &method, integration, warnings);
         let (mut authorization, mut scopes, mut api_key_required) =
@@ -389,6 +391,7 @@ pub fn import(api: &mut RestApi, body: &Json, warnings: &mut Vec<String>) -> Res
             authorization,
             scopes,
             api_key_required,
+            validation,
             ..Route::proxy(&method, &path, &function, "1.0")
         });
     }

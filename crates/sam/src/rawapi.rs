@@ -65,6 +65,10 @@ pub enum PartKind {
     UsagePlanKey,
     /// `AWS::ApiGateway::GatewayResponse`.
     GatewayResponse,
+    /// `AWS::ApiGateway::RequestValidator`.
+    RequestValidator,
+    /// `AWS::ApiGateway::Model` (its `Ref` is its `Name`).
+    Model,
 }
 
 fn header_of(identity_source: &str) -> String {
@@ -124,6 +128,8 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
         {
             api.resource_policy = Some(doc);
         }
+        let validation_doc =
+            validation_document(of_api(PartKind::RequestValidator), of_api(PartKind::Model));
         // Authorizers by their `Ref`.
         let mut authorizer_names = HashMap::new();
         for a in of_api(PartKind::Authorizer) {
@@ -316,6 +322,12 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
                     format!("AuthorizationType {other:?} is not emulated"),
                 ),
             };
+            let validation = crate::validation::from_openapi(
+                &validation_doc,
+                &path,
+                &method_as_operation(&m.props),
+            )
+            .map_err(|e| format!("{}: {e}", m.logical_id))?;
             let path = normalize(&path);
             api.routes
                 .retain(|r| !(r.path == path && r.method == method));
@@ -324,10 +336,93 @@ pub fn build(parts: &[Part], warnings: &mut Vec<String>) -> Result<Vec<RestApi>,
                 authorization,
                 scopes: openapi::strings(&m.props["AuthorizationScopes"]),
                 api_key_required: m.props["ApiKeyRequired"] == Json::Bool(true),
+                validation,
                 ..Route::proxy(&method, &path, &function, "1.0")
             });
         }
         apis.push(api);
     }
     Ok(apis)
+}
+
+/// The API's `RequestValidator`s (by their `Ref`) and `Model`s (by name, with API Gateway's
+/// built-in `Empty` and `Error`) as the OpenAPI document
+/// [`crate::validation::from_openapi`] reads.
+fn validation_document<'a>(
+    validators: impl Iterator<Item = &'a Part>,
+    models: impl Iterator<Item = &'a Part>,
+) -> Json {
+    let mut doc = serde_json::json!({
+        "x-amazon-apigateway-request-validators": {},
+        "definitions": {
+            // agw/models-mappings-models: every API has these two.
+            "Empty": {"$schema": "http://json-schema.org/draft-04/schema#", "title": "Empty Schema", "type": "object"},
+            "Error": {"$schema": "http://json-schema.org/draft-04/schema#", "title": "Error Schema", "type": "object",
+                      "properties": {"message": {"type": "string"}}},
+        },
+    });
+    for v in validators {
+        doc["x-amazon-apigateway-request-validators"][&v.id] = serde_json::json!({
+            "validateRequestBody": v.props["ValidateRequestBody"].as_bool().unwrap_or(false),
+            "validateRequestParameters": v.props["ValidateRequestParameters"].as_bool().unwrap_or(false),
+        });
+    }
+    for m in models {
+        // `Schema` is a JSON object, or its text.
+        let schema = match &m.props["Schema"] {
+            Json::String(text) => serde_json::from_str(text).unwrap_or(Json::Null),
+            other => other.clone(),
+        };
+        doc["definitions"][&m.id] = schema;
+    }
+    doc
+}
+
+/// An `AWS::ApiGateway::Method`'s validation settings as the OpenAPI operation API Gateway
+/// would export: `RequestValidatorId`, `RequestParameters` (`true`: required) and
+/// `RequestModels` (content type -> model name).
+fn method_as_operation(props: &Json) -> Json {
+    let mut op = serde_json::Map::new();
+    if let Some(v) = props["RequestValidatorId"].as_str() {
+        op.insert(
+            "x-amazon-apigateway-request-validator".into(),
+            Json::from(v),
+        );
+    }
+    let mut parameters = Vec::new();
+    for (k, required) in props["RequestParameters"].as_object().into_iter().flatten() {
+        let Some((location, name)) = k
+            .strip_prefix("method.request.")
+            .and_then(|r| r.split_once('.'))
+        else {
+            continue;
+        };
+        let location = if location == "querystring" {
+            "query"
+        } else {
+            location
+        };
+        let required = required.as_bool().unwrap_or_else(|| required == "true");
+        parameters.push(serde_json::json!({"in": location, "name": name, "required": required}));
+    }
+    op.insert("parameters".into(), Json::Array(parameters));
+    let content: serde_json::Map<String, Json> = props["RequestModels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(ct, model)| {
+            let model = model.as_str()?;
+            Some((
+                ct.clone(),
+                serde_json::json!({"schema": {"$ref": format!("#/definitions/{model}")}}),
+            ))
+        })
+        .collect();
+    if !content.is_empty() {
+        op.insert(
+            "requestBody".into(),
+            serde_json::json!({"content": content}),
+        );
+    }
+    Json::Object(op)
 }

@@ -1822,3 +1822,78 @@ Resources:
         "the runtime's own method installs dependencies only"
     );
 }
+
+#[test]
+fn raw_request_validators_models_and_parameters_are_the_methods_validation() {
+    let (app, _) = app(r#"
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: raw}
+  Items:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: items}
+  Validator:
+    Type: AWS::ApiGateway::RequestValidator
+    Properties: {RestApiId: !Ref Api, ValidateRequestBody: true, ValidateRequestParameters: true}
+  ItemModel:
+    Type: AWS::ApiGateway::Model
+    Properties:
+      RestApiId: !Ref Api
+      Name: Item
+      ContentType: application/json
+      Schema: {type: object, required: [sku], properties: {part: {$ref: "https://apigateway.amazonaws.com/restapis/x/models/Empty"}}}
+  Post:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Items
+      HttpMethod: POST
+      AuthorizationType: NONE
+      RequestValidatorId: !Ref Validator
+      RequestParameters: {method.request.querystring.q: true, method.request.header.x-a: false}
+      RequestModels: {application/json: !Ref ItemModel}
+      Integration: {Type: MOCK, RequestTemplates: {application/json: '{"statusCode": 200}'}, IntegrationResponses: [{StatusCode: "200"}]}
+  Get:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Items
+      HttpMethod: GET
+      AuthorizationType: NONE
+      RequestParameters: {method.request.querystring.q: true}
+      Integration: {Type: MOCK, RequestTemplates: {application/json: '{"statusCode": 200}'}, IntegrationResponses: [{StatusCode: "200"}]}
+  Stage:
+    Type: AWS::ApiGateway::Deployment
+    Properties: {RestApiId: !Ref Api, StageName: p}
+"#);
+    let api = &app.apis[0];
+    let route = |m: &str| api.routes.iter().find(|r| r.method == m).expect("route");
+    let v = route("POST").validation.clone().expect("validated");
+    assert!(v.body && v.parameters);
+    assert_eq!(
+        v.required,
+        [(apispec::ParamIn::QueryString, "q".to_string())]
+    );
+    assert_eq!(v.models[0].0, "application/json");
+    let model = &v.models[0].1;
+    assert_eq!(
+        model["definitions"]["Item"]["required"],
+        serde_json::json!(["sku"])
+    );
+    assert_eq!(
+        model["definitions"]["Empty"]["type"], "object",
+        "API Gateway's built-in Empty"
+    );
+    assert_eq!(
+        route("GET").validation,
+        None,
+        "no validator: nothing is validated"
+    );
+    assert!(
+        !app.not_emulated
+            .iter()
+            .any(|n| n.type_name.ends_with("RequestValidator") || n.type_name.ends_with("Model")),
+        "served, not listed as not emulated"
+    );
+}
